@@ -1,0 +1,65 @@
+"""How fast do the builders build, against keras.applications, in one process?
+
+    python benchmarks/build_time.py [--repeats 5]
+
+Prints, for ResNet-50 and VGG-16, the median build time of ``keras_cnn`` and of
+``keras.applications`` (weights=None) and their ratio (goal: <= 1.0), then the time of
+``summarize(build_resnet(152))`` (goal: < 1 s). Builds alternate between the two so
+that warm-up and memory effects fall on both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+
+import keras_cnn  # noqa: E402
+
+PAIRS = {
+    "ResNet50": (
+        lambda: keras_cnn.build_resnet(50),
+        lambda: keras.applications.ResNet50(weights=None),
+    ),
+    "VGG16": (lambda: keras_cnn.build_vgg(16), lambda: keras.applications.VGG16(weights=None)),
+}
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    elapsed = time.perf_counter() - start
+    keras.backend.clear_session()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    print(f"keras {keras.__version__}, backend {keras.backend.backend()}, repeats {args.repeats}")
+    for name, (ours, ref) in PAIRS.items():
+        _timed(ours), _timed(ref)  # warm-up
+        ours_t, ref_t = [], []
+        for _ in range(args.repeats):
+            ours_t.append(_timed(ours))
+            ref_t.append(_timed(ref))
+        o, r = statistics.median(ours_t), statistics.median(ref_t)
+        print(f"{name:9s} keras_cnn {o:6.3f} s  keras.applications {r:6.3f} s  ratio {o / r:5.2f}")
+    model = keras_cnn.build_resnet(152)
+    keras_cnn.summarize(model)  # warm-up
+    times = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        keras_cnn.summarize(model)
+        times.append(time.perf_counter() - start)
+    print(f"summarize(build_resnet(152)) {statistics.median(times):6.3f} s (median)")
+
+
+if __name__ == "__main__":
+    main()

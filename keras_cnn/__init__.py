@@ -1,0 +1,49 @@
+"""keras-cnn: faithful Keras 3 builders of the classic convolutional networks.
+
+LeNet-5, AlexNet, VGG, GoogLeNet (Inception v1) and ResNet (ImageNet and CIFAR-10,
+original and pre-activation), each reproducing its paper and, where
+``keras.applications`` has the same model, the same layers, weights and outputs.
+
+Example:
+    >>> import keras_cnn
+    >>> model = keras_cnn.build_resnet(50)
+    >>> keras_cnn.summarize(model).params.sum()
+    25636712
+"""
+
+from keras_cnn.analysis import count_macs, receptive_field, summarize, totals, weight_layers
+from keras_cnn.blocks import (
+    basic_block,
+    bottleneck_block,
+    inception_block,
+    local_response_normalization,
+    vgg_block,
+)
+from keras_cnn.classic import build_alexnet, build_googlenet, build_lenet5
+from keras_cnn.registry import MODELS, get_model, list_models
+from keras_cnn.resnet import build_cifar_resnet, build_resnet
+from keras_cnn.vgg import build_vgg
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MODELS",
+    "basic_block",
+    "bottleneck_block",
+    "build_alexnet",
+    "build_cifar_resnet",
+    "build_googlenet",
+    "build_lenet5",
+    "build_resnet",
+    "build_vgg",
+    "count_macs",
+    "get_model",
+    "inception_block",
+    "list_models",
+    "local_response_normalization",
+    "receptive_field",
+    "summarize",
+    "totals",
+    "vgg_block",
+    "weight_layers",
+]

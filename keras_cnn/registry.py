@@ -1,0 +1,283 @@
+"""The model registry: every named network, its paper, and its reported results.
+
+``get_model("resnet50")`` builds a model by name; ``list_models()`` returns the table
+the README and the app's explorer show. The structural figures (weight layers,
+parameters, multiply-adds at the default input) are computed from the builders by
+``compute_figures()`` and stored in ``figures.json`` so that listing is instant; a test
+rebuilds every model and checks the file against the code. The error rates are the
+papers' own, cited below with the table they come from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FIGURES_PATH = Path(__file__).with_name("figures.json")
+
+_PAPERS = {
+    "lenet": ("LeCun et al., Gradient-Based Learning Applied to Document Recognition", 1998),
+    "alexnet": ("Krizhevsky et al., ImageNet Classification with Deep CNNs", 2012),
+    "vgg": ("Simonyan & Zisserman, Very Deep Convolutional Networks", 2014),
+    "googlenet": ("Szegedy et al., Going Deeper with Convolutions", 2014),
+    "resnet": ("He et al., Deep Residual Learning for Image Recognition", 2015),
+    "resnet_v2": ("He et al., Identity Mappings in Deep Residual Networks", 2016),
+}
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One registry row: how to build the model and what its paper reports."""
+
+    name: str
+    builder: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    family: str = ""
+    paper: str = ""
+    #: Reported ImageNet top-1 / top-5 error (%) and CIFAR-10 test error (%).
+    top1: float | None = None
+    top5: float | None = None
+    cifar10: float | None = None
+    #: Where the reported numbers come from.
+    source: str = ""
+
+
+def _entries() -> list[ModelEntry]:
+    e: list[ModelEntry] = [
+        ModelEntry("lenet5", "build_lenet5", family="LeNet", paper="lenet"),
+        ModelEntry(
+            "alexnet",
+            "build_alexnet",
+            family="AlexNet",
+            paper="alexnet",
+            top1=40.7,
+            top5=18.2,
+            source="Table 2: 1 CNN, ILSVRC-2012 validation",
+        ),
+    ]
+    # VGG: Table 3 of the paper (single-scale evaluation; D and E trained with scale
+    # jittering [256; 512], tested at 384; A and B trained and tested at 256).
+    vgg_errors = {11: (29.6, 10.4), 13: (28.7, 9.9), 16: (25.6, 8.1), 19: (25.5, 8.0)}
+    for depth, (top1, top5) in vgg_errors.items():
+        e.append(
+            ModelEntry(
+                f"vgg{depth}",
+                "build_vgg",
+                {"depth": depth},
+                "VGG",
+                "vgg",
+                top1,
+                top5,
+                source="Table 3: single-scale evaluation, ILSVRC-2012 validation",
+            )
+        )
+    for depth in vgg_errors:
+        e.append(
+            ModelEntry(
+                f"vgg{depth}_bn", "build_vgg", {"depth": depth, "batch_norm": True}, "VGG", "vgg"
+            )
+        )
+    e.append(
+        ModelEntry(
+            "googlenet",
+            "build_googlenet",
+            family="GoogLeNet",
+            paper="googlenet",
+            top5=10.07,
+            source="Table 5: 1 model, 1 crop, ILSVRC-2014 validation",
+        )
+    )
+    # ResNet: Table 4 (single model, ILSVRC-2012 validation); ResNet-18 from Table 2
+    # (top-1 only, 10-crop testing).
+    resnet_errors = {
+        18: (27.88, None, "Table 2: top-1, 10-crop, ILSVRC-2012 validation"),
+        34: (21.53, 5.60, "Table 4: single model, ILSVRC-2012 validation (34 C)"),
+        50: (20.74, 5.25, "Table 4: single model, ILSVRC-2012 validation"),
+        101: (19.87, 4.60, "Table 4: single model, ILSVRC-2012 validation"),
+        152: (19.38, 4.49, "Table 4: single model, ILSVRC-2012 validation"),
+    }
+    for depth, (top1, top5, source) in resnet_errors.items():
+        e.append(
+            ModelEntry(
+                f"resnet{depth}",
+                "build_resnet",
+                {"depth": depth},
+                "ResNet",
+                "resnet",
+                top1,
+                top5,
+                source=source,
+            )
+        )
+    for depth in (50, 101, 152):
+        e.append(
+            ModelEntry(
+                f"resnet{depth}_v2",
+                "build_resnet",
+                {"depth": depth, "version": 2},
+                "ResNet v2",
+                "resnet_v2",
+            )
+        )
+    # CIFAR-10: Table 6 of He et al. 2015 (test error, %; 110: best of 5 runs).
+    cifar_errors = {20: 8.75, 32: 7.51, 44: 7.17, 56: 6.97, 110: 6.43, 1202: 7.93}
+    for depth, error in cifar_errors.items():
+        e.append(
+            ModelEntry(
+                f"resnet{depth}",
+                "build_cifar_resnet",
+                {"depth": depth},
+                "CIFAR ResNet",
+                "resnet",
+                cifar10=error,
+                source="Table 6: CIFAR-10 test error",
+            )
+        )
+    for depth in (20, 32, 44, 56, 110):
+        e.append(
+            ModelEntry(
+                f"plain{depth}",
+                "build_cifar_resnet",
+                {"depth": depth, "residual": False},
+                "CIFAR plain",
+                "resnet",
+            )
+        )
+    return e
+
+
+#: name -> entry, in the order of the README's table.
+MODELS: dict[str, ModelEntry] = {entry.name: entry for entry in _entries()}
+
+
+def _builder(name: str):
+    import keras_cnn
+
+    return getattr(keras_cnn, name)
+
+
+def _entry(name: str) -> ModelEntry:
+    if name not in MODELS:
+        close = difflib.get_close_matches(str(name), MODELS, n=3, cutoff=0.5)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(
+            f"Unknown model {name!r}.{hint} Known models: {', '.join(MODELS)}. "
+            f"Received: name={name!r}"
+        )
+    return MODELS[name]
+
+
+def get_model(name: str, **kwargs):
+    """Build a registry model by name, e.g. ``get_model("resnet50", include_top=False)``.
+
+    Args:
+        name: str. A registry name such as ``vgg16``, ``vgg16_bn``, ``resnet50``,
+            ``resnet50_v2``, ``resnet20``, ``plain56``, ``lenet5``, ``alexnet``,
+            ``googlenet`` (see ``list_models()``).
+        **kwargs: passed to the builder (``include_top``, ``weights``, ``input_shape``,
+            ``pooling``, ``classes``, ``classifier_activation`` …), overriding the
+            registry's own arguments.
+
+    Returns:
+        A ``keras.Model``.
+
+    Raises:
+        ValueError: for an unknown name (suggesting the closest) or bad arguments.
+    """
+    entry = _entry(name)
+    return _builder(entry.builder)(**{**entry.kwargs, **kwargs})
+
+
+def compute_figures(names=None) -> dict[str, dict[str, int]]:
+    """Build models and measure them: parameters, trainable parameters, MACs, depth."""
+    import keras
+
+    from keras_cnn.analysis import totals
+
+    figures = {}
+    for name in names or MODELS:
+        model = get_model(name)
+        figures[name] = totals(model)
+        del model
+        keras.backend.clear_session()
+    return figures
+
+
+@cache
+def _figures() -> dict[str, dict[str, int]]:
+    return json.loads(FIGURES_PATH.read_text())
+
+
+def list_models() -> pd.DataFrame:
+    """The registry as a table: one row per model.
+
+    Columns: ``name``, ``family``, ``year``, ``paper``, ``weight_layers``, ``params``,
+    ``trainable_params``, ``macs`` (multiply-adds for one image at the default input),
+    ``input_size``, ``top1_error``, ``top5_error`` (ImageNet, %), ``cifar10_error`` (%),
+    ``source`` (where the errors are reported), ``imagenet_weights`` (whether
+    ``weights="imagenet"`` is available).
+    """
+    from keras_cnn._common import IMAGENET_WEIGHTS
+
+    figures = _figures()
+    rows = []
+    for entry in MODELS.values():
+        paper, year = _PAPERS[entry.paper]
+        fig = figures.get(entry.name, {})
+        rows.append(
+            {
+                "name": entry.name,
+                "family": entry.family,
+                "year": year,
+                "paper": paper,
+                "weight_layers": fig.get("weight_layers"),
+                "params": fig.get("params"),
+                "trainable_params": fig.get("trainable_params"),
+                "macs": fig.get("macs"),
+                "input_size": fig.get("input_size"),
+                "top1_error": entry.top1,
+                "top5_error": entry.top5,
+                "cifar10_error": entry.cifar10,
+                "source": entry.source,
+                "imagenet_weights": entry.name.replace("_", "") in IMAGENET_WEIGHTS,
+            }
+        )
+    table = pd.DataFrame(rows)
+    for column in ("weight_layers", "params", "trainable_params", "macs", "input_size"):
+        table[column] = table[column].astype("Int64")
+    return table
+
+
+def _fmt(value, scale: float, digits: int, unit: str) -> str:
+    return "" if value is None or pd.isna(value) else f"{value / scale:.{digits}f}{unit}"
+
+
+def _human(value) -> str:
+    """1234567 -> '1.23M', 416520 -> '416.5k', 11282415616 -> '11.28G'."""
+    for scale, unit, digits in ((1e9, "G", 2), (1e6, "M", 2), (1e3, "k", 1)):
+        if value >= scale:
+            return _fmt(value, scale, digits, unit)
+    return str(value)
+
+
+def markdown_table() -> str:
+    """The registry as the Markdown table of the README (a test keeps them equal)."""
+    lines = [
+        "| Model | Family | Year | Weight layers | Parameters | Multiply-adds | "
+        "ImageNet top-1 / top-5 error | CIFAR-10 error |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in list_models().itertuples():
+        imagenet = " / ".join(_fmt(v, 1, 2, "%") or "–" for v in (row.top1_error, row.top5_error))
+        lines.append(
+            f"| `{row.name}` | {row.family} | {row.year} | {row.weight_layers} | "
+            f"{_human(row.params)} | {_human(row.macs)} | "
+            f"{'' if imagenet == '– / –' else imagenet} | {_fmt(row.cifar10_error, 1, 2, '%')} |"
+        )
+    return "\n".join(lines) + "\n"

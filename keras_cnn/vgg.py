@@ -1,0 +1,115 @@
+"""VGG (Simonyan & Zisserman, 2014): configurations A, B, D and E as one table."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from keras_cnn import _common
+from keras_cnn.blocks import vgg_block
+
+#: depth -> convolutions per block (Table 1 of the paper: A=11, B=13, D=16, E=19).
+VGG_SPECS: dict[int, tuple[int, ...]] = {
+    11: (1, 1, 2, 2, 2),
+    13: (2, 2, 2, 2, 2),
+    16: (2, 2, 3, 3, 3),
+    19: (2, 2, 4, 4, 4),
+}
+#: Output channels of the five blocks, the same for every configuration.
+VGG_FILTERS = (64, 128, 256, 512, 512)
+#: The paper's letter for each depth.
+VGG_CONFIGS = {11: "A", 13: "B", 16: "D", 19: "E"}
+
+
+def build_vgg(
+    depth: int = 16,
+    *,
+    batch_norm: bool = False,
+    include_top: bool = True,
+    weights: str | None = None,
+    input_tensor=None,
+    input_shape=None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: str | None = "softmax",
+    dropout: float = 0.5,
+    fc_units: int = 4096,
+    name: str | None = None,
+) -> keras.Model:
+    """Build VGG-11/13/16/19, configuration A/B/D/E of Simonyan & Zisserman (2014).
+
+    Five `vgg_block`s of 3x3 convolutions (64, 128, 256, 512, 512 filters) and, with
+    the top, two fully connected layers of 4096 units with dropout and the classifier.
+    ``build_vgg(16)`` has exactly the layers, names, weights (138,357,544 parameters)
+    and outputs of ``keras.applications.VGG16``; the paper's dropout layers after
+    ``fc1`` and ``fc2`` are kept (they hold no weights and act only in training).
+
+    Args:
+        depth: int. 11, 13, 16 or 19. Defaults to 16.
+        batch_norm: bool. Batch normalization after every convolution (torchvision's
+            ``vgg16_bn``; not in the paper). Defaults to False.
+        include_top: bool. Include the flatten and three fully connected layers.
+        weights: None, ``"imagenet"`` (VGG-16/19 without batch norm) or a file path.
+        input_tensor: optional Keras tensor to use as the input.
+        input_shape: optional ``(height, width, channels)``; at least 32x32.
+        pooling: None, ``"avg"`` or ``"max"``: global pooling when ``include_top=False``.
+        classes: int. Number of classes. Defaults to 1000.
+        classifier_activation: str or None. Activation of the classifier.
+        dropout: float. Dropout rate after ``fc1`` and ``fc2``. Defaults to 0.5.
+        fc_units: int. Units of ``fc1`` and ``fc2``. Defaults to 4096.
+        name: str. Model name; defaults to ``vgg16`` / ``vgg16_bn`` etc.
+
+    Returns:
+        A ``keras.Model``.
+
+    Raises:
+        ValueError: for an unknown depth or invalid arguments.
+
+    Reference:
+        Simonyan & Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
+        Recognition", ICLR 2015 (arXiv:1409.1556).
+
+    Example:
+        >>> model = build_vgg(16)
+        >>> model.count_params()
+        138357544
+    """
+    if depth not in VGG_SPECS:
+        raise ValueError(f"VGG depth must be one of {sorted(VGG_SPECS)}. Received: depth={depth!r}")
+    weights_name = None if batch_norm else f"vgg{depth}"
+    _common.check_args(
+        weights=weights,
+        weights_name=weights_name,
+        include_top=include_top,
+        classes=classes,
+        pooling=pooling,
+        classifier_activation=classifier_activation,
+    )
+    input_shape = _common.resolve_input_shape(
+        input_shape,
+        default_size=224,
+        min_size=32,
+        weights=weights,
+        fixed_top=include_top and weights == "imagenet",
+    )
+    inputs, x = _common.make_input(input_tensor, input_shape)
+    for b, (convs, filters) in enumerate(zip(VGG_SPECS[depth], VGG_FILTERS, strict=True), 1):
+        x = vgg_block(x, filters, convs, batch_norm=batch_norm, name=f"block{b}")
+    if include_top:
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(fc_units, activation="relu", name="fc1")(x)
+        x = layers.Dropout(dropout, name="fc1_dropout")(x)
+        x = layers.Dense(fc_units, activation="relu", name="fc2")(x)
+        x = layers.Dropout(dropout, name="fc2_dropout")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = _common.global_pool(x, pooling)
+    default_name = f"vgg{depth}_bn" if batch_norm else f"vgg{depth}"
+    return _common.finish(
+        inputs,
+        x,
+        name=name or default_name,
+        weights=weights,
+        weights_name=weights_name,
+        include_top=include_top,
+    )
