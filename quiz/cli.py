@@ -1,0 +1,280 @@
+"""Terminal interface: ``python -m quiz {check,list,take,progress,export,import}``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from quiz.data import Course, Question, Result
+from quiz.grading import ResponseError, grade, parse_response
+from quiz.loader import ContentError, check_content, load_course
+from quiz.mastery import (
+    PASS_THRESHOLD,
+    check_score,
+    is_passing,
+    lesson_states,
+    newly_unlocked,
+    prepare_check,
+)
+from quiz.store import ProgressStore
+
+DEFAULT_LEARNER = "learner"
+
+_HINTS = {
+    "single": "type the number of one choice",
+    "multiple": "type every right number, separated by commas (e.g. 1,3)",
+    "ordering": "type the item numbers in the right order (e.g. 3,1,2,4)",
+    "numeric": "type a number",
+    "generated": "type a number",
+}
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    course, problems = check_content(args.content)
+    if problems:
+        for problem in problems:
+            print(problem, file=out)
+        print(f"{len(problems)} problem(s) found", file=out)
+        return 1
+    n_questions = len(course.questions)
+    kinds: dict[str, int] = {}
+    for q in course.questions:
+        kinds[q.kind] = kinds.get(q.kind, 0) + 1
+    n_facts = sum(len(le.facts) for le in course.lessons)
+    print(
+        f"ok: {len(course.lessons)} lessons, {n_questions} questions, {n_facts} facts, "
+        f"{len(course.glossary)} glossary terms, {len(course.faq)} FAQ entries",
+        file=out,
+    )
+    print("questions by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())), file=out)
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    course = load_course(args.content)
+    store = ProgressStore()
+    passed = store.passed_lessons(args.learner) if args.learner in store.learners() else set()
+    scores = store.lesson_scores(args.learner) if passed or args.learner in store.learners() else {}
+    states = lesson_states(course, passed)
+    for lesson in course.lessons:
+        best = f"  best {scores[lesson.id]:.0%}" if lesson.id in scores else ""
+        print(
+            f"{lesson.order:2d}. {lesson.id:<20} {states[lesson.id]:<9} {lesson.title} "
+            f"({len(lesson.questions)} questions){best}",
+            file=out,
+        )
+    return 0
+
+
+def _show_question(q: Question, number: int, total: int, out: TextIO) -> None:
+    print(f"\n[{number}/{total}] {q.prompt}", file=out)
+    if q.kind in ("single", "multiple", "ordering"):
+        for i, choice in enumerate(q.choices, start=1):
+            print(f"  {i}) {choice}", file=out)
+    unit = f" (in {q.unit})" if q.unit and q.kind in ("numeric", "generated") else ""
+    print(f"  -> {_HINTS[q.kind]}{unit}", file=out)
+
+
+def _ask(q: Question, inp: TextIO, out: TextIO) -> Result | None:
+    while True:
+        print("answer> ", end="", file=out, flush=True)
+        line = inp.readline()
+        if not line:
+            return None
+        if not inp.isatty():
+            print(line.rstrip("\n"), file=out)
+        if not line.strip():
+            continue
+        try:
+            return grade(q, parse_response(q, line))
+        except ResponseError as exc:
+            print(f"  invalid answer: {exc}; try again", file=out)
+
+
+def _cmd_take(args: argparse.Namespace, out: TextIO, inp: TextIO) -> int:
+    course = load_course(args.content)
+    try:
+        lesson = course.lesson(args.lesson)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=out)
+        return 2
+    store = ProgressStore()
+    learner = store.add_learner(args.learner)
+    passed_before = store.passed_lessons(learner)
+    state = lesson_states(course, passed_before)[lesson.id]
+    if state == "locked" and not args.force:
+        missing = [p for p in lesson.prerequisites if p not in passed_before]
+        print(
+            f"lesson {lesson.id!r} is locked: pass {', '.join(missing)} first "
+            "(or use --force to take it anyway)",
+            file=out,
+        )
+        return 2
+    questions = prepare_check(lesson, args.seed)
+    print(
+        f"System Check {lesson.order}: {lesson.title}\n"
+        f"{len(questions)} questions; pass at {PASS_THRESHOLD:.0%}. Learner: {learner}",
+        file=out,
+    )
+    results: list[Result] = []
+    for number, q in enumerate(questions, start=1):
+        _show_question(q, number, len(questions), out)
+        result = _ask(q, inp, out)
+        if result is None:
+            print("\naborted: end of input; nothing was recorded", file=out)
+            return 1
+        results.append(result)
+        if result.correct:
+            verdict = "correct"
+        elif result.score > 0:
+            verdict = f"partly correct ({result.score:.0%})"
+        else:
+            verdict = "wrong"
+        print(f"  {verdict}. Expected: {result.expected}", file=out)
+        print(f"  Why: {result.explanation}", file=out)
+        print(f"  (section: {lesson.section(q.section).title})", file=out)
+    record = store.record_check(learner, lesson.id, results)
+    n_correct = sum(r.correct for r in results)
+    score = check_score(results)
+    verdict = "PASSED" if is_passing(score) else f"not passed (need {PASS_THRESHOLD:.0%})"
+    print(f"\nScore: {score:.0%} ({n_correct}/{len(results)} fully correct) - {verdict}", file=out)
+    if record.passed:
+        unlocked = newly_unlocked(course, passed_before, lesson.id)
+        if unlocked:
+            print("Unlocked: " + ", ".join(unlocked), file=out)
+    return 0
+
+
+def _cmd_progress(args: argparse.Namespace, out: TextIO) -> int:
+    course = load_course(args.content)
+    store = ProgressStore()
+    learners = store.learners()
+    if not learners:
+        print(f"no progress yet ({store.path})", file=out)
+        return 0
+    names = [args.learner] if args.learner else learners
+    for name in names:
+        if name not in learners:
+            print(f"no progress for {name!r}; learners: {', '.join(learners)}", file=out)
+            return 1
+        _print_progress(course, store, name, out)
+    print(f"(store: {store.path})", file=out)
+    return 0
+
+
+def _print_progress(course: Course, store: ProgressStore, learner: str, out: TextIO) -> None:
+    passed = store.passed_lessons(learner)
+    scores = store.lesson_scores(learner)
+    checks = store.checks(learner)
+    attempts = store.attempts(learner)
+    states = lesson_states(course, passed)
+    print(
+        f"{learner}: {len(passed)}/{len(course.lessons)} lessons passed, "
+        f"{len(checks)} checks submitted, {len(attempts)} answers",
+        file=out,
+    )
+    for lesson in course.lessons:
+        tries = sum(1 for c in checks if c.lesson_id == lesson.id)
+        best = f"best {scores[lesson.id]:.0%} in {tries} tries" if lesson.id in scores else ""
+        line = f"  {lesson.order:2d}. {lesson.id:<20} {states[lesson.id]:<9} {best}"
+        print(line.rstrip(), file=out)
+    visited = store.last_visited(learner)
+    if visited:
+        print(f"  last visited: {visited[0]} {visited[1]}".rstrip(), file=out)
+
+
+def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    store = ProgressStore()
+    try:
+        text = store.export_json(args.learner)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=out)
+        return 1
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"exported {args.learner} to {args.output}", file=out)
+    else:
+        print(text, file=out)
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace, out: TextIO) -> int:
+    store = ProgressStore()
+    text = Path(args.file).read_text(encoding="utf-8")
+    try:
+        report = store.import_json(text, learner=args.learner)
+    except ValueError as exc:
+        print(f"error: {exc}", file=out)
+        return 1
+    print(
+        f"imported {report.checks} checks and {report.attempts} answers for {report.learner}",
+        file=out,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of ``python -m quiz``.
+
+    Returns:
+        The parser.
+    """
+    parser = argparse.ArgumentParser(prog="python -m quiz", description=__doc__)
+    parser.add_argument("--content", help="content directory (default: the packaged course)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="validate the course content")
+    p_list = sub.add_parser("list", help="list the lessons")
+    p_list.add_argument("--learner", default=DEFAULT_LEARNER)
+    p_take = sub.add_parser("take", help="take a lesson's system check")
+    p_take.add_argument("lesson", help="lesson id or number")
+    p_take.add_argument("--learner", default=DEFAULT_LEARNER)
+    p_take.add_argument("--seed", type=int, default=None, help="seed for order and numbers")
+    p_take.add_argument("--force", action="store_true", help="take a locked lesson anyway")
+    p_prog = sub.add_parser("progress", help="show progress")
+    p_prog.add_argument("--learner", default=None, help="one learner (default: all)")
+    p_exp = sub.add_parser("export", help="export a learner's progress as JSON")
+    p_exp.add_argument("--learner", default=DEFAULT_LEARNER)
+    p_exp.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p_imp = sub.add_parser("import", help="import progress exported as JSON")
+    p_imp.add_argument("file")
+    p_imp.add_argument("--learner", default=None, help="import under another name")
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
+    """Run the terminal interface.
+
+    Args:
+        argv: Arguments (default: ``sys.argv[1:]``).
+        stdin: Input for ``take`` (default: ``sys.stdin``).
+        stdout: Output (default: ``sys.stdout``).
+
+    Returns:
+        The exit status (0 ok, 1 problems or aborted, 2 usage error).
+    """
+    args = build_parser().parse_args(argv)
+    out = stdout or sys.stdout
+    inp = stdin or sys.stdin
+    try:
+        if args.command == "check":
+            return _cmd_check(args, out)
+        if args.command == "take":
+            return _cmd_take(args, out, inp)
+        handlers = {
+            "list": _cmd_list,
+            "progress": _cmd_progress,
+            "export": _cmd_export,
+            "import": _cmd_import,
+        }
+        return handlers[args.command](args, out)
+    except ContentError as exc:
+        print(exc, file=out)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=out)
+        return 2

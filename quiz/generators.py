@@ -1,0 +1,464 @@
+"""Generated questions: a registry of pure-Python answer functions and the template renderer.
+
+A ``generated`` question in a lesson file names a generator from :data:`GENERATORS`::
+
+    [[questions]]
+    id = "vgg-stacked-rf-gen"
+    kind = "generated"
+    generator = "stacked_conv_rf"
+    prompt = "What receptive field do {n} stacked {k}x{k} convolutions (stride 1) have?"
+    explanation = "Each layer adds k - 1 = {k_minus_1}... RF = 1 + n(k - 1) = {answer}."
+    params = { n = [2, 3, 4, 5] }   # optional: restrict the generator's default values
+
+Per attempt, :func:`render_question` draws one value per parameter (uniformly from the allowed
+values, redrawing until the generator's constraint holds), computes the answer with the
+generator's function and formats ``prompt`` and ``explanation`` with :meth:`str.format`. The
+placeholders available are the parameters, the generator's derived values and ``answer``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from quiz.data import Question
+
+Number = int | float
+Params = dict[str, Number]
+
+
+@dataclass(frozen=True)
+class Generator:
+    """A registered generator.
+
+    Attributes:
+        name: Registry name used in lesson files.
+        func: Pure function computing the answer from keyword parameters.
+        space: Default allowed values of each parameter.
+        constraint: Predicate a draw must satisfy (redrawn otherwise).
+        derived: Extra template values computed from the parameters (e.g. ``c_out // 4``).
+        description: One-line description for documentation.
+    """
+
+    name: str
+    func: Callable[..., Number]
+    space: Mapping[str, tuple[Number, ...]]
+    constraint: Callable[..., bool] = lambda **_: True
+    derived: Callable[..., Mapping[str, Any]] = lambda **_: {}
+    description: str = ""
+
+
+# --------------------------------------------------------------------------------------------
+# Answer functions. Each is a closed formula; tests compare them with brute-force simulations.
+# --------------------------------------------------------------------------------------------
+
+
+def stacked_conv_rf(n: int, k: int) -> int:
+    """Receptive field (pixels along one axis) of ``n`` stacked ``k x k`` stride-1 convolutions.
+
+    Args:
+        n: Number of convolutions.
+        k: Kernel size.
+
+    Returns:
+        ``1 + n * (k - 1)``.
+    """
+    return 1 + n * (k - 1)
+
+
+def conv_params(k: int, c_in: int, c_out: int) -> int:
+    """Parameters of a ``k x k`` convolution from ``c_in`` to ``c_out`` channels, with bias.
+
+    Args:
+        k: Kernel size.
+        c_in: Input channels.
+        c_out: Output channels (filters).
+
+    Returns:
+        ``k * k * c_in * c_out + c_out``.
+    """
+    return k * k * c_in * c_out + c_out
+
+
+def conv_output_size(n: int, k: int, s: int, p: int) -> int:
+    """Output size along one axis of a convolution or pooling window.
+
+    Args:
+        n: Input size.
+        k: Window (kernel) size.
+        s: Stride.
+        p: Zero padding on each side.
+
+    Returns:
+        ``floor((n + 2p - k) / s) + 1``.
+    """
+    return (n + 2 * p - k) // s + 1
+
+
+def vgg_stack_output(n: int, blocks: int) -> int:
+    """Spatial size after ``blocks`` VGG blocks (3x3 'same' convolutions, then 2x2/2 max-pool).
+
+    Args:
+        n: Input size.
+        blocks: Number of blocks.
+
+    Returns:
+        The size after the last pool (each pool halves, rounding down).
+    """
+    for _ in range(blocks):
+        n //= 2
+    return n
+
+
+def stack_rf(blocks: int, convs: int) -> int:
+    """Receptive field after ``blocks`` VGG blocks of ``convs`` 3x3 convolutions and a 2x2/2 pool.
+
+    Uses the recurrence ``r += (k - 1) * j; j *= s`` over the layers (``j`` is the product of the
+    strides so far, the distance in input pixels between neighbouring positions).
+
+    Args:
+        blocks: Number of blocks.
+        convs: 3x3 convolutions per block.
+
+    Returns:
+        Receptive field in input pixels along one axis, measured after the last pool.
+    """
+    r, j = 1, 1
+    for _ in range(blocks):
+        for _ in range(convs):
+            r += 2 * j
+        r += j
+        j *= 2
+    return r
+
+
+def stack_weight_saving(n: int, c: int) -> int:
+    """Weights saved by ``n`` stacked 3x3 convolutions versus one ``(2n+1) x (2n+1)`` convolution.
+
+    Both map ``c`` channels to ``c`` channels and see the same region; biases are ignored.
+
+    Args:
+        n: Number of stacked 3x3 convolutions.
+        c: Channels.
+
+    Returns:
+        ``(2n + 1)^2 c^2 - 9 n c^2``.
+    """
+    return (2 * n + 1) ** 2 * c * c - 9 * n * c * c
+
+
+def bottleneck_params(c: int, b: int) -> int:
+    """Weights of a ResNet bottleneck residual branch (1x1 c->b, 3x3 b->b, 1x1 b->c; no bias).
+
+    Args:
+        c: Block input/output channels.
+        b: Bottleneck width.
+
+    Returns:
+        ``c*b + 9*b*b + b*c``.
+    """
+    return c * b + 9 * b * b + b * c
+
+
+def conv_macs_millions(h: int, k: int, c_in: int, c_out: int) -> float:
+    """Multiply-accumulates (in millions) of a 'same' ``k x k`` conv on an ``h x h`` map.
+
+    Args:
+        h: Output height and width.
+        k: Kernel size.
+        c_in: Input channels.
+        c_out: Output channels.
+
+    Returns:
+        ``h*h*k*k*c_in*c_out / 1e6``.
+    """
+    return h * h * k * k * c_in * c_out / 1e6
+
+
+def inception_reduction_macs(h: int, c_in: int, r: int, c_out: int) -> float:
+    """MACs (in millions) of a 5x5 Inception branch with a 1x1 reduction to ``r`` channels first.
+
+    Args:
+        h: Feature map height and width ('same' padding).
+        c_in: Input channels.
+        r: Channels after the 1x1 reduction.
+        c_out: Output channels of the 5x5 convolution.
+
+    Returns:
+        ``h*h*(c_in*r + 25*r*c_out) / 1e6``.
+    """
+    return h * h * (c_in * r + 25 * r * c_out) / 1e6
+
+
+def plain_gradient(a: float, n: int) -> float:
+    """Gradient factor through ``n`` plain layers that each scale the gradient by ``a``.
+
+    Args:
+        a: Per-layer factor (local derivative).
+        n: Number of layers.
+
+    Returns:
+        ``a ** n``.
+    """
+    return a**n
+
+
+def residual_gradient(f: float, n: int) -> float:
+    """Gradient factor through ``n`` residual blocks ``y = x + F(x)`` with ``F'(x) = f``.
+
+    Args:
+        f: Derivative of each residual branch.
+        n: Number of blocks.
+
+    Returns:
+        ``(1 + f) ** n``.
+    """
+    return (1 + f) ** n
+
+
+def cifar_resnet_depth(n: int) -> int:
+    """Weighted layers of the CIFAR ResNet with ``n`` basic blocks per stage (He et al. 2015).
+
+    Args:
+        n: Blocks per stage (3 stages, 2 convolutions per block).
+
+    Returns:
+        ``6n + 2`` (first convolution and final dense layer included).
+    """
+    return 6 * n + 2
+
+
+def dense_params(n_in: int, n_out: int) -> int:
+    """Parameters of a fully connected layer with bias.
+
+    Args:
+        n_in: Input features.
+        n_out: Output units.
+
+    Returns:
+        ``n_in * n_out + n_out``.
+    """
+    return n_in * n_out + n_out
+
+
+GENERATORS: dict[str, Generator] = {
+    g.name: g
+    for g in (
+        Generator(
+            "stacked_conv_rf",
+            stacked_conv_rf,
+            {"n": (2, 3, 4, 5, 6, 8, 10), "k": (3,)},
+            derived=lambda n, k: {"k_minus_1": k - 1},
+            description="receptive field of n stacked k x k stride-1 convolutions",
+        ),
+        Generator(
+            "conv_params",
+            conv_params,
+            {"k": (1, 3, 5, 7), "c_in": (3, 16, 32, 64, 128, 256), "c_out": (16, 32, 64, 128, 256)},
+            description="parameters of a k x k convolution with bias",
+        ),
+        Generator(
+            "conv_output_size",
+            conv_output_size,
+            {
+                "n": (28, 32, 56, 64, 112, 224, 227),
+                "k": (1, 2, 3, 5, 7, 11),
+                "s": (1, 2, 4),
+                "p": (0, 1, 2, 3),
+            },
+            constraint=lambda n, k, s, p: n + 2 * p >= k and p < k,
+            description="output size of a convolution or pooling layer",
+        ),
+        Generator(
+            "vgg_stack_output",
+            vgg_stack_output,
+            {"n": (32, 64, 96, 128, 224, 256), "blocks": (1, 2, 3, 4, 5)},
+            description="spatial size after n VGG blocks",
+        ),
+        Generator(
+            "stack_rf",
+            stack_rf,
+            {"blocks": (1, 2, 3), "convs": (1, 2, 3)},
+            description="receptive field of a conv/pool stack",
+        ),
+        Generator(
+            "stack_weight_saving",
+            stack_weight_saving,
+            {"n": (2, 3), "c": (64, 128, 256, 512)},
+            derived=lambda n, c: {"single_k": 2 * n + 1},
+            description="weights saved by stacking 3x3 convolutions",
+        ),
+        Generator(
+            "bottleneck_params",
+            bottleneck_params,
+            {"c": (256, 512, 1024, 2048), "b": (64, 128, 256, 512)},
+            constraint=lambda c, b: c == 4 * b,
+            description="weights of a bottleneck residual branch",
+        ),
+        Generator(
+            "conv_macs_millions",
+            conv_macs_millions,
+            {"h": (7, 14, 28, 56), "k": (1, 3), "c_in": (64, 128, 256), "c_out": (64, 128, 256)},
+            description="multiply-accumulates of a convolution",
+        ),
+        Generator(
+            "inception_reduction_macs",
+            inception_reduction_macs,
+            {"h": (14, 28), "c_in": (192, 256, 480), "r": (16, 32, 48), "c_out": (32, 64, 128)},
+            description="cost of a 5x5 branch behind a 1x1 reduction",
+        ),
+        Generator(
+            "plain_gradient",
+            plain_gradient,
+            {"a": (0.5, 0.6, 0.7, 0.8, 0.9), "n": (10, 20, 30, 50)},
+            description="gradient factor through a plain chain",
+        ),
+        Generator(
+            "residual_gradient",
+            residual_gradient,
+            {"f": (-0.1, -0.05, 0.05, 0.1), "n": (10, 20, 30, 50)},
+            description="gradient factor through residual blocks",
+        ),
+        Generator(
+            "cifar_resnet_depth",
+            cifar_resnet_depth,
+            {"n": (3, 5, 7, 9, 18, 200)},
+            description="depth of the CIFAR ResNet 6n+2",
+        ),
+        Generator(
+            "dense_params",
+            dense_params,
+            {"n_in": (512, 2048, 4096, 9216, 25088), "n_out": (10, 100, 1000, 4096)},
+            description="parameters of a dense layer with bias",
+        ),
+    )
+}
+"""The generator registry: name -> :class:`Generator`."""
+
+
+class GeneratorError(ValueError):
+    """A generated question cannot be rendered (unknown generator, bad template, no valid draw)."""
+
+
+def format_number(value: Number) -> str:
+    """Format a number for prompts and expected answers.
+
+    Integers (and floats with an integral value below 1e15) print without decimals and with
+    thousands separators; other floats print with up to 4 significant digits.
+
+    Args:
+        value: The number.
+
+    Returns:
+        The formatted text, e.g. ``"138,357,544"``, ``"12.44"``, ``"9.537e-07"``.
+    """
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int) or (float(value).is_integer() and abs(value) < 1e15):
+        return f"{int(value):,}"
+    return f"{value:.4g}"
+
+
+def param_space(question: Question) -> dict[str, tuple[Number, ...]]:
+    """The allowed values of each parameter of a generated question.
+
+    Args:
+        question: A ``generated`` question.
+
+    Returns:
+        The generator's default space, overridden by the question's ``params``.
+
+    Raises:
+        GeneratorError: If the generator is unknown.
+    """
+    try:
+        generator = GENERATORS[question.generator]
+    except KeyError:
+        raise GeneratorError(f"unknown generator {question.generator!r}") from None
+    space = dict(generator.space)
+    space.update(dict(question.param_space))
+    return space
+
+
+def draw_params(question: Question, rng: random.Random, max_tries: int = 1000) -> Params:
+    """Draw parameter values for a generated question.
+
+    Args:
+        question: A ``generated`` question.
+        rng: Random source.
+        max_tries: Draws attempted before giving up on the constraint.
+
+    Returns:
+        One value per parameter, satisfying the generator's constraint.
+
+    Raises:
+        GeneratorError: If the generator is unknown or no draw satisfies the constraint.
+    """
+    generator = GENERATORS.get(question.generator)
+    if generator is None:
+        raise GeneratorError(f"unknown generator {question.generator!r}")
+    space = param_space(question)
+    for _ in range(max_tries):
+        params = {name: rng.choice(values) for name, values in sorted(space.items())}
+        if generator.constraint(**params):
+            return params
+    raise GeneratorError(f"no parameter draw satisfies the constraint of {generator.name!r}")
+
+
+def render_question(
+    question: Question, rng: random.Random | int | None = None, params: Params | None = None
+) -> Question:
+    """Instantiate a generated question: draw parameters, compute the answer, fill the templates.
+
+    Non-generated questions (and already rendered ones, unless ``params`` is given) are returned
+    unchanged.
+
+    Args:
+        question: The question.
+        rng: A ``random.Random``, a seed, or ``None`` for fresh randomness.
+        params: Explicit parameter values (skip drawing), e.g. to re-render a stored attempt.
+
+    Returns:
+        A copy with ``prompt`` and ``explanation`` rendered, ``answer`` the computed number and
+        ``params`` the drawn values.
+
+    Raises:
+        GeneratorError: If the generator is unknown, the templates do not render, or the answer is
+            not a finite number.
+    """
+    if question.kind != "generated" or (not question.is_template and params is None):
+        return question
+    generator = GENERATORS.get(question.generator)
+    if generator is None:
+        raise GeneratorError(f"unknown generator {question.generator!r}")
+    if params is None:
+        if not isinstance(rng, random.Random):
+            rng = random.Random(rng)
+        params = draw_params(question, rng)
+    try:
+        answer = generator.func(**params)
+        extra = dict(generator.derived(**params))
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise GeneratorError(f"answer does not compute for {params}: {exc}") from exc
+    if isinstance(answer, bool) or not isinstance(answer, int | float) or not math.isfinite(answer):
+        raise GeneratorError(f"answer {answer!r} for {params} is not a finite number")
+    values = {**extra, **params, "answer": format_number(answer)}
+    try:
+        prompt = question.prompt.format(**values)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise GeneratorError(f"prompt template does not render: {exc!r}") from exc
+    try:
+        explanation = question.explanation.format(**values)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise GeneratorError(f"explanation template does not render: {exc!r}") from exc
+    return dataclasses.replace(
+        question,
+        prompt=prompt,
+        explanation=explanation,
+        answer=answer,
+        params=tuple(sorted(params.items())),
+    )

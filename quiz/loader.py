@@ -1,0 +1,639 @@
+"""Load the course from TOML files and validate it.
+
+Layout of the content directory (default: ``quiz/content`` inside the package)::
+
+    lessons/NN_slug.toml   one lesson per file (NN = its order)
+    glossary.toml          [[terms]] term, definition, lesson, see_also
+    faq.toml               [[entries]] id, question, answer, lessons
+
+Validation never stops at the first mistake: every problem is collected as a :class:`Problem`
+naming the file, the lesson/question/term id and the field, so an instructor sees them all.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from quiz import facts as facts_mod
+from quiz.data import (
+    QUESTION_KINDS,
+    SECTION_KINDS,
+    Course,
+    Fact,
+    FaqEntry,
+    GlossaryEntry,
+    Lesson,
+    Question,
+    Section,
+    Source,
+)
+from quiz.generators import GENERATORS, GeneratorError, render_question
+
+CONTENT_DIR = Path(__file__).resolve().parent / "content"
+"""The course content shipped with the package."""
+
+MIN_QUESTIONS_PER_LESSON = 8
+"""Every lesson's system check needs at least this many questions."""
+
+TEMPLATE_TRIALS = 25
+"""Seeds tried when checking that a generated question renders and its answer computes."""
+
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+LESSON_FILE_PATTERN = re.compile(r"^(\d{2})_[a-z0-9_-]+\.toml$")
+
+_LESSON_KEYS = {
+    "id", "title", "order", "summary", "node", "year", "prerequisites", "goals", "models",
+    "sections", "questions", "facts", "sources",
+}  # fmt: skip
+_SECTION_KEYS = {"id", "title", "kind", "body", "language", "model", "block", "caption"}
+_QUESTION_KEYS = {
+    "id", "kind", "prompt", "explanation", "section", "choices", "answer", "tolerance",
+    "rel_tol", "unit", "generator", "params",
+}  # fmt: skip
+_FACT_KEYS = {"id", "text", "value", "check", "rel_tol", "section"}
+_SOURCE_KEYS = {"title", "authors", "year", "url"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem.
+
+    Attributes:
+        file: Content file, relative to the content directory.
+        item: Id of the lesson, question, section, fact or term concerned (``-`` if none).
+        field: The field that is wrong.
+        message: What is wrong.
+    """
+
+    file: str
+    item: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.item}: {self.field}: {self.message}"
+
+
+class ContentError(ValueError):
+    """The content has problems; ``problems`` lists them all."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(str(p) for p in problems[:20])
+        more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} content problem(s):\n{lines}{more}")
+
+
+class _Reader:
+    """Typed access to a TOML table that records problems instead of raising."""
+
+    def __init__(self, problems: list[Problem], file: str, item: str) -> None:
+        self.problems = problems
+        self.file = file
+        self.item = item
+
+    def problem(self, field: str, message: str) -> None:
+        self.problems.append(Problem(self.file, self.item, field, message))
+
+    def unknown(self, table: dict[str, Any], allowed: set[str]) -> None:
+        for key in sorted(set(table) - allowed):
+            self.problem(key, f"unknown field (allowed: {', '.join(sorted(allowed))})")
+
+    def text(self, table: dict[str, Any], key: str, *, required: bool = True) -> str:
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.problem(key, "missing")
+            return ""
+        if not isinstance(value, str):
+            self.problem(key, f"must be a string, got {type(value).__name__}")
+            return ""
+        if required and not value.strip():
+            self.problem(key, "must not be empty")
+        return value.strip() if key != "body" else value.strip("\n")
+
+    def integer(self, table: dict[str, Any], key: str, *, required: bool = True) -> int:
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.problem(key, "missing")
+            return 0
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(key, f"must be an integer, got {value!r}")
+            return 0
+        return value
+
+    def number(self, table: dict[str, Any], key: str, *, required: bool = True) -> float | None:
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.problem(key, "missing")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.problem(key, f"must be a number, got {value!r}")
+            return None
+        if not math.isfinite(value):
+            self.problem(key, f"must be finite, got {value!r}")
+            return None
+        return value
+
+    def texts(self, table: dict[str, Any], key: str, *, required: bool = False) -> list[str]:
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.problem(key, "missing")
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(key, "must be a list of strings")
+            return []
+        return [v.strip() for v in value]
+
+    def tables(self, table: dict[str, Any], key: str) -> list[dict[str, Any]]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.problem(key, f"must be an array of tables ([[{key}]])")
+            return []
+        return value
+
+
+def _read_toml(path: Path, rel: str, problems: list[Problem]) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(rel, "-", "toml", f"invalid TOML: {exc}"))
+    except OSError as exc:
+        problems.append(Problem(rel, "-", "file", f"cannot read: {exc}"))
+    return None
+
+
+def _parse_section(raw: dict[str, Any], r: _Reader, index: int) -> Section | None:
+    r = _Reader(r.problems, r.file, raw.get("id") or f"sections[{index}]")
+    r.unknown(raw, _SECTION_KEYS)
+    sid = r.text(raw, "id")
+    if sid and not ID_PATTERN.match(sid):
+        r.problem("id", f"{sid!r} is not a lowercase id (letters, digits, - and _)")
+    kind = r.text(raw, "kind")
+    if kind and kind not in SECTION_KINDS:
+        r.problem("kind", f"unknown section kind {kind!r} (expected one of {SECTION_KINDS})")
+    section = Section(
+        id=sid,
+        title=r.text(raw, "title"),
+        kind=kind,
+        body=r.text(raw, "body", required=kind in ("markdown", "latex", "code")),
+        language=r.text(raw, "language", required=False) or ("python" if kind == "code" else ""),
+        model=r.text(raw, "model", required=kind == "model"),
+        block=r.text(raw, "block", required=False),
+        caption=r.text(raw, "caption", required=False),
+    )
+    if kind != "model" and section.model:
+        r.problem("model", "only sections of kind 'model' name a model")
+    if section.model and section.model not in facts_mod.KNOWN_MODELS:
+        r.problem("model", f"unknown registry model {section.model!r}")
+    return section
+
+
+def _choice_answer(
+    raw: dict[str, Any], r: _Reader, choices: list[str], kind: str
+) -> int | tuple[int, ...] | None:
+    answer = raw.get("answer")
+    if answer is None:
+        r.problem("answer", "missing")
+        return None
+    if kind == "single":
+        if not isinstance(answer, str):
+            r.problem("answer", "must be the text of one choice")
+            return None
+        if answer.strip() not in choices:
+            r.problem("answer", f"{answer!r} is not among the choices")
+            return None
+        return choices.index(answer.strip())
+    if not isinstance(answer, list) or not answer or not all(isinstance(a, str) for a in answer):
+        r.problem("answer", "must be a non-empty list of choice texts")
+        return None
+    missing = [a for a in answer if a.strip() not in choices]
+    if missing:
+        r.problem("answer", f"not among the choices: {missing!r}")
+        return None
+    indices = tuple(choices.index(a.strip()) for a in answer)
+    if len(set(indices)) != len(indices):
+        r.problem("answer", "lists a choice twice")
+        return None
+    if kind == "ordering":
+        if len(indices) != len(choices):
+            r.problem("answer", "must list every item exactly once, in the correct order")
+            return None
+        return indices
+    return tuple(sorted(indices))
+
+
+def _parse_question(
+    raw: dict[str, Any], r: _Reader, lesson_id: str, section_ids: set[str], index: int
+) -> Question | None:
+    r = _Reader(r.problems, r.file, raw.get("id") or f"questions[{index}]")
+    before = len(r.problems)
+    r.unknown(raw, _QUESTION_KEYS)
+    qid = r.text(raw, "id")
+    if qid and not ID_PATTERN.match(qid):
+        r.problem("id", f"{qid!r} is not a lowercase id (letters, digits, - and _)")
+    kind = r.text(raw, "kind")
+    if kind and kind not in QUESTION_KINDS:
+        r.problem("kind", f"unknown question kind {kind!r} (expected one of {QUESTION_KINDS})")
+    section = r.text(raw, "section")
+    if section and section not in section_ids:
+        r.problem("section", f"no section {section!r} in this lesson")
+    prompt = r.text(raw, "prompt")
+    explanation = r.text(raw, "explanation")
+    unit = r.text(raw, "unit", required=False)
+    tolerance = r.number(raw, "tolerance", required=False) or 0.0
+    rel_tol = r.number(raw, "rel_tol", required=False) or 0.0
+    if tolerance < 0:
+        r.problem("tolerance", "must not be negative")
+    if not 0 <= rel_tol < 1:
+        r.problem("rel_tol", "must be in [0, 1)")
+    choices: list[str] = []
+    answer: Any = None
+    generator = ""
+    space: dict[str, tuple[int | float, ...]] = {}
+    if kind in ("single", "multiple", "ordering"):
+        choices = r.texts(raw, "choices", required=True)
+        if len(choices) < 2:
+            r.problem("choices", "needs at least 2 entries")
+        elif len(set(choices)) != len(choices):
+            r.problem("choices", "contains duplicates")
+        elif any(not c for c in choices):
+            r.problem("choices", "contains an empty entry")
+        else:
+            answer = _choice_answer(raw, r, choices, kind)
+    elif kind == "numeric":
+        answer = r.number(raw, "answer")
+        if "choices" in raw:
+            r.problem("choices", "numeric questions have no choices")
+    elif kind == "generated":
+        if "answer" in raw:
+            r.problem("answer", "generated questions compute their answer; remove it")
+        generator = r.text(raw, "generator")
+        if generator and generator not in GENERATORS:
+            r.problem("generator", f"unknown generator {generator!r} (see quiz/generators.py)")
+        params = raw.get("params", {})
+        if not isinstance(params, dict):
+            r.problem("params", "must be a table of parameter = [allowed values]")
+        elif generator in GENERATORS:
+            known = GENERATORS[generator].space
+            for name, values in params.items():
+                if name not in known:
+                    r.problem("params", f"{generator} has no parameter {name!r}")
+                elif (
+                    not isinstance(values, list)
+                    or not values
+                    or not all(
+                        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+                    )
+                ):
+                    r.problem("params", f"{name} must be a non-empty list of numbers")
+                else:
+                    space[name] = tuple(values)
+    if len(r.problems) > before:
+        return None
+    question = Question(
+        id=qid,
+        lesson_id=lesson_id,
+        kind=kind,
+        prompt=prompt,
+        explanation=explanation,
+        section=section,
+        choices=tuple(choices),
+        answer=answer,
+        tolerance=float(tolerance),
+        rel_tol=float(rel_tol),
+        unit=unit,
+        generator=generator,
+        param_space=tuple(sorted(space.items())),
+        file=r.file,
+    )
+    if kind == "generated":
+        for seed in range(TEMPLATE_TRIALS):
+            try:
+                render_question(question, seed)
+            except GeneratorError as exc:
+                message = str(exc)
+                field = "prompt" if "prompt" in message else "generator"
+                field = "explanation" if "explanation template" in message else field
+                r.problem(field, f"{message} (seed {seed})")
+                return None
+    return question
+
+
+def _parse_fact(raw: dict[str, Any], r: _Reader, section_ids: set[str], index: int) -> Fact | None:
+    r = _Reader(r.problems, r.file, raw.get("id") or f"facts[{index}]")
+    before = len(r.problems)
+    r.unknown(raw, _FACT_KEYS)
+    fid = r.text(raw, "id")
+    text = r.text(raw, "text")
+    check = r.text(raw, "check")
+    rel_tol = r.number(raw, "rel_tol", required=False) or 0.0
+    section = r.text(raw, "section", required=False)
+    if section and section not in section_ids:
+        r.problem("section", f"no section {section!r} in this lesson")
+    value = raw.get("value")
+    if value is None:
+        r.problem("value", "missing")
+    if check:
+        try:
+            parsed = facts_mod.parse_check(check)
+        except ValueError as exc:
+            r.problem("check", str(exc))
+        else:
+            if value is not None:
+                try:
+                    facts_mod.validate_value(parsed, value)
+                except ValueError as exc:
+                    r.problem("value", str(exc))
+    if not 0 <= rel_tol < 1:
+        r.problem("rel_tol", "must be in [0, 1)")
+    if len(r.problems) > before:
+        return None
+    return Fact(id=fid, text=text, value=value, check=check, rel_tol=rel_tol, section=section)
+
+
+def _parse_lesson(path: Path, rel: str, problems: list[Problem]) -> Lesson | None:
+    raw = _read_toml(path, rel, problems)
+    if raw is None:
+        return None
+    r = _Reader(problems, rel, raw.get("id") if isinstance(raw.get("id"), str) else "-")
+    r.unknown(raw, _LESSON_KEYS)
+    lesson_id = r.text(raw, "id")
+    if lesson_id and not ID_PATTERN.match(lesson_id):
+        r.problem("id", f"{lesson_id!r} is not a lowercase id (letters, digits, - and _)")
+    order = r.integer(raw, "order")
+    match = LESSON_FILE_PATTERN.match(path.name)
+    if not match:
+        r.problem("file", "lesson files are named NN_slug.toml")
+    elif order and int(match.group(1)) != order:
+        r.problem("order", f"is {order} but the file name says {int(match.group(1))}")
+    models = r.texts(raw, "models")
+    for model in models:
+        if model not in facts_mod.KNOWN_MODELS:
+            r.problem("models", f"unknown registry model {model!r}")
+    sections = [
+        s
+        for i, raw_s in enumerate(r.tables(raw, "sections"))
+        if (s := _parse_section(raw_s, r, i)) is not None
+    ]
+    if not sections:
+        r.problem("sections", "a lesson needs at least one section")
+    section_ids = [s.id for s in sections]
+    for sid in {s for s in section_ids if section_ids.count(s) > 1}:
+        r.problem("sections", f"duplicate section id {sid!r}")
+    questions = [
+        q
+        for i, raw_q in enumerate(r.tables(raw, "questions"))
+        if (q := _parse_question(raw_q, r, lesson_id, set(section_ids), i)) is not None
+    ]
+    facts = [
+        f
+        for i, raw_f in enumerate(r.tables(raw, "facts"))
+        if (f := _parse_fact(raw_f, r, set(section_ids), i)) is not None
+    ]
+    fact_ids = [f.id for f in facts]
+    for fid in {f for f in fact_ids if fact_ids.count(f) > 1}:
+        r.problem("facts", f"duplicate fact id {fid!r}")
+    sources = []
+    for i, raw_src in enumerate(r.tables(raw, "sources")):
+        sr = _Reader(problems, rel, f"sources[{i}]")
+        sr.unknown(raw_src, _SOURCE_KEYS)
+        sources.append(
+            Source(
+                title=sr.text(raw_src, "title"),
+                authors=sr.text(raw_src, "authors", required=False),
+                year=sr.integer(raw_src, "year", required=False),
+                url=sr.text(raw_src, "url", required=False),
+            )
+        )
+    return Lesson(
+        id=lesson_id,
+        title=r.text(raw, "title"),
+        order=order,
+        summary=r.text(raw, "summary"),
+        node=r.text(raw, "node"),
+        year=r.integer(raw, "year", required=False),
+        prerequisites=tuple(r.texts(raw, "prerequisites")),
+        goals=tuple(r.texts(raw, "goals", required=True)),
+        models=tuple(models),
+        sections=tuple(sections),
+        questions=tuple(questions),
+        facts=tuple(facts),
+        sources=tuple(sources),
+        file=rel,
+    )
+
+
+def _find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt) :] + [nxt]
+            if nxt in graph and state.get(nxt) is None:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if state.get(node) is None:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def _check_course(lessons: list[Lesson], problems: list[Problem]) -> None:
+    ids: dict[str, Lesson] = {}
+    for lesson in lessons:
+        if lesson.id in ids:
+            problems.append(
+                Problem(
+                    lesson.file,
+                    lesson.id,
+                    "id",
+                    f"duplicate lesson id (also in {ids[lesson.id].file})",
+                )
+            )
+        else:
+            ids[lesson.id] = lesson
+    orders: dict[int, str] = {}
+    for lesson in lessons:
+        if lesson.order in orders:
+            problems.append(
+                Problem(
+                    lesson.file,
+                    lesson.id,
+                    "order",
+                    f"{lesson.order} also used by {orders[lesson.order]}",
+                )
+            )
+        orders[lesson.order] = lesson.file
+    seen_questions: dict[str, str] = {}
+    for lesson in lessons:
+        for pre in lesson.prerequisites:
+            if pre not in ids:
+                problems.append(
+                    Problem(lesson.file, lesson.id, "prerequisites", f"no lesson {pre!r}")
+                )
+            elif pre == lesson.id:
+                problems.append(Problem(lesson.file, lesson.id, "prerequisites", "lists itself"))
+        if len(lesson.questions) < MIN_QUESTIONS_PER_LESSON:
+            problems.append(
+                Problem(
+                    lesson.file,
+                    lesson.id,
+                    "questions",
+                    f"{len(lesson.questions)} valid questions, need at least {MIN_QUESTIONS_PER_LESSON}",
+                )
+            )
+        for q in lesson.questions:
+            if q.id in seen_questions:
+                problems.append(
+                    Problem(
+                        lesson.file,
+                        q.id,
+                        "id",
+                        f"duplicate question id (also in {seen_questions[q.id]})",
+                    )
+                )
+            else:
+                seen_questions[q.id] = lesson.file
+    cycle = _find_cycle({le.id: le.prerequisites for le in lessons})
+    if cycle:
+        first = ids[cycle[0]]
+        problems.append(
+            Problem(first.file, first.id, "prerequisites", "cycle: " + " -> ".join(cycle))
+        )
+
+
+def _parse_glossary(
+    path: Path, lesson_ids: set[str], problems: list[Problem]
+) -> list[GlossaryEntry]:
+    rel = path.name
+    if not path.exists():
+        problems.append(Problem(rel, "-", "file", "missing"))
+        return []
+    raw = _read_toml(path, rel, problems)
+    if raw is None:
+        return []
+    entries = []
+    top = _Reader(problems, rel, "-")
+    top.unknown(raw, {"terms"})
+    for i, raw_t in enumerate(top.tables(raw, "terms")):
+        r = _Reader(problems, rel, raw_t.get("term") or f"terms[{i}]")
+        r.unknown(raw_t, {"term", "definition", "lesson", "see_also"})
+        lesson = r.text(raw_t, "lesson", required=False)
+        if lesson and lesson not in lesson_ids:
+            r.problem("lesson", f"no lesson {lesson!r}")
+        entries.append(
+            GlossaryEntry(
+                term=r.text(raw_t, "term"),
+                definition=r.text(raw_t, "definition"),
+                lesson=lesson,
+                see_also=tuple(r.texts(raw_t, "see_also")),
+            )
+        )
+    terms = [e.term.lower() for e in entries]
+    for term in sorted({t for t in terms if terms.count(t) > 1}):
+        problems.append(Problem(rel, term, "term", "duplicate term"))
+    for entry in entries:
+        for other in entry.see_also:
+            if other.lower() not in terms:
+                problems.append(Problem(rel, entry.term, "see_also", f"no term {other!r}"))
+    return entries
+
+
+def _parse_faq(path: Path, lesson_ids: set[str], problems: list[Problem]) -> list[FaqEntry]:
+    rel = path.name
+    if not path.exists():
+        problems.append(Problem(rel, "-", "file", "missing"))
+        return []
+    raw = _read_toml(path, rel, problems)
+    if raw is None:
+        return []
+    entries = []
+    top = _Reader(problems, rel, "-")
+    top.unknown(raw, {"entries"})
+    for i, raw_e in enumerate(top.tables(raw, "entries")):
+        r = _Reader(problems, rel, raw_e.get("id") or f"entries[{i}]")
+        r.unknown(raw_e, {"id", "question", "answer", "lessons"})
+        lessons = r.texts(raw_e, "lessons")
+        for lesson in lessons:
+            if lesson not in lesson_ids:
+                r.problem("lessons", f"no lesson {lesson!r}")
+        entries.append(
+            FaqEntry(
+                id=r.text(raw_e, "id"),
+                question=r.text(raw_e, "question"),
+                answer=r.text(raw_e, "answer"),
+                lessons=tuple(lessons),
+            )
+        )
+    ids = [e.id for e in entries]
+    for fid in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.append(Problem(rel, fid, "id", "duplicate FAQ id"))
+    return entries
+
+
+def check_content(content_dir: str | Path | None = None) -> tuple[Course, list[Problem]]:
+    """Load every content file and collect all problems.
+
+    Args:
+        content_dir: Content directory; defaults to :data:`CONTENT_DIR`.
+
+    Returns:
+        The course built from everything that parsed (invalid questions are left out) and the
+        list of problems (empty when the content is valid).
+    """
+    root = Path(content_dir) if content_dir is not None else CONTENT_DIR
+    problems: list[Problem] = []
+    lesson_dir = root / "lessons"
+    files = sorted(lesson_dir.glob("*.toml")) if lesson_dir.is_dir() else []
+    if not files:
+        problems.append(Problem("lessons", "-", "files", f"no lesson files in {lesson_dir}"))
+    lessons = [
+        lesson
+        for path in files
+        if (lesson := _parse_lesson(path, f"lessons/{path.name}", problems)) is not None
+    ]
+    _check_course(lessons, problems)
+    lesson_ids = {le.id for le in lessons}
+    glossary = _parse_glossary(root / "glossary.toml", lesson_ids, problems)
+    faq = _parse_faq(root / "faq.toml", lesson_ids, problems)
+    lessons.sort(key=lambda le: (le.order, le.id))
+    return Course(lessons=tuple(lessons), glossary=tuple(glossary), faq=tuple(faq)), problems
+
+
+def load_course(content_dir: str | Path | None = None) -> Course:
+    """Load and validate the course.
+
+    Args:
+        content_dir: Content directory; defaults to :data:`CONTENT_DIR`.
+
+    Returns:
+        The validated course.
+
+    Raises:
+        ContentError: If any problem was found (``.problems`` lists them all).
+    """
+    course, problems = check_content(content_dir)
+    if problems:
+        raise ContentError(problems)
+    return course

@@ -1,0 +1,185 @@
+"""The terminal interface, driven through standard input with a temporary KERAS_CNN_HOME."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from quiz import get_course
+from quiz.cli import main
+from quiz.data import Question
+from quiz.grading import expected_response
+from quiz.mastery import prepare_check
+from quiz.store import ProgressStore
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def typed(question: Question, correct: bool = True) -> str:
+    """What a learner types to answer ``question`` (1-based numbers)."""
+    response = expected_response(question)
+    if question.kind in ("numeric", "generated"):
+        return repr(response if correct else response * 3 + 1000)
+    if question.kind == "single":
+        index = response if correct else (response + 1) % len(question.choices)
+        return str(index + 1)
+    if question.kind == "multiple":
+        if not correct:
+            response = [i for i in range(len(question.choices)) if i not in response]
+        return ",".join(str(i + 1) for i in response)
+    order = response if correct else list(reversed(response))
+    return ",".join(str(i + 1) for i in order)
+
+
+def answers(lesson_id: str, seed: int, wrong: int = 0) -> str:
+    questions = prepare_check(get_course().lesson(lesson_id), seed)
+    return "".join(typed(q, correct=i >= wrong) + "\n" for i, q in enumerate(questions))
+
+
+def run_cli(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "quiz", *args],
+        cwd=REPO,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "KERAS_CNN_HOME": str(home)},
+    )
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("KERAS_CNN_HOME", str(tmp_path))
+    return tmp_path
+
+
+def call(*args: str, stdin: str = "") -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(args), stdin=io.StringIO(stdin), stdout=out)
+    return code, out.getvalue()
+
+
+@pytest.mark.slow
+def test_take_through_stdin_records_progress_and_unlocks(home):
+    proc = run_cli(
+        home,
+        "take",
+        "convolution",
+        "--learner",
+        "ada",
+        "--seed",
+        "5",
+        stdin=answers("convolution", 5),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    n = len(get_course().lesson("convolution").questions)
+    assert proc.stdout.count("correct. Expected:") == n
+    assert proc.stdout.count("Why: ") == n
+    assert "Score: 100%" in proc.stdout and "PASSED" in proc.stdout
+    assert "Unlocked: alexnet" in proc.stdout
+    # a new process sees the progress: it survived the restart
+    listing = run_cli(home, "list", "--learner", "ada")
+    assert listing.returncode == 0
+    line = next(x for x in listing.stdout.splitlines() if " convolution " in x)
+    assert "passed" in line and "best 100%" in line
+    assert "alexnet              unlocked" in listing.stdout
+    progress = run_cli(home, "progress", "--learner", "ada")
+    assert "1/9 lessons passed" in progress.stdout and f"{n} answers" in progress.stdout
+
+
+@pytest.mark.slow
+def test_take_rejects_invalid_input_then_accepts(home):
+    lesson = get_course().lesson("alexnet")
+    questions = prepare_check(lesson, 11)
+    first = questions[0]
+    junk = "banana\n\n99,98\n" if first.kind in ("single", "multiple", "ordering") else "banana\n\n"
+    stdin = junk + answers("alexnet", 11)
+    proc = run_cli(home, "take", "2", "--learner", "bob", "--seed", "11", "--force", stdin=stdin)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "invalid answer" in proc.stdout
+    assert "PASSED" in proc.stdout
+    store = ProgressStore(home / "progress.sqlite3")
+    assert len(store.attempts("bob", "alexnet")) == len(questions)
+    assert store.passed_lessons("bob") == {"alexnet"}
+
+
+def test_take_partial_failure_is_recorded_but_not_passed(home):
+    n = len(get_course().lesson("convolution").questions)
+    code, out = call(
+        "take",
+        "convolution",
+        "--learner",
+        "cy",
+        "--seed",
+        "2",
+        stdin=answers("convolution", 2, wrong=4),
+    )
+    assert code == 0
+    assert "not passed" in out
+    assert out.count("wrong. Expected:") + out.count("partly correct") == 4
+    store = ProgressStore()
+    assert store.passed_lessons("cy") == set()
+    assert store.lesson_scores("cy")["convolution"] == pytest.approx((n - 4) / n)
+    assert len(store.attempts("cy")) == n
+
+
+def test_take_aborted_by_end_of_input_records_nothing(home):
+    stdin = "".join(answers("convolution", 1).splitlines(keepends=True)[:3])
+    code, out = call("take", "convolution", "--learner", "dee", "--seed", "1", stdin=stdin)
+    assert code == 1 and "nothing was recorded" in out
+    assert ProgressStore().attempts("dee") == []
+
+
+def test_locked_lesson_is_refused_without_force(home):
+    code, out = call("take", "vgg", "--learner", "eve", stdin="")
+    assert code == 2 and "locked" in out and "alexnet" in out
+    code, out = call("take", "nope", stdin="")
+    assert code == 2 and "no lesson" in out
+
+
+def test_every_lesson_can_be_taken_in_order(home):
+    """A learner works through the whole course in the terminal, unlocking lesson after lesson."""
+    for lesson in get_course().lessons:
+        code, out = call(
+            "take",
+            lesson.id,
+            "--learner",
+            "fay",
+            "--seed",
+            str(lesson.order),
+            stdin=answers(lesson.id, lesson.order),
+        )
+        assert code == 0, out
+        assert "PASSED" in out, lesson.id
+    store = ProgressStore()
+    assert store.passed_lessons("fay") == {le.id for le in get_course().lessons}
+    code, out = call("progress", "--learner", "fay")
+    assert "9/9 lessons passed" in out
+
+
+def test_export_and_import_commands(home, tmp_path):
+    call("take", "convolution", "--learner", "gus", "--seed", "4", stdin=answers("convolution", 4))
+    target = tmp_path / "gus.json"
+    code, out = call("export", "--learner", "gus", "-o", str(target))
+    assert code == 0 and target.exists()
+    code, out = call("import", str(target), "--learner", "gus2")
+    assert code == 0 and "for gus2" in out
+    assert ProgressStore().passed_lessons("gus2") == {"convolution"}
+    code, out = call("export", "--learner", "nobody")
+    assert code == 1
+
+
+def test_progress_without_data(home):
+    code, out = call("progress")
+    assert code == 0 and "no progress yet" in out
+
+
+def test_check_command_in_process():
+    code, out = call("check")
+    assert code == 0 and out.startswith("ok: ")

@@ -1,0 +1,313 @@
+"""Validation of the real course content, and of the validator on deliberately broken content."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from quiz import get_course
+from quiz.data import QUESTION_KINDS, SECTION_KINDS
+from quiz.facts import KNOWN_MODELS
+from quiz.loader import CONTENT_DIR, ContentError, Problem, check_content, load_course
+from quiz.mastery import architecture_matrix
+
+REPO = Path(__file__).resolve().parents[1]
+
+EXPECTED_ORDER = [
+    "convolution",
+    "alexnet",
+    "vgg",
+    "inception",
+    "degradation",
+    "residual",
+    "gradient-flow",
+    "deep-resnets",
+    "using-cnns",
+]
+
+
+def test_real_content_has_no_problems():
+    course, problems = check_content()
+    assert [str(p) for p in problems] == []
+    assert len(course.lessons) >= 9
+    assert len(course.questions) >= 80
+
+
+def test_lessons_in_course_order():
+    course = get_course()
+    assert [le.id for le in course.lessons][:9] == EXPECTED_ORDER
+    assert [le.order for le in course.lessons] == list(range(1, len(course.lessons) + 1))
+    for lesson in course.lessons:
+        assert re.fullmatch(rf"lessons/{lesson.order:02d}_[a-z0-9_]+\.toml", lesson.file)
+        assert lesson.goals and lesson.sources and lesson.summary and lesson.node
+
+
+def test_each_lesson_has_enough_questions_with_explanations_and_sections():
+    for lesson in get_course().lessons:
+        assert len(lesson.questions) >= 8, lesson.id
+        section_ids = {s.id for s in lesson.sections}
+        for q in lesson.questions:
+            assert q.explanation.strip(), q.id
+            assert q.section in section_ids, q.id
+            assert q.lesson_id == lesson.id
+            assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", q.id), q.id
+
+
+def test_all_question_kinds_are_used():
+    kinds = {q.kind for q in get_course().questions}
+    assert kinds == set(QUESTION_KINDS)
+
+
+def test_required_questions():
+    course = get_course()
+    q = course.question("vgg-two-3x3-rf")
+    assert q.lesson_id == "vgg"
+    assert "Two stacked 3x3 convolutions" in q.prompt
+    assert q.choices[q.answer] == "5x5"
+    order = course.question("cnn-history-order")
+    assert [order.choices[i] for i in order.answer] == ["LeNet-5", "AlexNet", "GoogLeNet", "ResNet"]
+    generators = {q.generator for q in course.questions if q.kind == "generated"}
+    assert {"stacked_conv_rf", "conv_params", "conv_output_size", "vgg_stack_output"} <= generators
+
+
+def test_sections_are_renderable_by_the_app():
+    for lesson in get_course().lessons:
+        kinds = {s.kind for s in lesson.sections}
+        assert kinds <= set(SECTION_KINDS)
+        assert "markdown" in kinds, lesson.id
+        for s in lesson.sections:
+            if s.kind == "model":
+                assert s.model in KNOWN_MODELS, (lesson.id, s.id)
+            else:
+                assert s.body.strip(), (lesson.id, s.id)
+        assert set(lesson.models) <= KNOWN_MODELS
+
+
+@pytest.mark.parametrize(
+    ("lesson_id", "phrases"),
+    [
+        ("convolution", ["receptive field", "pooling", "LeNet-5", "1998"]),
+        ("alexnet", ["ReLU", "GTX 580", "Dropout", "augmentation", "60 million", "15.3%", "26.2%"]),
+        ("vgg", ["3x3", "5x5", "7x7", "18C^2", "25C^2", "27C^2", "49C^2", "138,357,544"]),
+        ("inception", ["1x1", "parallel", "concatenates"]),
+        ("degradation", ["training error", "overfitting", "56", "20", "batch normalization"]),
+        ("residual", ["F(x) + x", "option", "projection", "zero-padding"]),
+        ("gradient-flow", ["1 +", "product"]),
+        (
+            "deep-resnets",
+            ["5.71%", "5.25%", "4.60%", "4.49%", "3.57%", "11.3", "15.3", "19.6", "4.62%"],
+        ),
+        ("using-cnns", ["138M", "25.6M", "Feature extraction", "Fine-tuning", "style"]),
+    ],
+)
+def test_lessons_teach_the_required_facts(lesson_id, phrases):
+    lesson = get_course().lesson(lesson_id)
+    text = " ".join([lesson.summary] + [f"{s.title} {s.body} {s.caption}" for s in lesson.sections])
+    missing = [p for p in phrases if p.lower() not in text.lower()]
+    assert missing == []
+
+
+def test_glossary_and_faq():
+    course = get_course()
+    terms = {e.term.lower() for e in course.glossary}
+    required = """convolution|kernel (filter)|stride|padding|receptive field|pooling|relu|dropout|
+        batch normalization|skip connection|residual|bottleneck|degradation|vanishing gradient|
+        transfer learning|flops|parameters"""
+    for term in (t.strip() for t in required.split("|")):
+        assert term in terms, term
+    faq = {e.id: e for e in course.faq}
+    assert {"vgg16-vs-resnet50", "what-is-transfer-learning", "style-transfer"} <= set(faq)
+    assert "VGG16" in faq["vgg16-vs-resnet50"].question
+    lesson_ids = {le.id for le in course.lessons}
+    for entry in course.faq:
+        assert set(entry.lessons) <= lesson_ids
+
+
+def test_prerequisites_form_the_architecture_matrix():
+    matrix = architecture_matrix(get_course())
+    col = {n.lesson_id: n.column for n in matrix.nodes}
+    assert col["convolution"] == 0
+    assert col["alexnet"] == 1
+    assert col["vgg"] == col["inception"] == 2
+    assert col["degradation"] < col["residual"] < col["gradient-flow"] < col["deep-resnets"]
+    labels = [n.label for n in sorted(matrix.nodes, key=lambda n: (n.column, n.row))]
+    assert labels[:4] == ["LeNet-5", "AlexNet", "VGG", "Inception"]
+    assert ("alexnet", "vgg") in matrix.edges and ("alexnet", "inception") in matrix.edges
+
+
+# ------------------------------------------------------------------------------------------------
+# The validator on broken content
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, target)
+    return target
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def problems_of(root: Path) -> list[Problem]:
+    return check_content(root)[1]
+
+
+def test_copied_content_is_valid(content):
+    assert problems_of(content) == []
+
+
+def test_answer_not_among_choices(content):
+    edit(content / "lessons/03_vgg.toml", 'answer = "5x5"', 'answer = "6x6"')
+    problems = problems_of(content)
+    assert [(p.file, p.item, p.field) for p in problems] == [
+        ("lessons/03_vgg.toml", "vgg-two-3x3-rf", "answer")
+    ]
+    assert "not among the choices" in problems[0].message
+    assert str(problems[0]).startswith("lessons/03_vgg.toml: vgg-two-3x3-rf: answer: ")
+
+
+def test_duplicate_question_id_across_files(content):
+    edit(content / "lessons/04_inception.toml", 'id = "googlenet-depth"', 'id = "vgg16-params"')
+    found = {(p.file, p.item, p.field) for p in problems_of(content)}
+    assert ("lessons/04_inception.toml", "vgg16-params", "id") in found or (
+        "lessons/03_vgg.toml",
+        "vgg16-params",
+        "id",
+    ) in found
+
+
+def test_unknown_prerequisite_and_cycle(content):
+    edit(
+        content / "lessons/02_alexnet.toml",
+        'prerequisites = ["convolution"]',
+        'prerequisites = ["nope"]',
+    )
+    edit(content / "lessons/01_convolution.toml", "prerequisites = []", 'prerequisites = ["vgg"]')
+    problems = problems_of(content)
+    assert any(
+        p.item == "alexnet" and p.field == "prerequisites" and "nope" in p.message for p in problems
+    )
+    edit(
+        content / "lessons/02_alexnet.toml",
+        'prerequisites = ["nope"]',
+        'prerequisites = ["convolution"]',
+    )
+    problems = problems_of(content)
+    cycles = [p for p in problems if "cycle" in p.message]
+    assert len(cycles) == 1 and cycles[0].field == "prerequisites"
+    assert "convolution" in cycles[0].message and "vgg" in cycles[0].message
+
+
+def test_template_that_does_not_render(content):
+    edit(
+        content / "lessons/03_vgg.toml",
+        "stacked {k}x{k} convolutions with stride 1",
+        "stacked {kk} convs",
+    )
+    problems = problems_of(content)
+    assert [(p.item, p.field) for p in problems] == [("vgg-stacked-rf-gen", "prompt")]
+
+
+def test_unknown_generator_and_bad_params(content):
+    edit(content / "lessons/03_vgg.toml", 'generator = "stacked_conv_rf"', 'generator = "magic"')
+    edit(
+        content / "lessons/02_alexnet.toml",
+        "params = { n = [224, 227],",
+        "params = { z = [1], n = [224, 227],",
+    )
+    found = {(p.item, p.field) for p in problems_of(content)}
+    assert ("vgg-stacked-rf-gen", "generator") in found
+    assert ("alexnet-conv1-gen", "params") in found
+
+
+def test_too_few_questions(content):
+    path = content / "lessons/05_degradation.toml"
+    text = path.read_text(encoding="utf-8")
+    head, *questions = text.split("[[questions]]")
+    path.write_text(head + "[[questions]]" + "[[questions]]".join(questions[:7]), encoding="utf-8")
+    problems = problems_of(content)
+    assert [(p.file, p.item, p.field) for p in problems] == [
+        ("lessons/05_degradation.toml", "degradation", "questions")
+    ]
+
+
+def test_many_problems_are_all_reported(content):
+    path = content / "lessons/01_convolution.toml"
+    edit(path, 'kind = "numeric"', 'kind = "essay"')
+    edit(path, 'section = "pooling"', 'section = "nowhere"')
+    edit(path, 'model = "lenet5"', 'model = "lenet6"')
+    edit(path, 'check = "params:lenet5"', 'check = "weights:lenet5"')
+    edit(path, 'explanation = "(32', 'explanaton = "(32')
+    found = {(p.item, p.field) for p in problems_of(content)}
+    assert {
+        ("conv-output-32-5", "kind"),
+        ("pooling-facts", "section"),
+        ("lenet-model", "model"),
+        ("lenet5-params", "check"),
+    } <= found
+
+
+def test_invalid_toml_and_missing_fields(content):
+    (content / "lessons/10_broken.toml").write_text("id = 'broken\n", encoding="utf-8")
+    (content / "lessons/11_empty.toml").write_text("order = 11\n", encoding="utf-8")
+    problems = problems_of(content)
+    assert any(p.file == "lessons/10_broken.toml" and p.field == "toml" for p in problems)
+    fields = {p.field for p in problems if p.file == "lessons/11_empty.toml"}
+    assert {"id", "title", "sections", "questions", "goals"} <= fields
+
+
+def test_ordering_answer_must_be_a_permutation(content):
+    edit(
+        content / "lessons/04_inception.toml",
+        'answer = ["LeNet-5", "AlexNet", "GoogLeNet", "ResNet"]',
+        'answer = ["LeNet-5", "AlexNet"]',
+    )
+    problems = problems_of(content)
+    assert [(p.item, p.field) for p in problems] == [("cnn-history-order", "answer")]
+
+
+def test_load_course_raises_with_all_problems(content):
+    edit(content / "lessons/03_vgg.toml", 'answer = "5x5"', 'answer = "6x6"')
+    with pytest.raises(ContentError) as info:
+        load_course(content)
+    assert info.value.problems[0].item == "vgg-two-3x3-rf"
+
+
+def run_quiz(*args: str, env_home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = None
+    if env_home is not None:
+        import os
+
+        env = {**os.environ, "KERAS_CNN_HOME": str(env_home)}
+    return subprocess.run(
+        [sys.executable, "-m", "quiz", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def test_cli_check_ok():
+    proc = run_quiz("check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    match = re.search(r"(\d+) lessons, (\d+) questions", proc.stdout)
+    assert match and int(match.group(1)) >= 9 and int(match.group(2)) >= 80
+
+
+def test_cli_check_reports_problems(content):
+    edit(content / "lessons/03_vgg.toml", 'answer = "5x5"', 'answer = "6x6"')
+    proc = run_quiz("--content", str(content), "check")
+    assert proc.returncode == 1
+    assert "lessons/03_vgg.toml: vgg-two-3x3-rf: answer: " in proc.stdout
