@@ -1,0 +1,134 @@
+"""Stored training runs: ``$KERAS_CNN_HOME/runs/<timestamp>-<model>/{history.csv, meta.json}``.
+
+``keras_cnn.train`` writes a run after every epoch (atomically: write to a temporary file,
+then ``os.replace``), so a reload of the app, or a killed process, loses at most the epoch in
+progress. ``list_runs()`` and ``load_run()`` read them back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from keras_cnn.paths import runs_dir
+
+META = "meta.json"
+HISTORY = "history.csv"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never half.
+
+    Args:
+        path: destination.
+        text: content.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def new_run(model: str, meta: dict[str, Any]) -> Path:
+    """Create a run directory ``runs/<UTC timestamp>-<model>`` with ``meta.json``.
+
+    Args:
+        model: str. The model's name (part of the directory name).
+        meta: JSON-serialisable settings of the run.
+
+    Returns:
+        The run directory.
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", model) or "model"
+    path = runs_dir() / f"{stamp}-{safe}"
+    path.mkdir(parents=True, exist_ok=False)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    full = {"id": path.name, "model": model, "status": "running", "started": started, **meta}
+    atomic_write_text(path / META, json.dumps(full, indent=1, default=str))
+    return path
+
+
+def update_run(path: Path, history: pd.DataFrame | None = None, **meta: Any) -> None:
+    """Rewrite a run's history and merge ``meta`` into its ``meta.json``.
+
+    Args:
+        path: the run directory.
+        history: the epochs so far, or None to keep the stored ones.
+        **meta: fields to set (e.g. ``status="finished"``).
+    """
+    path = Path(path)
+    if history is not None:
+        atomic_write_text(path / HISTORY, history.to_csv(index=False))
+    if meta:
+        current = json.loads((path / META).read_text(encoding="utf-8"))
+        current.update(meta)
+        atomic_write_text(path / META, json.dumps(current, indent=1, default=str))
+
+
+def load_run(run_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """One stored run.
+
+    Args:
+        run_id: str. The directory name under ``runs/`` (``list_runs().id``).
+
+    Returns:
+        ``(history, meta)``: one row per epoch, and the run's settings and status.
+
+    Raises:
+        ValueError: if there is no such run.
+    """
+    path = runs_dir() / run_id
+    if not (path / META).is_file():
+        raise ValueError(f"No stored run {run_id!r} under {runs_dir()}. Received: {run_id=}")
+    meta = json.loads((path / META).read_text(encoding="utf-8"))
+    history = (
+        pd.read_csv(path / HISTORY) if (path / HISTORY).is_file() else pd.DataFrame(columns=[])
+    )
+    return history, meta
+
+
+def list_runs() -> pd.DataFrame:
+    """Every stored run, newest first, with its final metrics.
+
+    Returns:
+        A DataFrame with columns id, model, data, status, epochs, accuracy, val_accuracy,
+        started (empty if there are none). Unreadable runs are skipped.
+    """
+    columns = ["id", "model", "data", "status", "epochs", "accuracy", "val_accuracy", "started"]
+    rows = []
+    root = runs_dir()
+    for path in sorted(root.iterdir() if root.is_dir() else [], reverse=True):
+        try:
+            history, meta = load_run(path.name)
+        except (ValueError, OSError, json.JSONDecodeError, pd.errors.ParserError):
+            continue
+        last = history.iloc[-1] if len(history) else {}
+        rows.append(
+            {
+                "id": meta.get("id", path.name),
+                "model": meta.get("model"),
+                "data": meta.get("data"),
+                "status": meta.get("status"),
+                "epochs": len(history),
+                "accuracy": last.get("accuracy"),
+                "val_accuracy": last.get("val_accuracy"),
+                "started": meta.get("started"),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
