@@ -1,7 +1,48 @@
-"""keras-cnn course: `streamlit run streamlit_app.py`."""
+"""keras-cnn course: `streamlit run streamlit_app.py` (or `make run`).
+
+The entrypoint only routes: the pages live in ``app/``. Pages have no icons on purpose:
+Streamlit turns a page's icon into the favicon, fetched from Google Fonts for ``:material/`` icons
+(offline machines log console errors). TensorFlow is not imported here (the
+course map paints without it); it is loaded in the background after the first page.
+"""
+
+from pathlib import Path
 
 import streamlit as st
 
+import quiz
+from app import shell
+
 st.set_page_config(page_title="keras-cnn course", layout="wide")
-st.title("keras-cnn: the classic CNNs, from LeNet-5 to ResNet")
-st.write("The course is being built. Meanwhile, try `python -m keras_cnn summary resnet50`.")
+
+progress = shell.store()
+learner = shell.sidebar(progress)
+course = shell.course()
+states = quiz.lesson_states(course, progress.passed_lessons(learner))
+
+training = Path(__file__).parent / "app" / "pages" / "training.py"
+navigation = st.navigation(
+    {
+        "Course": [
+            st.Page("app/pages/course_map.py", title="Course map", default=True),
+        ],
+        "Lessons": [shell.lesson_page(lesson.id, states) for lesson in course.lessons],
+        "Explore": [
+            st.Page("app/pages/explorer.py", title="Architecture explorer"),
+            st.Page("app/pages/model_lab.py", title="Model lab"),
+            st.Page("app/pages/glossary.py", title="Glossary and FAQ"),
+        ],
+        "Training": [
+            st.Page("app/pages/training.py", title="Training")
+            if training.is_file()
+            else st.Page(
+                shell.training_placeholder,
+                title="Training",
+                url_path="training",
+            )
+        ],
+    },
+    expanded=True,
+)
+navigation.run()
+shell.prewarm()

@@ -20,29 +20,40 @@ from keras_cnn.blocks import (
     vgg_block,
 )
 from keras_cnn.classic import build_alexnet, build_googlenet, build_lenet5
+from keras_cnn.data import DatasetUnavailableError
+from keras_cnn.diagram import to_dot
+from keras_cnn.experiments import degradation, gradient_norms
 from keras_cnn.registry import MODELS, get_model, list_models
 from keras_cnn.resnet import build_cifar_resnet, build_resnet
+from keras_cnn.train import CheckpointError, TrainingObserver, build_model
 from keras_cnn.vgg import build_vgg
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckpointError",
+    "DatasetUnavailableError",
     "MODELS",
+    "TrainingObserver",
     "basic_block",
     "bottleneck_block",
     "build_alexnet",
     "build_cifar_resnet",
     "build_googlenet",
     "build_lenet5",
+    "build_model",
     "build_resnet",
     "build_vgg",
     "count_macs",
+    "degradation",
     "get_model",
+    "gradient_norms",
     "inception_block",
     "list_models",
     "local_response_normalization",
     "receptive_field",
     "summarize",
+    "to_dot",
     "totals",
     "vgg_block",
     "weight_layers",

@@ -1,0 +1,274 @@
+"""One page per lesson: the sections, live model views and the System Check.
+
+``page_callable(lesson_id)`` gives the (cached) function that ``st.Page`` runs for a lesson;
+``render(lesson_id)`` draws it. A locked lesson says which System Checks to pass first.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Callable
+
+import streamlit as st
+
+import quiz
+from app import logic, shell
+
+
+@functools.cache
+def page_callable(lesson_id: str) -> Callable[[], None]:
+    """The page function of a lesson, the same object on every call."""
+
+    def page() -> None:
+        render(lesson_id)
+
+    page.__name__ = f"lesson_{lesson_id.replace('-', '_')}"
+    return page
+
+
+def render(lesson_id: str) -> None:
+    """Draw a lesson page for the current learner."""
+    course = shell.course()
+    progress = shell.store()
+    learner = shell.current_learner(progress)
+    try:
+        lesson = course.lesson(lesson_id)
+    except KeyError:
+        st.title("Lesson not found")
+        st.info(f"There is no lesson {lesson_id!r}. Pick one on the course map.")
+        return
+    passed = progress.passed_lessons(learner)
+    st.title(f"{lesson.order}. {lesson.title}")
+    _progress_bar(progress.lesson_scores(learner).get(lesson.id), lesson.id in passed)
+    missing = logic.missing_prerequisites(lesson, passed)
+    if missing:
+        titles = ", ".join(f"**{course.lesson(m).title}**" for m in missing)
+        st.info(
+            f"This lesson is locked. Pass the System Check of {titles} first "
+            f"(at least {quiz.PASS_THRESHOLD:.0%}).",
+            icon=":material/lock:",
+        )
+        for m in missing:
+            shell.lesson_link(m, label=f"Go to {course.lesson(m).order}. {course.lesson(m).title}")
+        return
+    if progress.last_visited(learner) != (lesson.id, ""):
+        progress.set_last_visited(learner, lesson.id)
+
+    st.markdown(lesson.summary)
+    if lesson.goals:
+        with st.expander("What you will learn", expanded=False):
+            st.markdown("\n".join(f"- {goal}" for goal in lesson.goals))
+    for section in lesson.sections:
+        _section(section)
+    if lesson.sources:
+        with st.expander("Sources"):
+            st.markdown("\n".join(_source(s) for s in lesson.sources))
+    system_check(course, progress, learner, lesson)
+
+
+def _progress_bar(best: float | None, passed: bool) -> None:
+    if best is None:
+        st.progress(0.0, text="System Check not taken yet")
+    else:
+        verdict = "passed" if passed else f"not passed yet, {quiz.PASS_THRESHOLD:.0%} needed"
+        st.progress(
+            min(max(best, 0.0), 1.0), text=f"Best System Check score: {best:.0%} ({verdict})"
+        )
+
+
+def _source(source: quiz.Source) -> str:
+    title = f"[{source.title}]({source.url})" if source.url else source.title
+    who = ", ".join(x for x in (source.authors, str(source.year) if source.year else "") if x)
+    return f"- {title}" + (f" — {who}" if who else "")
+
+
+def _section(section: quiz.Section) -> None:
+    st.subheader(section.title, anchor=section.id)
+    if section.kind == "markdown":
+        st.markdown(section.body)
+    elif section.kind == "latex":
+        st.latex(section.body)
+    elif section.kind == "code":
+        st.code(section.body, language=section.language or "python")
+    elif section.kind == "model":
+        if section.body:
+            st.markdown(section.body)
+        from app import views  # pandas and, on first use, TensorFlow: not for the course map
+
+        views.show_model(section.model, block=section.block, key=f"section-{section.id}")
+    if section.caption:
+        st.caption(section.caption)
+
+
+# -- the System Check -------------------------------------------------------------------------
+
+
+def attempt_key(lesson_id: str) -> str:
+    """Session-state key of the current attempt of a lesson's check."""
+    return f"check:{lesson_id}"
+
+
+def widget_key(lesson_id: str, seed: int, index: int) -> str:
+    """Session-state key of the widget of question ``index`` in one attempt."""
+    return f"q:{lesson_id}:{seed}:{index}"
+
+
+def new_attempt(lesson: quiz.Lesson, seed: int | None = None) -> dict:
+    seed = random.randrange(1 << 30) if seed is None else seed
+    return {
+        "seed": seed,
+        "questions": quiz.prepare_check(lesson, seed),
+        "results": None,
+        "record": None,
+        "unlocked": [],
+    }
+
+
+def _widget(question: quiz.Question, index: int, key: str, disabled: bool):
+    st.markdown(f"**Question {index + 1}.** {question.prompt}")
+    label = f"Answer to question {index + 1}"
+    choices = question.choices
+
+    def fmt(i: int) -> str:
+        return choices[i]
+
+    if question.kind == "single":
+        return st.radio(
+            label,
+            range(len(choices)),
+            format_func=fmt,
+            index=None,
+            key=key,
+            disabled=disabled,
+            label_visibility="collapsed",
+        )
+    if question.kind == "multiple":
+        return st.multiselect(
+            "Choose all that apply",
+            range(len(choices)),
+            format_func=fmt,
+            key=key,
+            disabled=disabled,
+            placeholder="Choose all that apply",
+        )
+    if question.kind == "ordering":
+        return st.multiselect(
+            "Pick the items in order, first to last",
+            range(len(choices)),
+            format_func=fmt,
+            key=key,
+            disabled=disabled,
+            placeholder="Pick the first item, then the next ...",
+        )
+    unit = f" ({question.unit})" if question.unit else ""
+    return st.text_input(
+        f"Your answer{unit}",
+        key=key,
+        disabled=disabled,
+        placeholder="A number, e.g. 1,234 or 3.8M",
+    )
+
+
+def _feedback(result: quiz.Result) -> None:
+    if result.correct:
+        st.success(f"**Right.** {result.explanation}", icon=":material/check:")
+    elif result.score > 0:
+        st.warning(
+            f"**Partly right ({result.score:.0%}).** Expected: {result.expected}. "
+            f"{result.explanation}",
+            icon=":material/rule:",
+        )
+    else:
+        st.error(
+            f"**Not quite.** Expected: {result.expected}. {result.explanation}",
+            icon=":material/close:",
+        )
+
+
+def system_check(
+    course: quiz.Course, progress: quiz.ProgressStore, learner: str, lesson: quiz.Lesson
+) -> None:
+    """The System Check form: answer, submit, see feedback, score and what unlocked."""
+    st.divider()
+    st.header("System Check", anchor="system-check")
+    key = attempt_key(lesson.id)
+    if key not in st.session_state:
+        st.session_state[key] = new_attempt(lesson)
+    attempt = st.session_state[key]
+    seed, questions, results = attempt["seed"], attempt["questions"], attempt["results"]
+    st.caption(
+        f"{len(questions)} questions. Pass with {quiz.PASS_THRESHOLD:.0%}; "
+        "your answers are saved for learner "
+        f"**{learner}**."
+    )
+    submitted_now = False
+    values = []
+    with st.form(f"form:{lesson.id}:{seed}", border=True):
+        for i, question in enumerate(questions):
+            values.append(_widget(question, i, widget_key(lesson.id, seed, i), results is not None))
+            if results is not None:
+                _feedback(results[i])
+        submitted_now = st.form_submit_button(
+            "Submit answers", type="primary", disabled=results is not None
+        )
+    if submitted_now and results is None:
+        _submit(course, progress, learner, lesson, attempt, values)
+    if attempt["results"] is not None:
+        _verdict(course, attempt)
+        if st.button("Try again with new questions", key=f"retry:{lesson.id}"):
+            st.session_state[key] = new_attempt(lesson)
+            st.rerun()
+
+
+def _submit(course, progress, learner, lesson, attempt, values) -> None:
+    questions = attempt["questions"]
+    responses, unreadable, missing = [], [], []
+    for i, (question, value) in enumerate(zip(questions, values, strict=True)):
+        try:
+            response = logic.widget_response(question, value)
+        except quiz.ResponseError as exc:
+            unreadable.append(f"question {i + 1}: {exc}")
+            response = None
+        else:
+            if response is None:
+                missing.append(i + 1)
+        responses.append(response)
+    if unreadable:
+        st.warning("Please check your answers: " + "; ".join(unreadable))
+        return
+    if missing:
+        st.warning(f"Answer every question before submitting (missing: {missing}).")
+        return
+    try:
+        results = [quiz.grade(q, r) for q, r in zip(questions, responses, strict=True)]
+    except quiz.ResponseError as exc:
+        st.warning(f"Please check your answers: {exc}")
+        return
+    passed_before = progress.passed_lessons(learner)
+    record = progress.record_check(learner, lesson.id, results)
+    unlocked = []
+    if record.passed and lesson.id not in passed_before:
+        unlocked = quiz.newly_unlocked(course, passed_before, lesson.id)
+    attempt.update(results=results, record=record, unlocked=unlocked)
+    st.rerun()
+
+
+def _verdict(course: quiz.Course, attempt: dict) -> None:
+    record = attempt["record"]
+    right = sum(r.correct for r in attempt["results"])
+    total = len(attempt["results"])
+    st.progress(record.score, text=f"Score: {record.score:.0%} ({right} of {total} right)")
+    if record.passed:
+        st.success(f"**Passed** with {record.score:.0%}. Well done!", icon=":material/school:")
+    else:
+        st.error(
+            f"**Not passed** ({record.score:.0%}; {quiz.PASS_THRESHOLD:.0%} needed). "
+            "Reread the sections of the questions you missed and try again.",
+            icon=":material/replay:",
+        )
+    for lesson_id in attempt["unlocked"]:
+        unlocked = course.lesson(lesson_id)
+        st.info(f"Unlocked: **{unlocked.order}. {unlocked.title}**", icon=":material/lock_open:")
+        if st.button(f"Go to {unlocked.node}", key=f"go:{lesson_id}", type="primary"):
+            shell.go_to_lesson(lesson_id)

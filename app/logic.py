@@ -1,0 +1,231 @@
+"""Pure helpers of the course app: no Streamlit, no TensorFlow, tested directly.
+
+The course map as a Graphviz graph, lesson URLs, glossary and FAQ search, the copyable
+builder call of the model lab, and the conversion of widget values to quiz responses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import quiz
+
+#: How a lesson state looks on the course map and in menus.
+STATE_STYLE: dict[str, dict[str, str]] = {
+    quiz.PASSED: {
+        "fill": "#ceead6",
+        "border": "#188038",
+        "mark": "✔ ",
+        "word": "passed",
+        "suffix": " ✔",
+    },
+    quiz.UNLOCKED: {
+        "fill": "#d2e3fc",
+        "border": "#1a73e8",
+        "mark": "",
+        "word": "open",
+        "suffix": "",
+    },
+    quiz.LOCKED: {
+        "fill": "#f1f3f4",
+        "border": "#9aa0a6",
+        "mark": "",
+        "word": "locked",
+        "suffix": " (locked)",
+    },
+}
+MATERIAL_ICON = {
+    quiz.PASSED: ":material/check_circle:",
+    quiz.UNLOCKED: ":material/menu_book:",
+    quiz.LOCKED: ":material/lock:",
+}
+
+
+def lesson_url_path(lesson_id: str) -> str:
+    """URL path of a lesson page: ``vgg`` -> ``lesson-vgg``."""
+    return f"lesson-{lesson_id}"
+
+
+def _quote(text: str) -> str:
+    text = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return '"' + text + '"'
+
+
+def course_map_dot(matrix: quiz.Matrix) -> str:
+    """The architecture matrix as DOT: one column per prerequisite depth, nodes by state.
+
+    Args:
+        matrix: From ``quiz.architecture_matrix(course, passed)``.
+
+    Returns:
+        DOT source, left to right (LeNet-5 -> AlexNet -> VGG / Inception -> ResNet ...).
+    """
+    lines = [
+        "digraph course {",
+        '  graph [rankdir=LR, nodesep=0.3, ranksep=0.45, bgcolor="transparent"];',
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, '
+        'fontcolor="#202124", penwidth=1.6, margin="0.15,0.08"];',
+        '  edge [color="#9aa0a6", arrowsize=0.7];',
+    ]
+    for column in matrix.columns():
+        ids = " ".join(_quote(n.lesson_id) for n in column)
+        lines.append(f"  {{ rank=same; {ids} }}")
+    for node in matrix.nodes:
+        style = STATE_STYLE[node.state]
+        year = f" ({node.year})" if node.year else ""
+        label = f"{node.label}{year}\n{style['mark']}{style['word']}"
+        lines.append(
+            f"  {_quote(node.lesson_id)} [label={_quote(label)}, fillcolor={_quote(style['fill'])}, "
+            f"color={_quote(style['border'])}, tooltip={_quote(node.title)}];"
+        )
+    for src, dst in matrix.edges:
+        lines.append(f"  {_quote(src)} -> {_quote(dst)};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def course_progress(states: Mapping[str, str]) -> tuple[int, int]:
+    """``(passed, total)`` lessons from ``quiz.lesson_states``."""
+    return sum(s == quiz.PASSED for s in states.values()), len(states)
+
+
+def continue_lesson(
+    course: quiz.Course, states: Mapping[str, str], last_visited: tuple[str, str] | None
+) -> str | None:
+    """Where "continue where you left off" goes: the last visited lesson if it is still open
+    and not passed, else the next lesson to do (``None`` when the course is done).
+    """
+    if last_visited:
+        lesson_id = last_visited[0]
+        if states.get(lesson_id) == quiz.UNLOCKED:
+            return lesson_id
+    for lesson in course.lessons:
+        if states.get(lesson.id) == quiz.UNLOCKED:
+            return lesson.id
+    return None
+
+
+def missing_prerequisites(lesson: quiz.Lesson, passed: Iterable[str]) -> list[str]:
+    """Prerequisites of a lesson the learner has not passed yet, in their listed order."""
+    passed = set(passed)
+    return [p for p in lesson.prerequisites if p not in passed]
+
+
+def _words(query: str) -> list[str]:
+    return [w for w in re.split(r"\s+", query.strip().lower()) if w]
+
+
+def search_glossary(entries: Sequence[quiz.GlossaryEntry], query: str) -> list[quiz.GlossaryEntry]:
+    """Glossary entries whose term, definition or related terms contain every query word."""
+    words = _words(query)
+    hits = []
+    for entry in entries:
+        text = " ".join((entry.term, entry.definition, *entry.see_also)).lower()
+        if all(w in text for w in words):
+            hits.append(entry)
+    # Matches in the term first.
+    return sorted(hits, key=lambda e: not all(w in e.term.lower() for w in words))
+
+
+def search_faq(entries: Sequence[quiz.FaqEntry], query: str) -> list[quiz.FaqEntry]:
+    """FAQ entries whose question or answer contain every query word."""
+    words = _words(query)
+    return [e for e in entries if all(w in f"{e.question} {e.answer}".lower() for w in words)]
+
+
+def python_literal(value: Any) -> str:
+    """Python source for a builder argument: strings with double quotes, tuples as tuples."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, tuple | list):
+        inner = ", ".join(python_literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return repr(value)
+
+
+def builder_call(
+    builder: str,
+    positional: Sequence[Any] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+) -> str:
+    """The exact call that builds a model, leaving out arguments equal to their defaults.
+
+    Args:
+        builder: Builder function name, e.g. ``"build_resnet"``.
+        positional: Positional arguments (the depth).
+        kwargs: Keyword arguments as chosen.
+        defaults: The builder's defaults (``inspect.signature``); equal values are omitted.
+
+    Returns:
+        E.g. ``keras_cnn.build_resnet(50, include_top=False, pooling="avg")``.
+    """
+    defaults = defaults or {}
+    args = [python_literal(v) for v in positional]
+    for key, value in (kwargs or {}).items():
+        if key in defaults and defaults[key] == value:
+            continue
+        args.append(f"{key}={python_literal(value)}")
+    return f"keras_cnn.{builder}({', '.join(args)})"
+
+
+def parse_shape(text: str) -> tuple[int, int, int] | None:
+    """Parse an input shape typed as ``224, 224, 3`` (or ``224x224x3``); blank -> ``None``.
+
+    Raises:
+        ValueError: If the text is not three positive integers.
+    """
+    text = text.strip().strip("()[]")
+    if not text:
+        return None
+    parts = [p for p in re.split(r"[,x×\s]+", text) if p]
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(
+            f"An input shape is three positive integers (height, width, channels), "
+            f"e.g. 224, 224, 3. Received: {text!r}"
+        )
+    h, w, c = (int(p) for p in parts)
+    return (h, w, c)
+
+
+def widget_response(question: quiz.Question, value: Any) -> Any:
+    """Turn a widget value into a ``quiz.grade`` response; ``None`` when unanswered.
+
+    Single choice: the chosen index. Multiple choice: the list of chosen indices. Numeric and
+    generated: the typed text parsed with ``quiz.parse_number``. Ordering: the items' indices
+    in the order the learner picked them (all items must be picked).
+
+    Raises:
+        quiz.ResponseError: If the value cannot be read (not a number, items missing).
+    """
+    kind = question.kind
+    if kind == "single":
+        return None if value is None else int(value)
+    if kind == "multiple":
+        return None if not value else [int(v) for v in value]
+    if kind in ("numeric", "generated"):
+        if value is None or not str(value).strip():
+            return None
+        return quiz.parse_number(str(value))
+    if kind == "ordering":
+        if not value:
+            return None
+        order = [int(v) for v in value]
+        if len(order) != len(question.choices):
+            raise quiz.ResponseError(
+                f"put all {len(question.choices)} items in order ({len(order)} picked)"
+            )
+        return order
+    raise quiz.ResponseError(f"unknown question kind {kind!r}")
+
+
+def widget_value(question: quiz.Question, response: Any) -> Any:
+    """The widget value that gives ``response`` (inverse of :func:`widget_response`; tests)."""
+    if question.kind in ("numeric", "generated"):
+        return str(response)
+    if question.kind in ("multiple", "ordering"):
+        return list(response)
+    return response

@@ -1,0 +1,59 @@
+"""Course map: the architecture matrix with each lesson locked, open or passed, the learner's
+progress and "continue where you left off". No TensorFlow here."""
+
+import streamlit as st
+
+import quiz
+from app import logic, shell
+
+course = shell.course()
+progress = shell.store()
+learner = shell.current_learner(progress)
+passed = progress.passed_lessons(learner)
+states = quiz.lesson_states(course, passed)
+scores = progress.lesson_scores(learner)
+done, total = logic.course_progress(states)
+
+st.title("The classic CNNs, from LeNet-5 to ResNet")
+st.markdown(
+    "A hands-on course: read each lesson, explore the **live Keras models** it talks about, "
+    "and pass its **System Check** to unlock the next architecture."
+)
+st.progress(done / total if total else 0.0, text=f"**{learner}**: {done} of {total} lessons passed")
+
+target = logic.continue_lesson(course, states, progress.last_visited(learner))
+if target is None:
+    st.success("You passed every System Check. Congratulations!", icon=":material/celebration:")
+else:
+    lesson = course.lesson(target)
+    started = progress.last_visited(learner) is not None
+    verb = "Continue where you left off" if started else "Start the course"
+    if st.button(f"{verb}: {lesson.order}. {lesson.title}", type="primary", key="continue"):
+        shell.go_to_lesson(target)
+
+st.subheader("Architecture matrix")
+st.graphviz_chart(logic.course_map_dot(quiz.architecture_matrix(course, passed)))
+st.caption("Green: passed · blue: open · grey: locked (pass the lessons its arrows come from)")
+
+st.subheader("Lessons")
+for lesson in course.lessons:
+    state = states[lesson.id]
+    style = logic.STATE_STYLE[state]
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    with left:
+        shell.lesson_link(lesson.id, icon=logic.MATERIAL_ICON[state])
+    with right:
+        best = scores.get(lesson.id)
+        text = f"{style['word']}" + (f", best score {best:.0%}" if best is not None else "")
+        st.progress(min(max(best or 0.0, 0.0), 1.0), text=text)
+
+with st.expander("Open any lesson"):
+    ids = [le.id for le in course.lessons]
+    choice = st.selectbox(
+        "Lesson",
+        ids,
+        format_func=lambda i: f"{course.lesson(i).order}. {course.lesson(i).title}",
+        key="jump_lesson",
+    )
+    if st.button("Open", key="jump"):
+        shell.go_to_lesson(choice)

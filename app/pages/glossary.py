@@ -1,0 +1,41 @@
+"""Glossary and FAQ, searchable."""
+
+import streamlit as st
+
+from app import logic, shell
+
+course = shell.course()
+st.title("Glossary and FAQ")
+query = st.text_input(
+    "Search", placeholder="e.g. receptive field, bottleneck, transfer", key="glossary_query"
+)
+
+terms = logic.search_glossary(course.glossary, query)
+faq = logic.search_faq(course.faq, query)
+glossary_tab, faq_tab = st.tabs([f"Glossary ({len(terms)})", f"FAQ ({len(faq)})"])
+with glossary_tab:
+    if not terms:
+        st.info("No glossary term matches your search.")
+    for entry in terms:
+        st.markdown(f"**{entry.term}**: {entry.definition}")
+        extra = []
+        if entry.see_also:
+            extra.append("See also: " + ", ".join(entry.see_also))
+        if entry.lesson:
+            try:
+                extra.append(f"Lesson: {course.lesson(entry.lesson).title}")
+            except KeyError:
+                pass
+        if extra:
+            st.caption(" · ".join(extra))
+with faq_tab:
+    if not faq:
+        st.info("No question matches your search.")
+    for entry in faq:
+        with st.expander(entry.question, expanded=bool(query.strip())):
+            st.markdown(entry.answer)
+            for lesson_id in entry.lessons:
+                try:
+                    shell.lesson_link(lesson_id)
+                except KeyError:
+                    pass

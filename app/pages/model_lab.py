@@ -1,0 +1,144 @@
+"""Model lab: pick a family and its options, see the live summary, totals and diagram, copy
+the exact call that builds it, download it as ``.keras``."""
+
+import inspect
+import json
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from app import logic, views
+
+st.title("Model lab")
+st.markdown(
+    "Choose a family and its options: the summary, the diagram and the code below follow. "
+    "Invalid combinations show the builder's own message."
+)
+
+with st.spinner("Loading keras_cnn ..."):
+    import keras_cnn
+    from keras_cnn.resnet import RESNET_SPECS, SHORTCUT_OPTIONS, VERSIONS
+    from keras_cnn.vgg import VGG_SPECS
+
+FAMILIES = {
+    "ResNet (ImageNet)": "build_resnet",
+    "ResNet (CIFAR-10)": "build_cifar_resnet",
+    "VGG": "build_vgg",
+    "GoogLeNet": "build_googlenet",
+    "AlexNet": "build_alexnet",
+    "LeNet-5": "build_lenet5",
+}
+
+
+def shortcut_label(option: str) -> str:
+    changing, same = SHORTCUT_OPTIONS[option]
+    return f"{option}: {changing} when the shape changes, else {same}"
+
+
+left, right = st.columns([1, 3], gap="large")
+with left:
+    family = st.selectbox("Family", list(FAMILIES), key="lab_family")
+    builder = FAMILIES[family]
+    defaults = {
+        k: p.default
+        for k, p in inspect.signature(getattr(keras_cnn, builder)).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    positional: list = []
+    options: dict = {}
+    if builder == "build_resnet":
+        depths = sorted(RESNET_SPECS)
+        positional.append(st.selectbox("Depth", depths, index=depths.index(50), key="lab_depth"))
+        options["version"] = st.selectbox("Version", sorted(VERSIONS), key="lab_version")
+        options["shortcut"] = st.selectbox(
+            "Shortcut",
+            list(SHORTCUT_OPTIONS),
+            index=list(SHORTCUT_OPTIONS).index(defaults["shortcut"]),
+            format_func=shortcut_label,
+            key="lab_shortcut",
+        )
+    elif builder == "build_cifar_resnet":
+        positional.append(
+            int(st.number_input("Depth (6n + 2)", 1, 2000, 20, step=6, key="lab_cifar_depth"))
+        )
+        options["residual"] = st.checkbox("Residual (off: the plain twin)", True, key="lab_res")
+        options["shortcut"] = st.selectbox(
+            "Shortcut",
+            list(SHORTCUT_OPTIONS),
+            index=list(SHORTCUT_OPTIONS).index(defaults["shortcut"]),
+            format_func=shortcut_label,
+            key="lab_cifar_shortcut",
+        )
+        options["preactivation"] = st.checkbox("Pre-activation (v2)", False, key="lab_preact")
+    elif builder == "build_vgg":
+        depths = sorted(VGG_SPECS)
+        positional.append(st.selectbox("Depth", depths, index=depths.index(16), key="lab_vgg"))
+        options["batch_norm"] = st.checkbox("Batch normalization", False, key="lab_bn")
+    elif builder == "build_alexnet":
+        options["two_tower"] = st.checkbox("Two towers (two GPUs)", False, key="lab_two_tower")
+        options["lrn"] = st.checkbox("Local response normalization", False, key="lab_lrn")
+    elif builder == "build_googlenet":
+        options["lrn"] = st.checkbox("Local response normalization", False, key="lab_g_lrn")
+
+    shape_text = st.text_input(
+        "Input shape", placeholder="default, or e.g. 160, 160, 3", key="lab_shape"
+    )
+    options["include_top"] = st.checkbox(
+        "Include the classifier (include_top)", True, key="lab_top"
+    )
+    options["classes"] = int(
+        st.number_input(
+            "Classes", 1, 100_000, int(defaults["classes"]), key=f"lab_classes_{builder}"
+        )
+    )
+    options["pooling"] = st.selectbox(
+        "Pooling (without the classifier)", [None, "avg", "max"], key="lab_pooling"
+    )
+
+with right:
+    try:
+        shape = logic.parse_shape(shape_text)
+    except ValueError as exc:
+        st.error(str(exc))
+        st.stop()
+    if shape is not None:
+        options["input_shape"] = shape
+    kwargs = {k: v for k, v in options.items() if not (k in defaults and defaults[k] == v)}
+    call = logic.builder_call(builder, positional, kwargs, defaults)
+    st.code(f"import keras_cnn\n\nmodel = {call}\nkeras_cnn.summarize(model)", language="python")
+    call_kwargs = dict(kwargs)
+    if positional:
+        call_kwargs["depth"] = positional[0]
+    try:
+        with st.spinner("Building the model ..."):
+            view = views.model_view(
+                "", json.dumps(call_kwargs, sort_keys=True, default=list), builder=builder
+            )
+    except Exception as exc:  # the builder's message, never a traceback
+        st.error(f"This combination cannot be built: {exc}")
+        st.stop()
+
+    views.show_totals(view)
+
+    def keras_file() -> bytes:
+        model = getattr(keras_cnn, builder)(**call_kwargs)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{model.name}.keras"
+            model.save(path)
+            return path.read_bytes()
+
+    st.download_button(
+        "Download as .keras",
+        data=keras_file,
+        file_name=f"{view.name}.keras",
+        mime="application/octet-stream",
+        on_click="ignore",
+        icon=":material/download:",
+        key="lab_download",
+    )
+    diagram, layers = st.tabs(["Diagram", f"Layers ({len(view.table)})"])
+    with diagram:
+        views.show_diagram(view, "lab")
+    with layers:
+        views.show_table(view, "lab")

@@ -1,0 +1,157 @@
+"""What every page shares: the progress store, the current learner, the sidebar, page links.
+
+Imports Streamlit and ``quiz`` only, never TensorFlow (the course map must paint without it).
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+
+import streamlit as st
+
+import quiz
+from app import logic
+
+DEFAULT_LEARNER = "learner"
+_STORE_WARNING = "_store_warning"
+
+
+def course() -> quiz.Course:
+    """The packaged course (validated once per process by ``quiz.get_course``)."""
+    return quiz.get_course()
+
+
+def store() -> quiz.ProgressStore:
+    """The progress store; a corrupt file is moved aside by the store and reported here."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", quiz.StoreWarning)
+            progress = quiz.ProgressStore()
+    except (quiz.StoreError, OSError) as exc:
+        st.error(f"The progress store cannot be opened: {exc}")
+        st.stop()
+    for warning in caught:
+        if issubclass(warning.category, quiz.StoreWarning):
+            st.session_state[_STORE_WARNING] = str(warning.message)
+    if st.session_state.get(_STORE_WARNING):
+        st.warning(
+            "Your saved progress could not be read, so the course started a fresh record. "
+            f"Details: {st.session_state[_STORE_WARNING]}",
+            icon=":material/warning:",
+        )
+    return progress
+
+
+def _most_recent_learner(progress: quiz.ProgressStore) -> str:
+    names = progress.learners()
+    if not names:
+        return DEFAULT_LEARNER
+
+    def last_check(name: str) -> str:
+        checks = progress.checks(name)
+        return max((c.created for c in checks), default="")
+
+    return max(names, key=last_check)
+
+
+def current_learner(progress: quiz.ProgressStore) -> str:
+    """The learner of this browser session (defaults to the store's most recent learner)."""
+    if "learner" not in st.session_state:
+        st.session_state.learner = _most_recent_learner(progress)
+    return st.session_state.learner
+
+
+def _pick_learner() -> None:
+    st.session_state.learner = st.session_state.learner_select
+
+
+def _add_learner() -> None:
+    name = st.session_state.get("new_learner", "")
+    st.session_state.new_learner = ""
+    st.session_state.pop("learner_error", None)
+    if not name.strip():
+        return
+    try:
+        st.session_state.learner = quiz.ProgressStore().add_learner(name)
+    except ValueError as exc:
+        st.session_state.learner_error = f"Not a valid name: {exc}"
+
+
+def sidebar(progress: quiz.ProgressStore) -> str:
+    """The learner picker and course progress in the sidebar. Returns the learner."""
+    learner = current_learner(progress)
+    names = sorted(set(progress.learners()) | {learner})
+    states = quiz.lesson_states(course(), progress.passed_lessons(learner))
+    done, total = logic.course_progress(states)
+    with st.sidebar:
+        st.session_state.learner_select = learner
+        st.selectbox(
+            "Learner", names, key="learner_select", on_change=_pick_learner, help="Stored locally"
+        )
+        st.text_input(
+            "New learner",
+            key="new_learner",
+            placeholder="Type a name, press Enter",
+            on_change=_add_learner,
+        )
+        if st.session_state.get("learner_error"):
+            st.error(st.session_state.learner_error)
+        st.progress(
+            done / total if total else 0.0, text=f"Course: {done} of {total} lessons passed"
+        )
+    return learner
+
+
+def lesson_page(lesson_id: str, states: dict[str, str] | None = None) -> st.Page:
+    """The ``st.Page`` of a lesson (the same callable every time, so links and switches match)."""
+    from app.lesson import page_callable
+
+    lesson = course().lesson(lesson_id)
+    state = (states or {}).get(lesson_id, quiz.UNLOCKED)
+    return st.Page(
+        page_callable(lesson_id),
+        title=f"{lesson.order}. {lesson.node}{logic.STATE_STYLE[state]['suffix']}",
+        url_path=logic.lesson_url_path(lesson_id),
+    )
+
+
+def go_to_lesson(lesson_id: str) -> None:
+    """Switch to a lesson page (for buttons; ``st.page_link`` for plain links)."""
+    st.switch_page(lesson_page(lesson_id))
+
+
+def lesson_link(lesson_id: str, label: str | None = None, icon: str | None = None) -> None:
+    """A link to a lesson page."""
+    lesson = course().lesson(lesson_id)
+    st.page_link(
+        lesson_page(lesson_id), label=label or f"{lesson.order}. {lesson.title}", icon=icon
+    )
+
+
+_prewarm_lock = threading.Lock()
+_prewarmed = False
+
+
+def prewarm() -> None:
+    """Import TensorFlow and keras_cnn in a background thread once per server process, after
+    the first page has painted, so the first model page does not wait for the import."""
+    global _prewarmed
+    with _prewarm_lock:
+        if _prewarmed:
+            return
+        _prewarmed = True
+
+    def load() -> None:
+        try:
+            import keras_cnn  # noqa: F401
+        except Exception:  # pragma: no cover - the page importing it shows the error
+            pass
+
+    threading.Thread(target=load, name="keras-cnn-prewarm", daemon=True).start()
+
+
+def training_placeholder() -> None:
+    """Shown under "Training" until the training page exists."""
+    st.title("Training")
+    st.info("Training runs in the browser are coming soon.")

@@ -1,0 +1,142 @@
+"""Model views shared by the lesson, explorer and model lab pages: cached summaries, totals
+and diagrams. ``keras_cnn`` (and so TensorFlow) is imported inside the functions, on first use.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Above this many layers the diagram shows one node per block by default.
+COLLAPSE_ABOVE = 120
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """Everything a page shows about one model (no keras objects: cheap to keep cached)."""
+
+    name: str
+    table: pd.DataFrame
+    totals: dict[str, int]
+    dot: str
+    collapsed_dot: str
+    layers: int
+
+
+def _kwargs(kwargs_json: str) -> dict[str, Any]:
+    kwargs = json.loads(kwargs_json)
+    if isinstance(kwargs.get("input_shape"), list):
+        kwargs["input_shape"] = tuple(kwargs["input_shape"])
+    return kwargs
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def model_view(name: str, kwargs_json: str = "{}", block: str = "", builder: str = "") -> ModelView:
+    """Build a model once per (name or builder, arguments, block) and keep its views.
+
+    Args:
+        name: Registry name (``get_model``), used when ``builder`` is empty.
+        kwargs_json: Builder keyword arguments as JSON (hashable cache key).
+        block: Draw only this block (``"conv2_block1"``) when set.
+        builder: A ``keras_cnn`` builder function name (the model lab).
+
+    Raises:
+        ValueError: The builder's message for a bad name or a bad combination of arguments.
+    """
+    import keras_cnn
+    from keras_cnn.diagram import to_dot
+
+    kwargs = _kwargs(kwargs_json)
+    if builder:
+        model = getattr(keras_cnn, builder)(**kwargs)
+    else:
+        model = keras_cnn.get_model(name, **kwargs)
+    layers = len(model.operations)
+    if block:
+        dot = to_dot(model, block=block, title=f"{model.name}: {block}")
+    elif layers > COLLAPSE_ABOVE:
+        dot = ""
+    else:
+        dot = to_dot(model, title=model.name)
+    return ModelView(
+        name=model.name,
+        table=keras_cnn.summarize(model),
+        totals=keras_cnn.totals(model),
+        dot=dot,
+        collapsed_dot=to_dot(
+            model, collapse_blocks=True, title=f"{model.name}, one node per block"
+        ),
+        layers=layers,
+    )
+
+
+def human(value: float) -> str:
+    """1234567 -> '1.23M'."""
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f}{unit}"
+    return f"{value:,.0f}"
+
+
+def show_totals(view: ModelView) -> None:
+    t = view.totals
+    cols = st.columns(4)
+    cols[0].metric("Parameters", human(t["params"]), help=f"{t['params']:,} (all weights)")
+    cols[1].metric("Trainable", human(t["trainable_params"]), help=f"{t['trainable_params']:,}")
+    cols[2].metric("Multiply-adds", human(t["macs"]), help=f"{t['macs']:,} for one image")
+    cols[3].metric("Weight layers", t["weight_layers"], help="Depth as the papers count it")
+
+
+def show_table(view: ModelView, key: str) -> None:
+    table = view.table.assign(output_shape=view.table.output_shape.map(str))
+    st.dataframe(
+        table,
+        hide_index=True,
+        height=min(400, 35 * (len(table) + 1) + 3),
+        key=key,
+        column_config={
+            "params": st.column_config.NumberColumn("params", format="localized"),
+            "macs": st.column_config.NumberColumn("multiply-adds", format="localized"),
+            "receptive_field": st.column_config.NumberColumn("receptive field (px)"),
+        },
+    )
+
+
+def show_diagram(view: ModelView, key: str, block: str = "") -> None:
+    if block:
+        st.graphviz_chart(view.dot)
+        return
+    collapse = not view.dot or st.toggle(
+        "One node per block", value=view.layers > 60, key=f"{key}-collapse"
+    )
+    st.graphviz_chart(view.collapsed_dot if collapse else view.dot)
+    if not view.dot:
+        st.caption(f"{view.layers} layers: drawn one node per block.")
+
+
+def show_model(
+    name: str, *, block: str = "", caption: str = "", key: str = "", kwargs: dict | None = None
+) -> ModelView | None:
+    """Summary metrics, diagram and layer table of a registry model (errors as messages)."""
+    key = key or f"model-{name}-{block}"
+    try:
+        with st.spinner(f"Building {name} ..."):
+            view = model_view(name, json.dumps(kwargs or {}, sort_keys=True), block)
+    except ValueError as exc:
+        st.error(str(exc))
+        return None
+    show_totals(view)
+    diagram, layers = st.tabs(["Diagram", f"Layers ({len(view.table)})"])
+    with diagram:
+        show_diagram(view, key, block)
+    with layers:
+        show_table(view, key)
+    if caption:
+        st.caption(caption)
+    return view

@@ -1,0 +1,272 @@
+"""Draw a model as a Graphviz DOT graph built from its own layer graph.
+
+Every node is an operation of the functional model (name, type, output shape) and every
+edge is a real input, so a residual block shows its skip path as an edge from the block's
+input straight into the ``_add`` node, and an Inception module shows its four branches
+meeting in the concatenation. Big networks can be collapsed to one node per block
+(``conv4_block6``, ``block3``, ``inception_4a``) so that ResNet-152 stays readable.
+
+The output is plain DOT text: render it with ``graphviz``, ``st.graphviz_chart`` or any
+DOT viewer. Nothing here imports Streamlit.
+
+Example:
+    >>> dot = to_dot(build_cifar_resnet(20), block="conv2_block1")
+    >>> '"conv1_relu" -> "conv2_block1_add"' in dot
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import keras
+
+from keras_cnn.analysis import _parents
+
+#: Prefixes that name a block: ResNet ``conv3_block2``, VGG ``block3``, ``inception_4a``.
+_BLOCK = re.compile(r"^(.*?block\d+|inception_\d+[a-z])(?:_|$)")
+
+#: Fill colour per layer type (light enough for black text in light and dark themes).
+_COLOURS = {
+    "InputLayer": "#e0e0e0",
+    "Conv2D": "#aecbfa",
+    "DepthwiseConv2D": "#aecbfa",
+    "SeparableConv2D": "#aecbfa",
+    "Dense": "#c5b3f6",
+    "BatchNormalization": "#e6f4ea",
+    "Activation": "#fef7c3",
+    "ReLU": "#fef7c3",
+    "MaxPooling2D": "#fdd9b5",
+    "AveragePooling2D": "#fdd9b5",
+    "GlobalAveragePooling2D": "#fdd9b5",
+    "GlobalMaxPooling2D": "#fdd9b5",
+    "Add": "#f8b4b4",
+    "Concatenate": "#f8b4b4",
+    "Dropout": "#eeeeee",
+    "Flatten": "#eeeeee",
+}
+_BLOCK_COLOUR = "#d2e3fc"
+_SKIP = 'color="#d93025", penwidth=2, label=" skip", fontcolor="#d93025"'
+
+
+@dataclass(frozen=True)
+class _Node:
+    id: str
+    label: str
+    fill: str
+    shape: str = "box"
+    style: str = "rounded,filled"
+
+
+def _quote(text: str) -> str:
+    text = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return '"' + text + '"'
+
+
+def _shape(op) -> str:
+    """Output shape of an operation without the batch axis, e.g. ``(56, 56, 256)``."""
+    if not op._inbound_nodes:
+        return "?"
+    outputs = keras.tree.flatten(op._inbound_nodes[0].output_tensors)
+    if not outputs:
+        return "?"
+    dims = tuple(outputs[0].shape[1:])
+    return "(" + ", ".join("?" if d is None else str(d) for d in dims) + ")"
+
+
+def block_of(name: str) -> str | None:
+    """The block a layer belongs to, from its name: ``conv2_block1_1_conv`` -> ``conv2_block1``.
+
+    Args:
+        name: str. A layer name.
+
+    Returns:
+        The block prefix, or ``None`` for layers outside blocks (stem, head).
+    """
+    match = _BLOCK.match(name)
+    return match.group(1) if match else None
+
+
+def block_names(model: keras.Model) -> list[str]:
+    """The model's blocks in graph order (``["conv2_block1", "conv2_block2", ...]``).
+
+    Args:
+        model: keras.Model. A functional model.
+
+    Returns:
+        Block prefixes in the order their first layer appears.
+    """
+    seen: dict[str, None] = {}
+    for op in model.operations:
+        block = block_of(op.name)
+        if block is not None:
+            seen.setdefault(block)
+    return list(seen)
+
+
+def _in_block(name: str, block: str) -> bool:
+    return name == block or name.startswith(block + "_")
+
+
+def _edges(ops: Iterable) -> list[tuple[str, str, bool]]:
+    """``(source, target, is_skip)`` for every input of every op; a skip edge enters a merge
+    (Add) from a parent other than the latest one, i.e. around the block's main path."""
+    ops = list(ops)
+    order = {op.name: i for i, op in enumerate(ops)}
+    edges = []
+    for op in ops:
+        parents = _parents(op)
+        latest = max((order.get(p.name, -1) for p in parents), default=-1)
+        merge = type(op).__name__ == "Add" and len(parents) > 1
+        for parent in parents:
+            skip = merge and order.get(parent.name, -1) != latest
+            edges.append((parent.name, op.name, skip))
+    return edges
+
+
+def to_dot(
+    model: keras.Model,
+    *,
+    max_nodes: int | None = None,
+    collapse_blocks: bool = False,
+    title: str | None = None,
+    block: str | None = None,
+) -> str:
+    """A Graphviz DOT description of a functional model's graph.
+
+    Args:
+        model: keras.Model. A functional model (the graph is read from
+            ``model.operations`` and each operation's first inbound node).
+        max_nodes: int or None. When the graph has more nodes, the middle ones are replaced
+            by a single "... N more ..." node (edges are kept through it). Defaults to None
+            (no limit).
+        collapse_blocks: bool. Draw one node per block (layers sharing a ``..._block{i}``,
+            ``block{b}`` or ``inception_{n}{x}`` prefix) instead of one node per layer.
+            Defaults to False.
+        title: str or None. A title drawn above the graph. Defaults to None.
+        block: str or None. Draw only the layers of this block (e.g. ``"conv2_block1"``) and,
+            as dashed nodes, the layers that feed it, so that a residual block shows the edge
+            from its input to its ``_add``. Defaults to None (the whole model).
+
+    Returns:
+        The DOT source (``digraph { ... }``).
+
+    Raises:
+        ValueError: If ``block`` names no layer of the model.
+
+    Example:
+        >>> dot = to_dot(build_resnet(152), collapse_blocks=True)  # one node per block
+        >>> '"conv4_block35" -> "conv4_block36"' in dot
+        True
+    """
+    ops = list(model.operations)
+    edges = _edges(ops)
+    nodes: dict[str, _Node] = {}
+
+    if block is not None:
+        inside = [op for op in ops if _in_block(op.name, block)]
+        if not inside:
+            known = ", ".join(block_names(model)[:8])
+            raise ValueError(
+                f"Model {model.name!r} has no block {block!r} (blocks: {known}, ...). "
+                f"Received: block={block!r}"
+            )
+        names = {op.name for op in inside}
+        by_name = {op.name: op for op in ops}
+        for op in inside:
+            for parent in _parents(op):
+                if parent.name not in names and parent.name not in nodes:
+                    p = by_name.get(parent.name, parent)
+                    nodes[parent.name] = _Node(
+                        parent.name,
+                        f"{parent.name}\n(block input)\n{_shape(p)}",
+                        "#ffffff",
+                        style="rounded,dashed",
+                    )
+        for op in inside:
+            nodes[op.name] = _layer_node(op)
+        edges = [e for e in edges if e[1] in names]
+    elif collapse_blocks:
+        group = {op.name: block_of(op.name) or op.name for op in ops}
+        members: dict[str, list] = {}
+        for op in ops:
+            members.setdefault(group[op.name], []).append(op)
+        for key, group_ops in members.items():
+            if len(group_ops) == 1 and block_of(group_ops[0].name) is None:
+                nodes[key] = _layer_node(group_ops[0])
+                continue
+            kinds = {type(op).__name__ for op in group_ops}
+            merge = "Add" if "Add" in kinds else "Concatenate" if "Concatenate" in kinds else ""
+            params = sum(op.count_params() for op in group_ops if getattr(op, "built", False))
+            detail = f"{len(group_ops)} layers" + (f", {merge}" if merge else "")
+            nodes[key] = _Node(
+                key,
+                f"{key}\n{detail}, {params:,} params\n{_shape(group_ops[-1])}",
+                _BLOCK_COLOUR,
+            )
+        seen = set()
+        collapsed = []
+        for src, dst, _ in edges:
+            pair = (group[src], group[dst])
+            if pair[0] != pair[1] and pair not in seen:
+                seen.add(pair)
+                collapsed.append((pair[0], pair[1], False))
+        edges = collapsed
+    else:
+        for op in ops:
+            nodes[op.name] = _layer_node(op)
+
+    if max_nodes is not None and len(nodes) > max(max_nodes, 3):
+        nodes, edges = _elide(nodes, edges, max(max_nodes, 3))
+
+    lines = [
+        "digraph {",
+        '  graph [rankdir=TB, nodesep=0.25, ranksep=0.3, fontname="Helvetica", '
+        'bgcolor="transparent"];',
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10, '
+        'fontcolor="#202124", color="#5f6368"];',
+        '  edge [color="#80868b", arrowsize=0.6, fontname="Helvetica", fontsize=9];',
+    ]
+    if title:
+        lines.append(f'  labelloc="t"; fontcolor="#80868b"; label={_quote(title)};')
+    for node in nodes.values():
+        lines.append(
+            f"  {_quote(node.id)} [label={_quote(node.label)}, fillcolor={_quote(node.fill)}, "
+            f"shape={node.shape}, style={_quote(node.style)}];"
+        )
+    for src, dst, skip in edges:
+        if src in nodes and dst in nodes:
+            attrs = f" [{_SKIP}]" if skip else ""
+            lines.append(f"  {_quote(src)} -> {_quote(dst)}{attrs};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _layer_node(op) -> _Node:
+    kind = type(op).__name__
+    return _Node(op.name, f"{op.name}\n{kind}\n{_shape(op)}", _COLOURS.get(kind, "#f1f3f4"))
+
+
+def _elide(
+    nodes: dict[str, _Node], edges: list[tuple[str, str, bool]], max_nodes: int
+) -> tuple[dict[str, _Node], list[tuple[str, str, bool]]]:
+    """Keep the first and last nodes, replacing the middle ones by one ellipsis node."""
+    keys = list(nodes)
+    head = (max_nodes - 1) // 2
+    tail = max_nodes - 1 - head
+    dropped = set(keys[head : len(keys) - tail])
+    ellipsis = f"... {len(dropped)} more ..."
+    kept = {k: nodes[k] for k in keys[:head]}
+    kept[ellipsis] = _Node(ellipsis, ellipsis, "#ffffff", shape="plaintext", style="solid")
+    kept.update({k: nodes[k] for k in keys[len(keys) - tail :]})
+    seen = set()
+    redirected = []
+    for src, dst, skip in edges:
+        src = ellipsis if src in dropped else src
+        dst = ellipsis if dst in dropped else dst
+        if src != dst and (src, dst) not in seen:
+            seen.add((src, dst))
+            redirected.append((src, dst, skip and ellipsis not in (src, dst)))
+    return kept, redirected

@@ -1,0 +1,293 @@
+"""The Streamlit course through streamlit.testing.v1.AppTest: every page renders, the key
+elements are there, and the System Check grades, stores progress and unlocks the next lesson.
+
+Every test has its own KERAS_CNN_HOME (tests/conftest.py), so stored progress starts empty.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import quiz
+from app import lesson as lesson_page
+from app import logic
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the app imports `app` like `streamlit run` does
+    sys.path.insert(0, str(ROOT))
+ENTRY = str(ROOT / "streamlit_app.py")
+COURSE = quiz.get_course()
+FILE_PAGES = ["app/pages/course_map.py", "app/pages/explorer.py", "app/pages/model_lab.py"]
+FILE_PAGES.append("app/pages/glossary.py")
+
+
+def start() -> AppTest:
+    return AppTest.from_file(ENTRY, default_timeout=120).run()
+
+
+def texts(at: AppTest, kind: str) -> list[str]:
+    return [str(e.value) for e in getattr(at, kind)]
+
+
+def open_lesson(at: AppTest, lesson_id: str) -> AppTest:
+    """Go to a lesson from the course map's "Open any lesson" picker."""
+    at.switch_page("app/pages/course_map.py").run()
+    at.selectbox(key="jump_lesson").select(lesson_id).run()
+    at.button(key="jump").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def pass_lessons(*lesson_ids: str, learner: str = "learner") -> None:
+    """Record a passing System Check for each lesson, as if answered right."""
+    store = quiz.ProgressStore()
+    for lesson_id in lesson_ids:
+        questions = quiz.prepare_check(COURSE.lesson(lesson_id), seed=1)
+        results = [quiz.grade(q, quiz.expected_response(q)) for q in questions]
+        assert store.record_check(learner, lesson_id, results).passed
+
+
+def wrong_response(question: quiz.Question):
+    expected = quiz.expected_response(question)
+    if question.kind == "single":
+        return (expected + 1) % len(question.choices)
+    if question.kind == "multiple":
+        return [i for i in range(len(question.choices)) if i not in expected] or [0]
+    if question.kind == "ordering":
+        return list(reversed(expected))
+    return expected * 10 + 7
+
+
+def answer(at: AppTest, lesson_id: str, *, right: bool) -> list[quiz.Question]:
+    """Fill in the lesson's System Check form and submit it."""
+    attempt = at.session_state[lesson_page.attempt_key(lesson_id)]
+    questions = attempt["questions"]
+    for i, question in enumerate(questions):
+        response = quiz.expected_response(question) if right else wrong_response(question)
+        value = logic.widget_value(question, response)
+        key = lesson_page.widget_key(lesson_id, attempt["seed"], i)
+        if question.kind == "single":
+            at.radio(key=key).set_value(value)
+        elif question.kind in ("multiple", "ordering"):
+            at.multiselect(key=key).set_value(value)
+        else:
+            at.text_input(key=key).input(value)
+    submit = [b for b in at.button if b.label == "Submit answers"]
+    assert len(submit) == 1
+    submit[0].click().run()
+    assert not at.exception, at.exception
+    return list(questions)
+
+
+@pytest.mark.parametrize("page", FILE_PAGES)
+def test_every_file_page_renders(page):
+    at = start()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    assert at.title, "every page has a title"
+
+
+def test_course_map_shows_matrix_progress_and_continue():
+    at = start()
+    assert not at.exception
+    assert texts(at, "title")[0].startswith("The classic CNNs")
+    charts = at.get("graphviz_chart")
+    assert len(charts) == 1
+    dot = charts[0].proto.spec
+    assert '"convolution" -> "alexnet"' in dot and "LeNet-5" in dot and "locked" in dot
+    bars = at.get("progress")
+    assert bars, "course progress bar"
+    assert any("0 of 9" in b.proto.text for b in bars)
+    assert at.button(key="continue").label.startswith("Start the course: 1.")
+    assert "keras_cnn" not in "".join(texts(at, "markdown"))
+
+
+def test_course_map_does_not_import_tensorflow():
+    """In a fresh interpreter, rendering the course map must not import TensorFlow."""
+    import subprocess
+
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "from app import shell\n"
+        "shell.prewarm = lambda: None\n"
+        f"at = AppTest.from_file({ENTRY!r}, default_timeout=60).run()\n"
+        "assert not at.exception, at.exception\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_wrong_answers_fail_and_are_stored():
+    at = start()
+    at.button(key="continue").click().run()
+    assert texts(at, "title")[0].startswith("1. Convolution")
+    questions = answer(at, "convolution", right=False)
+    errors = [e for e in texts(at, "error") if e.startswith("**Not quite.**")]
+    assert len(errors) == len(questions) - len([w for w in texts(at, "warning") if "Partly" in w])
+    assert any("Not passed" in e for e in texts(at, "error"))
+    store = quiz.ProgressStore()
+    assert store.checks("learner", "convolution")[0].passed is False
+    assert store.passed_lessons("learner") == set()
+    assert len(store.attempts("learner", "convolution")) == len(questions)
+
+
+def test_right_answers_pass_and_unlock_the_next_lesson():
+    at = start()
+    at.button(key="continue").click().run()
+    questions = answer(at, "convolution", right=True)
+    successes = texts(at, "success")
+    assert sum(s.startswith("**Right.**") for s in successes) == len(questions)
+    assert any(s.startswith("**Passed**") for s in successes)
+    assert any("Unlocked: **2. AlexNet" in i for i in texts(at, "info"))
+    store = quiz.ProgressStore()
+    assert store.passed_lessons("learner") == {"convolution"}
+    assert store.last_visited("learner") == ("convolution", "")
+    # The next lesson is open now: follow the button.
+    at.button(key="go:alexnet").click().run()
+    assert not at.exception, at.exception
+    assert texts(at, "title")[0].startswith("2. AlexNet")
+    assert not any("locked" in i for i in texts(at, "info"))
+    # And the course map shows the progress.
+    at.switch_page("app/pages/course_map.py").run()
+    assert any("1 of 9" in b.proto.text for b in at.get("progress"))
+
+
+def test_unanswered_questions_are_not_graded():
+    at = start()
+    at.button(key="continue").click().run()
+    [b for b in at.button if b.label == "Submit answers"][0].click().run()
+    assert not at.exception
+    assert any("Answer every question" in w for w in texts(at, "warning"))
+    assert quiz.ProgressStore().checks("learner") == []
+
+
+def test_unreadable_number_asks_again():
+    at = start()
+    at.button(key="continue").click().run()
+    attempt = at.session_state[lesson_page.attempt_key("convolution")]
+    numeric = [i for i, q in enumerate(attempt["questions"]) if q.kind in ("numeric", "generated")][
+        0
+    ]
+    at.text_input(key=lesson_page.widget_key("convolution", attempt["seed"], numeric)).input("lots")
+    [b for b in at.button if b.label == "Submit answers"][0].click().run()
+    assert not at.exception
+    assert any("not a number" in w for w in texts(at, "warning"))
+
+
+def test_locked_lesson_says_what_to_pass_first():
+    at = start()
+    open_lesson(at, "vgg")
+    info = " ".join(texts(at, "info"))
+    assert "locked" in info and "AlexNet" in info
+    assert not [b for b in at.button if b.label == "Submit answers"]
+
+
+def test_two_tabs_of_one_learner_lose_no_answers():
+    tabs = [start(), start()]
+    for at in tabs:
+        at.button(key="continue").click().run()
+    answer(tabs[0], "convolution", right=False)
+    answer(tabs[1], "convolution", right=True)
+    checks = quiz.ProgressStore().checks("learner", "convolution")
+    assert sorted(c.passed for c in checks) == [False, True]
+
+
+def test_corrupt_store_warns_and_goes_on():
+    path = quiz.default_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not a database" * 100)
+    at = start()
+    assert not at.exception, at.exception
+    assert any("could not be read" in w for w in texts(at, "warning"))
+    assert texts(at, "title")[0].startswith("The classic CNNs")
+    assert list(path.parent.glob(path.name + ".corrupt-*"))
+
+
+def test_new_learner_from_the_sidebar():
+    at = start()
+    at.sidebar.text_input(key="new_learner").input("Ada").run()
+    assert not at.exception
+    assert at.session_state["learner"] == "Ada"
+    assert "Ada" in quiz.ProgressStore().learners()
+    assert any("Ada" in b.proto.text for b in at.get("progress"))
+    at.sidebar.text_input(key="new_learner").input("bad\x07name").run()
+    assert not at.exception
+    assert any("Not a valid name" in e for e in texts(at, "error"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", COURSE.lessons, ids=lambda le: le.id)
+def test_every_lesson_renders_with_live_models(lesson):
+    order = [le.id for le in COURSE.lessons]
+    pass_lessons(*order[: order.index(lesson.id)])
+    at = open_lesson(start(), lesson.id)
+    assert texts(at, "title")[0] == f"{lesson.order}. {lesson.title}"
+    sections = [s for s in lesson.sections if s.kind == "model"]
+    import keras_cnn
+
+    registry = keras_cnn.list_models().set_index("name")
+    tables = at.dataframe
+    assert len(tables) == len(sections)
+    for section, table in zip(sections, tables, strict=True):
+        assert int(table.value.params.sum()) == registry.loc[section.model, "params"]
+    charts = at.get("graphviz_chart")
+    assert len(charts) == len(sections)
+    if lesson.id == "residual":  # a residual block shows its skip path
+        assert '"conv1_relu" -> "conv2_block1_add"' in charts[0].proto.spec
+    assert len(at.latex) == sum(s.kind == "latex" for s in lesson.sections)
+    assert len(at.code) == sum(s.kind == "code" for s in lesson.sections)
+    assert [b for b in at.button if b.label == "Submit answers"]
+
+
+def test_model_lab_code_totals_and_errors():
+    at = start()
+    at.switch_page("app/pages/model_lab.py").run()
+    assert not at.exception
+    assert "model = keras_cnn.build_resnet(50)" in at.code[0].value
+    assert at.metric[0].value == "25.64M"
+    at.checkbox(key="lab_top").uncheck()
+    at.selectbox(key="lab_pooling").select("avg").run()
+    assert 'keras_cnn.build_resnet(50, include_top=False, pooling="avg")' in at.code[0].value
+    assert at.metric[0].value == "23.59M"
+    # An invalid combination shows the builder's message, not a traceback.
+    at.selectbox(key="lab_family").select("ResNet (CIFAR-10)").run()
+    at.number_input(key="lab_cifar_depth").set_value(21).run()
+    assert not at.exception
+    assert any("cannot be built" in e and "21" in e for e in texts(at, "error"))
+    at.number_input(key="lab_cifar_depth").set_value(20).run()
+    at.text_input(key="lab_shape").input("huge").run()
+    assert not at.exception
+    assert any("three positive integers" in e for e in texts(at, "error"))
+    at.text_input(key="lab_shape").input("64, 64, 3").run()
+    assert "input_shape=(64, 64, 3)" in at.code[0].value
+    assert not texts(at, "error")
+
+
+def test_explorer_charts_and_model_summary():
+    at = start()
+    at.switch_page("app/pages/explorer.py").run()
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 4
+    at.selectbox(key="explore_model").select("lenet5").run()
+    assert not at.exception
+    assert at.metric[0].value == "61.71k"
+    at.radio(key="error_metric").set_value("CIFAR-10 error (%)").run()
+    assert not at.exception
+
+
+def test_glossary_search():
+    at = start()
+    at.switch_page("app/pages/glossary.py").run()
+    total = len(at.markdown)
+    at.text_input(key="glossary_query").input("receptive field").run()
+    assert not at.exception
+    assert any(m.startswith("**Receptive field**") for m in texts(at, "markdown"))
+    assert len(at.markdown) < total
+    at.text_input(key="glossary_query").input("zzzzqqq").run()
+    assert any("No glossary term" in i for i in texts(at, "info"))

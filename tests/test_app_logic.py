@@ -1,0 +1,92 @@
+"""The app's pure helpers (app.logic): no Streamlit session, no TensorFlow."""
+
+import pytest
+
+import quiz
+from app import logic
+
+COURSE = quiz.get_course()
+
+
+def test_course_map_dot_has_every_lesson_edge_and_state():
+    matrix = quiz.architecture_matrix(COURSE, {"convolution"})
+    dot = logic.course_map_dot(matrix)
+    for node in matrix.nodes:
+        assert f'"{node.lesson_id}" [label=' in dot
+    for src, dst in matrix.edges:
+        assert f'"{src}" -> "{dst}";' in dot
+    assert "LeNet-5 (1998)\\n✔ passed" in dot
+    assert "AlexNet (2012)\\nopen" in dot and "VGG (2014)\\nlocked" in dot
+
+
+def test_continue_goes_to_last_visited_open_lesson_else_next():
+    states = quiz.lesson_states(COURSE, {"convolution"})
+    assert logic.continue_lesson(COURSE, states, None) == "alexnet"
+    assert logic.continue_lesson(COURSE, states, ("convolution", "")) == "alexnet"  # passed
+    assert logic.continue_lesson(COURSE, states, ("vgg", "")) == "alexnet"  # locked
+    every = quiz.lesson_states(COURSE, {le.id for le in COURSE.lessons})
+    assert logic.continue_lesson(COURSE, every, ("vgg", "")) is None
+    assert logic.course_progress(every) == (len(COURSE.lessons), len(COURSE.lessons))
+
+
+def test_missing_prerequisites():
+    vgg = COURSE.lesson("vgg")
+    assert logic.missing_prerequisites(vgg, set()) == list(vgg.prerequisites)
+    assert logic.missing_prerequisites(vgg, set(vgg.prerequisites)) == []
+
+
+def test_search_glossary_and_faq():
+    hits = logic.search_glossary(COURSE.glossary, "Receptive  FIELD")
+    assert hits and hits[0].term == "Receptive field"
+    assert logic.search_glossary(COURSE.glossary, "") == list(COURSE.glossary)
+    assert logic.search_glossary(COURSE.glossary, "zzzzqqq") == []
+    assert any("VGG16" in e.question for e in logic.search_faq(COURSE.faq, "vgg16 resnet50"))
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("build_resnet", [50], {}), "keras_cnn.build_resnet(50)"),
+        (
+            ("build_resnet", [50], {"include_top": False, "pooling": "avg"}),
+            'keras_cnn.build_resnet(50, include_top=False, pooling="avg")',
+        ),
+        (
+            ("build_vgg", [16], {"batch_norm": False, "input_shape": (64, 64, 3)}),
+            "keras_cnn.build_vgg(16, input_shape=(64, 64, 3))",
+        ),
+        (("build_lenet5", [], {"classes": 10}), "keras_cnn.build_lenet5()"),
+    ],
+)
+def test_builder_call_is_exact_copyable_code(args, code):
+    defaults = {"batch_norm": False, "include_top": True, "pooling": None, "classes": 10}
+    builder, positional, kwargs = args
+    assert logic.builder_call(builder, positional, kwargs, defaults) == code
+
+
+def test_parse_shape():
+    assert logic.parse_shape(" ") is None
+    assert logic.parse_shape("160, 160, 3") == (160, 160, 3)
+    assert logic.parse_shape("(32x32x3)") == (32, 32, 3)
+    for bad in ("160, 160", "a, b, c", "0, 32, 3"):
+        with pytest.raises(ValueError, match="three positive integers"):
+            logic.parse_shape(bad)
+
+
+def test_widget_values_round_trip_to_right_answers():
+    for question in quiz.prepare_check(COURSE.lesson("convolution"), seed=3):
+        expected = quiz.expected_response(question)
+        response = logic.widget_response(question, logic.widget_value(question, expected))
+        assert quiz.grade(question, response).correct
+
+
+def test_widget_response_unanswered_and_unreadable():
+    questions = {q.kind: q for q in quiz.prepare_check(COURSE.lesson("convolution"), seed=3)}
+    assert logic.widget_response(questions["single"], None) is None
+    assert logic.widget_response(questions["multiple"], []) is None
+    assert logic.widget_response(questions["numeric"], "  ") is None
+    assert logic.widget_response(questions["numeric"], "61,706") == 61706
+    with pytest.raises(quiz.ResponseError):
+        logic.widget_response(questions["numeric"], "lots")
+    with pytest.raises(quiz.ResponseError, match="put all"):
+        logic.widget_response(questions["ordering"], [0])

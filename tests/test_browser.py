@@ -1,0 +1,144 @@
+"""The course in a real browser: Debian's Chromium driven by Playwright against
+``streamlit run``. Fails on any Streamlit exception element or browser console error and saves
+screenshots under ``test-artifacts/browser/``.
+
+Chromium comes from ``apt-get install chromium`` (``.ci/run`` installs it). Without it the test
+is skipped locally and fails in CI (``CI`` set).
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+import quiz
+from app import serve
+
+ARTIFACTS = serve.ROOT / "test-artifacts" / "browser"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    if not Path(serve.CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{serve.CHROMIUM} is missing in CI: install it with apt-get")
+        pytest.skip(f"{serve.CHROMIUM} not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        yield pw
+
+
+def no_exceptions(page) -> None:
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def answer_everything(page) -> None:
+    """Give some answer to every question of the System Check form (right or wrong)."""
+    form = page.locator('[data-testid="stForm"]')
+    # Widgets are drawn by lazily loaded components: wait for each kind to be there.
+    for kind in ("stRadio", "stTextInput", "stMultiSelect"):
+        form.locator(f'[data-testid="{kind}"]').first.wait_for(timeout=30_000)
+    radios = form.locator('[data-testid="stRadio"]')
+    for i in range(radios.count()):
+        radios.nth(i).locator('[data-testid="stRadioOption"]').first.click()
+    inputs = form.locator('[data-testid="stTextInput"] input')
+    for i in range(inputs.count()):
+        inputs.nth(i).fill("1")
+        inputs.nth(i).press("Tab")
+    selects = form.locator('[data-testid="stMultiSelect"]')
+    for i in range(selects.count()):
+        select = selects.nth(i)
+        box = select.get_by_role("combobox")
+        # Pick items until none is left (an ordering question needs all of them).
+        for _ in range(12):
+            before = select.inner_text()
+            box.click()
+            box.press("ArrowDown")
+            box.press("Enter")
+            page.wait_for_timeout(250)
+            if select.inner_text() == before:
+                break
+        box.press("Escape")
+
+
+def test_course_end_to_end_in_chromium(playwright, tmp_path):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    home = tmp_path / "home"
+    with serve.streamlit_server(home, log=ARTIFACTS / "streamlit.log") as (url, _):
+        browser = serve.launch(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on(
+            "console",
+            lambda m: (
+                errors.append(f"{m.text} ({m.location.get('url', '')})")
+                if m.type == "error"
+                else None
+            ),
+        )
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            # The course map.
+            page.goto(url)
+            page.get_by_text("The classic CNNs, from LeNet-5 to ResNet").wait_for(timeout=60_000)
+            page.locator('[data-testid="stGraphVizChart"] svg').first.wait_for()
+            serve.settle(page)
+            no_exceptions(page)
+            page.screenshot(path=ARTIFACTS / "01-course-map.png", full_page=True)
+
+            # The first lesson, its live model and its System Check.
+            page.get_by_role("button", name="Start the course").click()
+            page.get_by_role("heading", name="System Check").wait_for(timeout=90_000)
+            page.locator('[data-testid="stDataFrame"]').first.wait_for(
+                state="attached", timeout=90_000
+            )
+            page.locator('[data-testid="stMetric"]').first.wait_for(timeout=90_000)
+            serve.settle(page, 90_000)
+            no_exceptions(page)
+            assert page.get_by_text("System Check not taken yet").count() == 1
+            page.screenshot(path=ARTIFACTS / "02-lesson.png")
+            answer_everything(page)
+            serve.settle(page, 90_000)
+            page.get_by_role("button", name="Submit answers").click()
+            # Generous: on CI the other test worker keeps both cores busy.
+            page.get_by_text(re.compile(r"^Score: \d+%")).wait_for(timeout=120_000)
+            serve.settle(page)
+            no_exceptions(page)
+            feedback = page.get_by_text("Right.").count() + page.get_by_text("Not quite.").count()
+            assert feedback >= 1
+            assert page.get_by_text("Best System Check score:").count() == 1
+            form = page.locator('[data-testid="stForm"]')
+            form.screenshot(path=ARTIFACTS / "03-system-check.png")
+            stored = quiz.ProgressStore(home / quiz.default_path().name).checks("learner")
+            assert len(stored) == 1 and stored[0].lesson_id == "convolution"
+
+            # The architecture explorer and the model lab.
+            page.get_by_role("link", name="Architecture explorer").click()
+            page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=90_000)
+            serve.settle(page, 120_000)
+            no_exceptions(page)
+            assert page.locator('[data-testid="stVegaLiteChart"]').count() == 4
+            page.screenshot(path=ARTIFACTS / "04-explorer.png")
+            page.get_by_role("link", name="Model lab").click()
+            page.get_by_text("model = keras_cnn.build_resnet(50)").wait_for(timeout=90_000)
+            page.get_by_role("button", name="Download as .keras").wait_for(timeout=90_000)
+            serve.settle(page, 120_000)
+            no_exceptions(page)
+            page.screenshot(path=ARTIFACTS / "05-model-lab.png")
+
+            # A phone-width course map.
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.get_by_role("link", name="Course map").first.click(force=True)
+            serve.settle(page)
+            no_exceptions(page)
+            page.screenshot(path=ARTIFACTS / "06-course-map-phone.png")
+        except Exception:
+            page.screenshot(path=ARTIFACTS / "failure.png", full_page=True)
+            raise
+        finally:
+            browser.close()
+    assert not errors, f"browser console errors: {errors}"
