@@ -6,8 +6,6 @@ Streamlit turns a page's icon into the favicon, fetched from Google Fonts for ``
 course map paints without it); it is loaded in the background after the first page.
 """
 
-from pathlib import Path
-
 import streamlit as st
 
 import quiz
@@ -20,7 +18,6 @@ learner = shell.sidebar(progress)
 course = shell.course()
 states = quiz.lesson_states(course, progress.passed_lessons(learner))
 
-training = Path(__file__).parent / "app" / "pages" / "training.py"
 navigation = st.navigation(
     {
         "Course": [
@@ -32,15 +29,7 @@ navigation = st.navigation(
             st.Page("app/pages/model_lab.py", title="Model lab"),
             st.Page("app/pages/glossary.py", title="Glossary and FAQ"),
         ],
-        "Training": [
-            st.Page("app/pages/training.py", title="Training")
-            if training.is_file()
-            else st.Page(
-                shell.training_placeholder,
-                title="Training",
-                url_path="training",
-            )
-        ],
+        "Training": [st.Page("app/pages/training.py", title="Training")],
     },
     expanded=True,
 )

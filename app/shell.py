@@ -149,9 +149,3 @@ def prewarm() -> None:
             pass
 
     threading.Thread(target=load, name="keras-cnn-prewarm", daemon=True).start()
-
-
-def training_placeholder() -> None:
-    """Shown under "Training" until the training page exists."""
-    st.title("Training")
-    st.info("Training runs in the browser are coming soon.")
