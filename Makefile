@@ -34,6 +34,7 @@ test: lint
 
 bench: install
 	$(BIN)/python benchmarks/build_time.py
+	$(BIN)/python benchmarks/train_throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
