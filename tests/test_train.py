@@ -243,6 +243,40 @@ def test_mirrored_strategy_over_two_logical_cpus_trains_like_one_device():
 
 
 @pytest.mark.slow
+def test_keras_distribution_data_parallel_under_jax_trains_like_one_device():
+    """Under JAX, `strategy=` takes a keras.distribution: two (virtual) CPU devices."""
+    result = _run_script(
+        """
+        import json
+        import keras
+        import keras_cnn
+        from keras_cnn.train import train
+        devices = keras.distribution.list_devices("cpu")
+        dist = keras.distribution.DataParallel(devices=devices)
+        with dist.scope():
+            probe = keras_cnn.build_lenet5()
+        replicated_on = len(probe.weights[0].value.sharding.device_set)
+        kw = dict(epochs=1, limit=256, batch_size=64, seed=0, verbose=0, record=False)
+        single = train("lenet5", **kw)
+        parallel = train("lenet5", strategy=dist, **kw)
+        print(json.dumps({"devices": len(devices), "replicated_on": replicated_on,
+                          "single": single.loss.tolist(), "parallel": parallel.loss.tolist(),
+                          "single_val": single.val_loss.tolist(),
+                          "parallel_val": parallel.val_loss.tolist()}))
+        """,
+        {
+            "KERAS_BACKEND": "jax",
+            "JAX_PLATFORMS": "cpu",
+            "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+        },
+    )
+    assert result["devices"] == 2 and result["replicated_on"] == 2
+    # measured: identical losses (2.1974 after 4 steps), as for MirroredStrategy above
+    np.testing.assert_allclose(result["parallel"], result["single"], rtol=1e-2)
+    np.testing.assert_allclose(result["parallel_val"], result["single_val"], rtol=1e-2)
+
+
+@pytest.mark.slow
 def test_the_same_code_trains_under_jax():
     result = _run_script(
         """
