@@ -65,6 +65,31 @@ def answer_everything(page) -> None:
         page.keyboard.press("Escape")
 
 
+def submit_check(page) -> None:
+    """Submit the System Check and wait for the score.
+
+    Under load (CI's other worker keeps both cores busy) a click on the button can land
+    while the form is still reflowing after the last multiselect closed, and nothing is
+    sent (seen 2 times in about 10 loaded runs; never on an idle machine). The app is idle
+    then and shows no warning, so the test clicks once more; a second miss fails.
+    """
+    score = page.get_by_text(re.compile(r"^Score: \d+%"))
+    button = page.get_by_role("button", name="Submit answers")
+    for attempt in (1, 2):
+        button.click()
+        try:
+            score.wait_for(timeout=60_000)
+            return
+        except Exception:
+            serve.settle(page, 60_000)
+            refused = page.get_by_text(
+                re.compile("Please check your answers|Answer every question")
+            )
+            assert refused.count() == 0, f"the form was refused: {refused.all_inner_texts()}"
+            if attempt == 2:
+                raise
+
+
 def test_course_end_to_end_in_chromium(playwright, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     home = tmp_path / "home"
@@ -103,9 +128,7 @@ def test_course_end_to_end_in_chromium(playwright, tmp_path):
             page.screenshot(path=ARTIFACTS / "02-lesson.png")
             answer_everything(page)
             serve.settle(page, 90_000)
-            page.get_by_role("button", name="Submit answers").click()
-            # Generous: on CI the other test worker keeps both cores busy.
-            page.get_by_text(re.compile(r"^Score: \d+%")).wait_for(timeout=120_000)
+            submit_check(page)
             serve.settle(page)
             no_exceptions(page)
             feedback = page.get_by_text("Right.").count() + page.get_by_text("Not quite.").count()
