@@ -523,9 +523,8 @@ def _check_course(lessons: list[Lesson], problems: list[Problem]) -> None:
         )
 
 
-def _parse_glossary(
-    path: Path, lesson_ids: set[str], problems: list[Problem]
-) -> list[GlossaryEntry]:
+def _list_file(path: Path, key: str, problems: list[Problem]) -> list[dict]:
+    """The tables under ``key`` of a glossary/FAQ file; [] (and a problem) when unreadable."""
     rel = path.name
     if not path.exists():
         problems.append(Problem(rel, "-", "file", "missing"))
@@ -533,10 +532,17 @@ def _parse_glossary(
     raw = _read_toml(path, rel, problems)
     if raw is None:
         return []
-    entries = []
     top = _Reader(problems, rel, "-")
-    top.unknown(raw, {"terms"})
-    for i, raw_t in enumerate(top.tables(raw, "terms")):
+    top.unknown(raw, {key})
+    return top.tables(raw, key)
+
+
+def _parse_glossary(
+    path: Path, lesson_ids: set[str], problems: list[Problem]
+) -> list[GlossaryEntry]:
+    rel = path.name
+    entries = []
+    for i, raw_t in enumerate(_list_file(path, "terms", problems)):
         r = _Reader(problems, rel, raw_t.get("term") or f"terms[{i}]")
         r.unknown(raw_t, {"term", "definition", "lesson", "see_also"})
         lesson = r.text(raw_t, "lesson", required=False)
@@ -562,16 +568,8 @@ def _parse_glossary(
 
 def _parse_faq(path: Path, lesson_ids: set[str], problems: list[Problem]) -> list[FaqEntry]:
     rel = path.name
-    if not path.exists():
-        problems.append(Problem(rel, "-", "file", "missing"))
-        return []
-    raw = _read_toml(path, rel, problems)
-    if raw is None:
-        return []
     entries = []
-    top = _Reader(problems, rel, "-")
-    top.unknown(raw, {"entries"})
-    for i, raw_e in enumerate(top.tables(raw, "entries")):
+    for i, raw_e in enumerate(_list_file(path, "entries", problems)):
         r = _Reader(problems, rel, raw_e.get("id") or f"entries[{i}]")
         r.unknown(raw_e, {"id", "question", "answer", "lessons"})
         lessons = r.texts(raw_e, "lessons")

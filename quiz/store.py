@@ -522,16 +522,12 @@ class ProgressStore:
         Returns:
             The attempts.
         """
-        sql = (
+        rows = self._select(
             "SELECT id, learner, lesson_id, question_id, response, correct, score, params, "
-            "check_id, created FROM attempts WHERE learner = ?"
+            "check_id, created FROM attempts",
+            learner,
+            lesson_id,
         )
-        args: list[Any] = [validate_learner(learner)]
-        if lesson_id is not None:
-            sql += " AND lesson_id = ?"
-            args.append(lesson_id)
-        with self._read() as conn:
-            rows = conn.execute(sql + " ORDER BY id", args).fetchall()
         return [
             Attempt(
                 id=r[0],
@@ -548,6 +544,16 @@ class ProgressStore:
             for r in rows
         ]
 
+    def _select(self, select: str, learner: str, lesson_id: str | None) -> list[tuple]:
+        """Rows of ``select`` for one learner (and lesson), oldest first."""
+        sql = select + " WHERE learner = ?"
+        args: list[Any] = [validate_learner(learner)]
+        if lesson_id is not None:
+            sql += " AND lesson_id = ?"
+            args.append(lesson_id)
+        with self._read() as conn:
+            return conn.execute(sql + " ORDER BY id", args).fetchall()
+
     def checks(self, learner: str, lesson_id: str | None = None) -> list[CheckRecord]:
         """A learner's submitted system checks, oldest first.
 
@@ -558,16 +564,11 @@ class ProgressStore:
         Returns:
             The checks.
         """
-        sql = (
-            "SELECT id, learner, lesson_id, score, passed, n_questions, created FROM checks "
-            "WHERE learner = ?"
+        rows = self._select(
+            "SELECT id, learner, lesson_id, score, passed, n_questions, created FROM checks",
+            learner,
+            lesson_id,
         )
-        args: list[Any] = [validate_learner(learner)]
-        if lesson_id is not None:
-            sql += " AND lesson_id = ?"
-            args.append(lesson_id)
-        with self._read() as conn:
-            rows = conn.execute(sql + " ORDER BY id", args).fetchall()
         return [CheckRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
 
     def lesson_scores(self, learner: str) -> dict[str, float]:
