@@ -125,6 +125,16 @@ def new_attempt(lesson: quiz.Lesson, seed: int | None = None) -> dict:
     }
 
 
+#: Question kinds answered with a multiselect: its label and placeholder.
+_MULTISELECTS = {
+    "multiple": ("Choose all that apply", "Choose all that apply"),
+    "ordering": (
+        "Pick the items in order, first to last",
+        "Pick the first item, then the next ...",
+    ),
+}
+
+
 def _widget(question: quiz.Question, index: int, key: str, disabled: bool):
     st.markdown(f"**Question {index + 1}.** {question.prompt}")
     label = f"Answer to question {index + 1}"
@@ -143,23 +153,15 @@ def _widget(question: quiz.Question, index: int, key: str, disabled: bool):
             disabled=disabled,
             label_visibility="collapsed",
         )
-    if question.kind == "multiple":
+    if question.kind in _MULTISELECTS:
+        label, placeholder = _MULTISELECTS[question.kind]
         return st.multiselect(
-            "Choose all that apply",
+            label,
             range(len(choices)),
             format_func=fmt,
             key=key,
             disabled=disabled,
-            placeholder="Choose all that apply",
-        )
-    if question.kind == "ordering":
-        return st.multiselect(
-            "Pick the items in order, first to last",
-            range(len(choices)),
-            format_func=fmt,
-            key=key,
-            disabled=disabled,
-            placeholder="Pick the first item, then the next ...",
+            placeholder=placeholder,
         )
     unit = f" ({question.unit})" if question.unit else ""
     return st.text_input(
