@@ -53,27 +53,33 @@ def model_view(name: str, kwargs_json: str = "{}", block: str = "", builder: str
     from keras_cnn.diagram import to_dot
 
     kwargs = _kwargs(kwargs_json)
-    if builder:
-        model = getattr(keras_cnn, builder)(**kwargs)
-    else:
-        model = keras_cnn.get_model(name, **kwargs)
-    layers = len(model.operations)
-    if block:
-        dot = to_dot(model, block=block, title=f"{model.name}: {block}")
-    elif layers > COLLAPSE_ABOVE:
-        dot = ""
-    else:
-        dot = to_dot(model, title=model.name)
-    return ModelView(
-        name=model.name,
-        table=keras_cnn.summarize(model),
-        totals=keras_cnn.totals(model),
-        dot=dot,
-        collapsed_dot=to_dot(
-            model, collapse_blocks=True, title=f"{model.name}, one node per block"
-        ),
-        layers=layers,
-    )
+
+    def build():
+        if builder:
+            return getattr(keras_cnn, builder)(**kwargs)
+        return keras_cnn.get_model(name, **kwargs)
+
+    def view(model) -> ModelView:
+        layers = len(model.operations)
+        if block:
+            dot = to_dot(model, block=block, title=f"{model.name}: {block}")
+        elif layers > COLLAPSE_ABOVE:
+            dot = ""
+        else:
+            dot = to_dot(model, title=model.name)
+        return ModelView(
+            name=model.name,
+            table=keras_cnn.summarize(model),
+            totals=keras_cnn.totals(model),
+            dot=dot,
+            collapsed_dot=to_dot(
+                model, collapse_blocks=True, title=f"{model.name}, one node per block"
+            ),
+            layers=layers,
+        )
+
+    # Only shapes are shown: build without initialising the weights (3x faster).
+    return keras_cnn.analysis.inspect_structure(build, view)
 
 
 def human(value: float) -> str:

@@ -11,7 +11,14 @@ Example:
     25636712
 """
 
-from keras_cnn.analysis import count_macs, receptive_field, summarize, totals, weight_layers
+from keras_cnn.analysis import (
+    count_macs,
+    inspect_structure,
+    receptive_field,
+    summarize,
+    totals,
+    weight_layers,
+)
 from keras_cnn.blocks import (
     basic_block,
     bottleneck_block,
@@ -49,6 +56,7 @@ __all__ = [
     "get_model",
     "gradient_norms",
     "inception_block",
+    "inspect_structure",
     "list_models",
     "local_response_normalization",
     "receptive_field",

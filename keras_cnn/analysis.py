@@ -7,7 +7,10 @@ Keras model, not only the ones this package builds.
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import keras
 import pandas as pd
@@ -24,6 +27,8 @@ _WINDOWED = {
 _GLOBAL = {"GlobalAveragePooling2D", "GlobalMaxPooling2D", "Flatten", "Dense", "Reshape"}
 #: Layers whose weights make a network "deep" in the papers' sense.
 _WEIGHT_LAYERS = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Dense"}
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -192,3 +197,44 @@ def totals(model: keras.Model) -> dict[str, int]:
         "weight_layers": weight_layers(model),
         "input_size": int(model.input_shape[1] or 0),
     }
+
+
+def inspect_structure(build: Callable[[], keras.Model], inspect: Callable[[keras.Model], T]) -> T:
+    """Build a model without initialising its weights, and return ``inspect(model)``.
+
+    For tables and diagrams only shapes matter: ResNet-152's summary, totals and diagram
+    take 0.9 s this way instead of 2.8 s on a 2-core CPU. The model is built in a
+    ``keras.StatelessScope(initialize_variables=False)``, whose variables Keras defers to the
+    next eager moment of the same thread; running in a thread of its own, which ends here,
+    keeps them from ever being initialised or reaching the caller. The model itself must not
+    escape ``inspect``: return what it computes (``summarize(model)``, ``totals(model)`` …).
+
+    Args:
+        build: Callable[[], keras.Model]. E.g. ``lambda: get_model("resnet152")``.
+        inspect: Callable[[keras.Model], T]. What to compute from the built model.
+
+    Returns:
+        What ``inspect`` returned.
+
+    Raises:
+        Whatever ``build`` or ``inspect`` raised (a builder's ``ValueError``, say).
+
+    Example:
+        >>> inspect_structure(lambda: build_resnet(152), totals)["params"]
+        60419944
+    """
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            with keras.StatelessScope(initialize_variables=False):
+                outcome["value"] = inspect(build())
+        except BaseException as error:  # re-raised in the caller's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="keras-cnn-structure")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[return-value]

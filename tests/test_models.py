@@ -224,3 +224,22 @@ def test_builders_accept_a_keras_applications_signature():
     )
     assert model.output.shape == (None, 7)
     assert model.get_layer("predictions").activation.__name__ == "linear"
+
+
+def test_inspect_structure_sees_what_a_normal_build_sees_and_leaves_nothing_behind():
+    from keras.src.backend.common import global_state
+
+    from keras_cnn.analysis import inspect_structure
+
+    def describe(model):
+        return keras_cnn.summarize(model), keras_cnn.totals(model), keras_cnn.to_dot(model)
+
+    table, totals, dot = inspect_structure(lambda: keras_cnn.build_cifar_resnet(20), describe)
+    model = keras_cnn.build_cifar_resnet(20)
+    assert table.equals(keras_cnn.summarize(model))
+    assert totals == keras_cnn.totals(model) and totals["params"] == 271_098
+    assert dot == keras_cnn.to_dot(model)
+    # no deferred (uninitialised) variable reaches this thread
+    assert not global_state.get_global_attribute("uninitialized_variables")
+    with pytest.raises(ValueError, match="6n\\+2"):
+        inspect_structure(lambda: keras_cnn.build_cifar_resnet(21), keras_cnn.totals)
