@@ -117,6 +117,20 @@ class _Reader:
             self.problem(key, "must not be empty")
         return value.strip() if key != "body" else value.strip("\n")
 
+    def identifier(self, table: dict[str, Any], key: str = "id") -> str:
+        """A required lowercase id (letters, digits, - and _)."""
+        value = self.text(table, key)
+        if value and not ID_PATTERN.match(value):
+            self.problem(key, f"{value!r} is not a lowercase id (letters, digits, - and _)")
+        return value
+
+    def choice(self, table: dict[str, Any], key: str, allowed, what: str) -> str:
+        """A required text that must be one of ``allowed``."""
+        value = self.text(table, key)
+        if value and value not in allowed:
+            self.problem(key, f"unknown {what} {value!r} (expected one of {allowed})")
+        return value
+
     def integer(self, table: dict[str, Any], key: str, *, required: bool = True) -> int:
         value = table.get(key)
         if value is None:
@@ -175,12 +189,8 @@ def _read_toml(path: Path, rel: str, problems: list[Problem]) -> dict[str, Any] 
 def _parse_section(raw: dict[str, Any], r: _Reader, index: int) -> Section | None:
     r = _Reader(r.problems, r.file, raw.get("id") or f"sections[{index}]")
     r.unknown(raw, _SECTION_KEYS)
-    sid = r.text(raw, "id")
-    if sid and not ID_PATTERN.match(sid):
-        r.problem("id", f"{sid!r} is not a lowercase id (letters, digits, - and _)")
-    kind = r.text(raw, "kind")
-    if kind and kind not in SECTION_KINDS:
-        r.problem("kind", f"unknown section kind {kind!r} (expected one of {SECTION_KINDS})")
+    sid = r.identifier(raw)
+    kind = r.choice(raw, "kind", SECTION_KINDS, "section kind")
     section = Section(
         id=sid,
         title=r.text(raw, "title"),
@@ -238,12 +248,8 @@ def _parse_question(
     r = _Reader(r.problems, r.file, raw.get("id") or f"questions[{index}]")
     before = len(r.problems)
     r.unknown(raw, _QUESTION_KEYS)
-    qid = r.text(raw, "id")
-    if qid and not ID_PATTERN.match(qid):
-        r.problem("id", f"{qid!r} is not a lowercase id (letters, digits, - and _)")
-    kind = r.text(raw, "kind")
-    if kind and kind not in QUESTION_KINDS:
-        r.problem("kind", f"unknown question kind {kind!r} (expected one of {QUESTION_KINDS})")
+    qid = r.identifier(raw)
+    kind = r.choice(raw, "kind", QUESTION_KINDS, "question kind")
     section = r.text(raw, "section")
     if section and section not in section_ids:
         r.problem("section", f"no section {section!r} in this lesson")
@@ -367,9 +373,7 @@ def _parse_lesson(path: Path, rel: str, problems: list[Problem]) -> Lesson | Non
         return None
     r = _Reader(problems, rel, raw.get("id") if isinstance(raw.get("id"), str) else "-")
     r.unknown(raw, _LESSON_KEYS)
-    lesson_id = r.text(raw, "id")
-    if lesson_id and not ID_PATTERN.match(lesson_id):
-        r.problem("id", f"{lesson_id!r} is not a lowercase id (letters, digits, - and _)")
+    lesson_id = r.identifier(raw)
     order = r.integer(raw, "order")
     match = LESSON_FILE_PATTERN.match(path.name)
     if not match:

@@ -31,6 +31,14 @@ FAMILIES = {
 }
 
 
+def shortcut_select(default: str, key: str) -> str:
+    """The paper's shortcut option A/B/C, starting at the builder's default."""
+    options = list(SHORTCUT_OPTIONS)
+    return st.selectbox(
+        "Shortcut", options, index=options.index(default), format_func=shortcut_label, key=key
+    )
+
+
 def shortcut_label(option: str) -> str:
     changing, same = SHORTCUT_OPTIONS[option]
     return f"{option}: {changing} when the shape changes, else {same}"
@@ -51,25 +59,13 @@ with left:
         depths = sorted(RESNET_SPECS)
         positional.append(st.selectbox("Depth", depths, index=depths.index(50), key="lab_depth"))
         options["version"] = st.selectbox("Version", sorted(VERSIONS), key="lab_version")
-        options["shortcut"] = st.selectbox(
-            "Shortcut",
-            list(SHORTCUT_OPTIONS),
-            index=list(SHORTCUT_OPTIONS).index(defaults["shortcut"]),
-            format_func=shortcut_label,
-            key="lab_shortcut",
-        )
+        options["shortcut"] = shortcut_select(defaults["shortcut"], "lab_shortcut")
     elif builder == "build_cifar_resnet":
         positional.append(
             int(st.number_input("Depth (6n + 2)", 1, 2000, 20, step=6, key="lab_cifar_depth"))
         )
         options["residual"] = st.checkbox("Residual (off: the plain twin)", True, key="lab_res")
-        options["shortcut"] = st.selectbox(
-            "Shortcut",
-            list(SHORTCUT_OPTIONS),
-            index=list(SHORTCUT_OPTIONS).index(defaults["shortcut"]),
-            format_func=shortcut_label,
-            key="lab_cifar_shortcut",
-        )
+        options["shortcut"] = shortcut_select(defaults["shortcut"], "lab_cifar_shortcut")
         options["preactivation"] = st.checkbox("Pre-activation (v2)", False, key="lab_preact")
     elif builder == "build_vgg":
         depths = sorted(VGG_SPECS)
