@@ -2,7 +2,9 @@
 
 ``keras_cnn.train`` writes a run after every epoch (atomically: write to a temporary file,
 then ``os.replace``), so a reload of the app, or a killed process, loses at most the epoch in
-progress. ``list_runs()`` and ``load_run()`` read them back.
+progress. When the run ends (finished or stopped) it keeps the trained model as
+``model.keras`` and names it in ``meta.json`` (``"model_file"``). ``list_runs()``,
+``load_run()`` and ``load_model()`` read them back.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from keras_cnn.paths import runs_dir
 
 META = "meta.json"
 HISTORY = "history.csv"
+MODEL = "model.keras"
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -81,6 +84,87 @@ def update_run(path: Path, history: pd.DataFrame | None = None, **meta: Any) -> 
         atomic_write_text(path / META, json.dumps(current, indent=1, default=str))
 
 
+def save_model(path: Path, model: Any) -> Path:
+    """Keep a run's trained model as ``model.keras`` and name it in the run's ``meta.json``.
+
+    The file is written under a temporary name and renamed, so a reader sees the previous
+    model or the new one, never half a file.
+
+    Args:
+        path: the run directory.
+        model: the ``keras.Model`` to save.
+
+    Returns:
+        The model file.
+    """
+    path = Path(path)
+    target = path / MODEL
+    fd, tmp = tempfile.mkstemp(prefix=".model.", suffix=".keras", dir=path)
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    update_run(path, model_file=MODEL)
+    return target
+
+
+def _run_path(run_id: str) -> Path:
+    path = runs_dir() / run_id
+    if not run_id or not (path / META).is_file():
+        raise ValueError(f"No stored run {run_id!r} under {runs_dir()}. Received: {run_id=}")
+    return path
+
+
+def model_path(run_id: str) -> Path | None:
+    """The trained model file of a run, or None if the run kept none.
+
+    Args:
+        run_id: str. The directory name under ``runs/`` (``list_runs().id``).
+
+    Returns:
+        The path of the run's ``.keras`` file, or None for a failed run, one still running,
+        or one stored before runs kept their model.
+
+    Raises:
+        ValueError: if there is no such run.
+    """
+    path = _run_path(run_id)
+    meta = json.loads((path / META).read_text(encoding="utf-8"))
+    name = meta.get("model_file")
+    return path / name if name and (path / name).is_file() else None
+
+
+def load_model(run_id: str) -> Any:
+    """The trained model of a stored run, ready to predict or to look inside.
+
+    Args:
+        run_id: str. The directory name under ``runs/`` (``list_runs().id``).
+
+    Returns:
+        The ``keras.Model`` as it was at the end of the run.
+
+    Raises:
+        ValueError: if there is no such run, or the run kept no model (it failed, is still
+            running, or was stored before runs kept their model).
+
+    Example:
+        >>> model = load_model(list_runs().query("model_file.notna()").id[0])
+    """
+    found = model_path(run_id)
+    if found is None:
+        raise ValueError(
+            f"The run {run_id!r} kept no model: it failed, is still running, or was stored "
+            "before runs kept their model. Runs with a model: "
+            f"{[r for r in list_runs().query('model_file.notna()').id]}. Received: {run_id=}"
+        )
+    import keras  # here, so that listing runs does not import Keras
+
+    return keras.models.load_model(found)
+
+
 def load_run(run_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """One stored run.
 
@@ -93,9 +177,7 @@ def load_run(run_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     Raises:
         ValueError: if there is no such run.
     """
-    path = runs_dir() / run_id
-    if not (path / META).is_file():
-        raise ValueError(f"No stored run {run_id!r} under {runs_dir()}. Received: {run_id=}")
+    path = _run_path(run_id)
     meta = json.loads((path / META).read_text(encoding="utf-8"))
     history = (
         pd.read_csv(path / HISTORY) if (path / HISTORY).is_file() else pd.DataFrame(columns=[])
@@ -108,9 +190,20 @@ def list_runs() -> pd.DataFrame:
 
     Returns:
         A DataFrame with columns id, model, data, status, epochs, accuracy, val_accuracy,
-        started (empty if there are none). Unreadable runs are skipped.
+        started and model_file (the kept ``.keras`` file, or None; see :func:`load_model`),
+        empty if there are none. Unreadable runs are skipped.
     """
-    columns = ["id", "model", "data", "status", "epochs", "accuracy", "val_accuracy", "started"]
+    columns = [
+        "id",
+        "model",
+        "data",
+        "status",
+        "epochs",
+        "accuracy",
+        "val_accuracy",
+        "started",
+        "model_file",
+    ]
     rows = []
     root = runs_dir()
     for path in sorted(root.iterdir() if root.is_dir() else [], reverse=True):
@@ -129,6 +222,9 @@ def list_runs() -> pd.DataFrame:
                 "accuracy": last.get("accuracy"),
                 "val_accuracy": last.get("val_accuracy"),
                 "started": meta.get("started"),
+                "model_file": meta.get("model_file")
+                if meta.get("model_file") and (path / meta["model_file"]).is_file()
+                else None,
             }
         )
     return pd.DataFrame(rows, columns=columns)

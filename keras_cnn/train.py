@@ -23,7 +23,8 @@ the settings, wires the callbacks and keeps the records:
   after the last saved epoch; another model, other settings or a corrupt file raise
   :class:`CheckpointError`.
 * **Runs** -- with ``record=True`` (the default) each run is kept under
-  ``$KERAS_CNN_HOME/runs`` (see :mod:`keras_cnn.runs`).
+  ``$KERAS_CNN_HOME/runs`` (see :mod:`keras_cnn.runs`), with its trained model
+  (``model.keras``, when the run finished or was stopped): ``keras_cnn.runs.load_model(id)``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import math
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -535,7 +537,7 @@ def train(
         resume: bool. Resume from ``checkpoint_dir`` when it holds a checkpoint.
         seed: optional int: the same seed gives the same initial weights and data order.
         verbose: Keras' ``verbose``: ``"auto"``/1 a progress bar, 2 a line per epoch, 0 none.
-        record: bool. Keep the run under ``$KERAS_CNN_HOME/runs``.
+        record: bool. Keep the run, and the trained model, under ``$KERAS_CNN_HOME/runs``.
         bn_momentum: float or None. Momentum of every batch normalization's moving
             statistics during this training. Defaults to 0.9, as Caffe and PyTorch (the
             papers' frameworks); Keras' 0.99 needs hundreds of steps to forget its initial
@@ -690,6 +692,8 @@ def train(
                 shuffle=False,  # the tf.data pipeline shuffles
             )
         status = "stopped" if history_cb.stopped else "finished"
+        if run_dir is not None:
+            _keep_model(run_dir, model)
     finally:
         if run_dir is not None:
             runs_lib.update_run(run_dir, status=status)
@@ -707,6 +711,19 @@ def train(
     for observer in observers:
         observer.on_train_end(history)
     return history
+
+
+def _keep_model(run_dir: Path, model: keras.Model) -> None:
+    """Save the trained model into its run; a model Keras cannot save is reported, not fatal."""
+    try:
+        runs_lib.save_model(run_dir, model)
+    except Exception as error:  # e.g. a subclassed model without get_config
+        runs_lib.update_run(run_dir, model_error=f"{type(error).__name__}: {error}")
+        warnings.warn(
+            f"The run in {run_dir} is kept without its model: saving it failed "
+            f"({type(error).__name__}: {error}).",
+            stacklevel=3,
+        )
 
 
 # ----------------------------------------------------------------------------- command line
