@@ -9,6 +9,7 @@ course map paints without it); it is loaded in the background after the first pa
 import streamlit as st
 
 import quiz
+from app import lesson as lesson_pages
 from app import shell
 
 st.set_page_config(page_title="keras-cnn course", layout="wide")
@@ -23,7 +24,7 @@ navigation = st.navigation(
         "Course": [
             st.Page("app/pages/course_map.py", title="Course map", default=True),
         ],
-        "Lessons": [shell.lesson_page(lesson.id, states) for lesson in course.lessons],
+        "Lessons": [lesson_pages.lesson_page(le.id, states) for le in course.lessons],
         "Explore": [
             st.Page("app/pages/explorer.py", title="Architecture explorer"),
             st.Page("app/pages/model_lab.py", title="Model lab"),

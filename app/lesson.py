@@ -1,7 +1,11 @@
-"""One page per lesson: the sections, live model views and the System Check.
+"""One page per lesson: the sections, live model views, widgets and the System Check.
 
-``page_callable(lesson_id)`` gives the (cached) function that ``st.Page`` runs for a lesson;
-``render(lesson_id)`` draws it. A locked lesson says which System Checks to pass first.
+``lesson_page(lesson_id)`` is the lesson's ``st.Page`` (its function from ``page_callable``, the
+same object every time); ``lesson_link`` and ``go_to_lesson`` link and switch to it, and
+``render(lesson_id)`` draws it. A locked lesson shows its summary and goals, which System Checks
+to pass first, and the lesson the learner can open now.
+
+Imports :mod:`app.shell` (store, learner); ``shell`` never imports this module.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Callable
 import streamlit as st
 
 import quiz
-from app import logic, shell
+from app import logic, shell, widgets
 
 
 @functools.cache
@@ -25,6 +29,30 @@ def page_callable(lesson_id: str) -> Callable[[], None]:
 
     page.__name__ = f"lesson_{lesson_id.replace('-', '_')}"
     return page
+
+
+def lesson_page(lesson_id: str, states: dict[str, str] | None = None) -> st.Page:
+    """The ``st.Page`` of a lesson (the same callable every time, so links and switches match)."""
+    lesson = shell.course().lesson(lesson_id)
+    state = (states or {}).get(lesson_id, quiz.UNLOCKED)
+    return st.Page(
+        page_callable(lesson_id),
+        title=f"{lesson.order}. {lesson.node}{logic.STATE_STYLE[state]['suffix']}",
+        url_path=logic.lesson_url_path(lesson_id),
+    )
+
+
+def go_to_lesson(lesson_id: str) -> None:
+    """Switch to a lesson page (for buttons; ``st.page_link`` for plain links)."""
+    st.switch_page(lesson_page(lesson_id))
+
+
+def lesson_link(lesson_id: str, label: str | None = None, icon: str | None = None) -> None:
+    """A link to a lesson page."""
+    lesson = shell.course().lesson(lesson_id)
+    st.page_link(
+        lesson_page(lesson_id), label=label or f"{lesson.order}. {lesson.title}", icon=icon
+    )
 
 
 def render(lesson_id: str) -> None:
@@ -50,7 +78,7 @@ def render(lesson_id: str) -> None:
             icon=":material/lock:",
         )
         for m in missing:
-            shell.lesson_link(m, label=f"Go to {course.lesson(m).order}. {course.lesson(m).title}")
+            lesson_link(m, label=f"Go to {course.lesson(m).order}. {course.lesson(m).title}")
         return
     if progress.last_visited(learner) != (lesson.id, ""):
         progress.set_last_visited(learner, lesson.id)
@@ -97,6 +125,10 @@ def _section(section: quiz.Section) -> None:
         from app import views  # pandas and, on first use, TensorFlow: not for the course map
 
         views.show_model(section.model, block=section.block, key=f"section-{section.id}")
+    elif section.kind == "widget":
+        if section.body:
+            st.markdown(section.body)
+        widgets.render(section.widget, key=f"widget-{section.id}")
     if section.caption:
         st.caption(section.caption)
 
@@ -273,4 +305,4 @@ def _verdict(course: quiz.Course, attempt: dict) -> None:
         unlocked = course.lesson(lesson_id)
         st.info(f"Unlocked: **{unlocked.order}. {unlocked.title}**", icon=":material/lock_open:")
         if st.button(f"Go to {unlocked.node}", key=f"go:{lesson_id}", type="primary"):
-            shell.go_to_lesson(lesson_id)
+            go_to_lesson(lesson_id)

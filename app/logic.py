@@ -229,3 +229,44 @@ def widget_value(question: quiz.Question, response: Any) -> Any:
     if question.kind in ("multiple", "ordering"):
         return list(response)
     return response
+
+
+def conv_stack(size: int, layers: Sequence[tuple[int, int, int]]) -> list[dict[str, int]]:
+    """Output size, jump and receptive field after each layer of a stack of convolutions.
+
+    ``n_out = floor((n_in + 2p - k) / s) + 1``; ``r_l = r_{l-1} + (k_l - 1) * j_{l-1}``;
+    ``j_l = j_{l-1} * s_l``, starting from ``r_0 = j_0 = 1`` (a pooling window is a layer
+    like any other: kernel 2, stride 2).
+
+    Args:
+        size: int. Input height (= width) in pixels, at least 1.
+        layers: ``(kernel, stride, padding)`` per layer, first to last.
+
+    Returns:
+        One dict per layer: ``layer`` (1-based), ``kernel``, ``stride``, ``padding``, ``size``
+        (output size), ``jump`` and ``rf`` (receptive field in input pixels).
+
+    Raises:
+        ValueError: If a number is out of range (size, kernel, stride >= 1; padding >= 0) or a
+            layer's window no longer fits its input (output size below 1).
+    """
+    if size < 1:
+        raise ValueError(f"The input size must be at least 1 pixel. Received: size={size}")
+    rows, n, rf, jump = [], size, 1, 1
+    for i, (k, s, p) in enumerate(layers, start=1):
+        if k < 1 or s < 1 or p < 0:
+            raise ValueError(
+                f"Layer {i}: kernel and stride must be at least 1 and padding at least 0. "
+                f"Received: kernel={k}, stride={s}, padding={p}"
+            )
+        n_out = (n + 2 * p - k) // s + 1
+        if n_out < 1:
+            raise ValueError(
+                f"Layer {i}: a {k}x{k} window does not fit a {n}x{n} input with padding {p} "
+                f"(output size {n_out}). Use a smaller kernel, more padding or fewer layers."
+            )
+        rf, jump, n = rf + (k - 1) * jump, jump * s, n_out
+        rows.append(
+            {"layer": i, "kernel": k, "stride": s, "padding": p, "size": n, "jump": jump, "rf": rf}
+        )
+    return rows

@@ -1,6 +1,7 @@
-"""What every page shares: the progress store, the current learner, the sidebar, page links.
+"""What every page shares: the progress store, the current learner, the sidebar.
 
-Imports Streamlit and ``quiz`` only, never TensorFlow (the course map must paint without it).
+Imports Streamlit and ``quiz`` only, never TensorFlow (the course map must paint without it),
+and no page module: lesson pages and links to them live in :mod:`app.lesson`, which imports this.
 """
 
 from __future__ import annotations
@@ -101,32 +102,6 @@ def sidebar(progress: quiz.ProgressStore) -> str:
             done / total if total else 0.0, text=f"Course: {done} of {total} lessons passed"
         )
     return learner
-
-
-def lesson_page(lesson_id: str, states: dict[str, str] | None = None) -> st.Page:
-    """The ``st.Page`` of a lesson (the same callable every time, so links and switches match)."""
-    from app.lesson import page_callable
-
-    lesson = course().lesson(lesson_id)
-    state = (states or {}).get(lesson_id, quiz.UNLOCKED)
-    return st.Page(
-        page_callable(lesson_id),
-        title=f"{lesson.order}. {lesson.node}{logic.STATE_STYLE[state]['suffix']}",
-        url_path=logic.lesson_url_path(lesson_id),
-    )
-
-
-def go_to_lesson(lesson_id: str) -> None:
-    """Switch to a lesson page (for buttons; ``st.page_link`` for plain links)."""
-    st.switch_page(lesson_page(lesson_id))
-
-
-def lesson_link(lesson_id: str, label: str | None = None, icon: str | None = None) -> None:
-    """A link to a lesson page."""
-    lesson = course().lesson(lesson_id)
-    st.page_link(
-        lesson_page(lesson_id), label=label or f"{lesson.order}. {lesson.title}", icon=icon
-    )
 
 
 _prewarm_lock = threading.Lock()

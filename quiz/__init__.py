@@ -22,6 +22,7 @@ from functools import lru_cache
 from quiz.data import (
     QUESTION_KINDS,
     SECTION_KINDS,
+    WIDGETS,
     Course,
     Fact,
     FaqEntry,
@@ -93,6 +94,7 @@ __all__ = [
     "PASS_THRESHOLD",
     "QUESTION_KINDS",
     "SECTION_KINDS",
+    "WIDGETS",
     "UNLOCKED",
     "Attempt",
     "Check",

@@ -23,8 +23,18 @@ from typing import Any
 QUESTION_KINDS: tuple[str, ...] = ("single", "multiple", "numeric", "ordering", "generated")
 """The supported question kinds, in the order the documentation lists them."""
 
-SECTION_KINDS: tuple[str, ...] = ("markdown", "latex", "code", "model")
+SECTION_KINDS: tuple[str, ...] = ("markdown", "latex", "code", "model", "widget")
 """The supported lesson section kinds (the app renders each kind differently)."""
+
+WIDGETS: dict[str, str] = {
+    "conv-calculator": "Output size, jump and receptive field of a stack of convolutions",
+}
+"""The interactive app views a ``widget`` section may embed: name -> what it shows.
+
+The app keeps the matching ``{name: render_function}`` table (``app/widgets.py``); a test checks
+that both name the same widgets, so ``python -m quiz check`` can reject an unknown name without
+importing the app.
+"""
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,8 @@ class Section:
         language: Language of a ``code`` section (for syntax highlighting).
         model: Registry model name for a ``model`` section (e.g. ``"resnet20"``).
         block: Optional layer-name prefix of the block to highlight (e.g. ``"conv2_block1"``).
-        caption: Optional caption shown under a formula, listing or model.
+        caption: Optional caption shown under a formula, listing, model or widget.
+        widget: Name of the interactive view of a ``widget`` section, one of :data:`WIDGETS`.
     """
 
     id: str
@@ -50,6 +61,7 @@ class Section:
     model: str = ""
     block: str = ""
     caption: str = ""
+    widget: str = ""
 
 
 @dataclass(frozen=True)

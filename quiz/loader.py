@@ -23,6 +23,7 @@ from quiz import facts as facts_mod
 from quiz.data import (
     QUESTION_KINDS,
     SECTION_KINDS,
+    WIDGETS,
     Course,
     Fact,
     FaqEntry,
@@ -50,7 +51,9 @@ _LESSON_KEYS = {
     "id", "title", "order", "summary", "node", "year", "prerequisites", "goals", "models",
     "sections", "questions", "facts", "sources",
 }  # fmt: skip
-_SECTION_KEYS = {"id", "title", "kind", "body", "language", "model", "block", "caption"}
+_SECTION_KEYS = {
+    "id", "title", "kind", "body", "language", "model", "block", "caption", "widget",
+}  # fmt: skip
 _QUESTION_KEYS = {
     "id", "kind", "prompt", "explanation", "section", "choices", "answer", "tolerance",
     "rel_tol", "unit", "generator", "params",
@@ -200,7 +203,14 @@ def _parse_section(raw: dict[str, Any], r: _Reader, index: int) -> Section | Non
         model=r.text(raw, "model", required=kind == "model"),
         block=r.text(raw, "block", required=False),
         caption=r.text(raw, "caption", required=False),
+        widget=r.text(raw, "widget", required=kind == "widget"),
     )
+    if kind != "widget" and section.widget:
+        r.problem("widget", "only sections of kind 'widget' name a widget")
+    elif section.widget and section.widget not in WIDGETS:
+        r.problem(
+            "widget", f"unknown widget {section.widget!r} (expected one of {sorted(WIDGETS)})"
+        )
     if kind != "model" and section.model:
         r.problem("model", "only sections of kind 'model' name a model")
     if section.model and section.model not in facts_mod.KNOWN_MODELS:

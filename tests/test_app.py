@@ -291,3 +291,61 @@ def test_glossary_search():
     assert len(at.markdown) < total
     at.text_input(key="glossary_query").input("zzzzqqq").run()
     assert any("No glossary term" in i for i in texts(at, "info"))
+
+
+def test_widget_tables_name_the_same_widgets():
+    from app import widgets
+
+    assert set(widgets.WIDGETS) == set(quiz.WIDGETS)
+    with pytest.raises(ValueError, match="conv-calculator"):
+        widgets.render("no-such-widget", key="k")
+
+
+def test_lesson_one_calculator_updates_and_explains_impossible_stacks():
+    at = start()
+    at.button(key="continue").click().run()
+    assert not at.exception, at.exception
+    assert "Try it: output size and receptive field" in texts(at, "subheader")
+    table = [m for m in texts(at, "markdown") if m.startswith("| Layer |")]
+    assert len(table) == 1 and "| 4 | 2, 2, 0 | 5 x 5 | 4 | 16 x 16 |" in table[0]
+    at.number_input(key="widget-calculator:n").set_value(2).run()
+    at.number_input(key="widget-calculator:k1").set_value(3).run()
+    at.number_input(key="widget-calculator:s1").set_value(1).run()
+    table = [m for m in texts(at, "markdown") if m.startswith("| Layer |")][0]
+    assert "| 2 | 3, 1, 0 | 26 x 26 | 1 | 7 x 7 |" in table
+    at.number_input(key="widget-calculator:k0").set_value(40).run()
+    assert not at.exception
+    assert any(
+        "Layer 1: a 40x40 window does not fit a 32x32 input" in e for e in texts(at, "error")
+    )
+
+
+def test_app_modules_import_no_circle():
+    """No module of app/ imports (even lazily, inside a function) one that imports it back."""
+    import ast
+
+    deps: dict[str, set[str]] = {}
+    for path in (ROOT / "app").rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("app"):
+                found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        deps[name] = found
+    deps = {m: {d for d in found if d in deps and d not in ("app", m)} for m, found in deps.items()}
+    assert "app.shell" in deps["app.lesson"] and "app.lesson" in deps["app.pages.course_map"]
+
+    def cycle_from(module: str) -> bool:
+        todo, seen = list(deps[module]), set()
+        while todo:
+            dep = todo.pop()
+            if dep == module:
+                return True
+            if dep not in seen:
+                seen.add(dep)
+                todo.extend(deps[dep])
+        return False
+
+    assert [m for m in sorted(deps) if cycle_from(m)] == []

@@ -90,3 +90,30 @@ def test_widget_response_unanswered_and_unreadable():
         logic.widget_response(questions["numeric"], "lots")
     with pytest.raises(quiz.ResponseError, match="put all"):
         logic.widget_response(questions["ordering"], [0])
+
+
+def test_conv_stack_lenet5_sizes_jumps_and_receptive_fields():
+    rows = logic.conv_stack(32, [(5, 1, 0), (2, 2, 0), (5, 1, 0), (2, 2, 0)])
+    assert [(r["size"], r["jump"], r["rf"]) for r in rows] == [
+        (28, 1, 5),
+        (14, 2, 6),
+        (10, 2, 14),
+        (5, 4, 16),
+    ]
+    # Two and three stacked 3x3 "same" convolutions see 5x5 and 7x7 (lesson 1's text).
+    assert [r["rf"] for r in logic.conv_stack(8, [(3, 1, 1)] * 3)] == [3, 5, 7]
+    assert logic.conv_stack(224, [(7, 2, 3)])[0]["size"] == 112  # ResNet's stem
+
+
+@pytest.mark.parametrize(
+    ("size", "layers", "message"),
+    [
+        (0, [(3, 1, 1)], "input size must be at least 1"),
+        (8, [(0, 1, 0)], "Layer 1: kernel and stride must be at least 1"),
+        (8, [(3, 1, -1)], "padding at least 0"),
+        (8, [(5, 1, 0), (5, 1, 0)], "Layer 2: a 5x5 window does not fit a 4x4 input"),
+    ],
+)
+def test_conv_stack_refuses_what_cannot_be_computed(size, layers, message):
+    with pytest.raises(ValueError, match=message):
+        logic.conv_stack(size, layers)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from quiz import get_course
-from quiz.data import QUESTION_KINDS, SECTION_KINDS
+from quiz.data import QUESTION_KINDS, SECTION_KINDS, WIDGETS
 from quiz.facts import KNOWN_MODELS
 from quiz.loader import CONTENT_DIR, ContentError, Problem, check_content, load_course
 from quiz.mastery import architecture_matrix
@@ -83,6 +83,8 @@ def test_sections_are_renderable_by_the_app():
         for s in lesson.sections:
             if s.kind == "model":
                 assert s.model in KNOWN_MODELS, (lesson.id, s.id)
+            elif s.kind == "widget":
+                assert s.widget in WIDGETS, (lesson.id, s.id)
             else:
                 assert s.body.strip(), (lesson.id, s.id)
         assert set(lesson.models) <= KNOWN_MODELS
@@ -174,6 +176,31 @@ def test_answer_not_among_choices(content):
     ]
     assert "not among the choices" in problems[0].message
     assert str(problems[0]).startswith("lessons/03_vgg.toml: vgg-two-3x3-rf: answer: ")
+
+
+def test_unknown_widget_and_widget_on_another_kind(content):
+    lesson = content / "lessons/01_convolution.toml"
+    edit(lesson, 'widget = "conv-calculator"', 'widget = "conv-calculater"')
+    edit(
+        lesson,
+        'id = "pooling"\ntitle = "Pooling"\n',
+        'id = "pooling"\ntitle = "Pooling"\nwidget = "x"\n',
+    )
+    problems = problems_of(content)
+    found = {(p.file, p.item, p.field): p.message for p in problems}
+    assert set(found) == {
+        ("lessons/01_convolution.toml", "calculator", "widget"),
+        ("lessons/01_convolution.toml", "pooling", "widget"),
+    }
+    assert (
+        "unknown widget 'conv-calculater'"
+        in found[("lessons/01_convolution.toml", "calculator", "widget")]
+    )
+    assert "conv-calculator" in found[("lessons/01_convolution.toml", "calculator", "widget")]
+    assert (
+        "only sections of kind 'widget'"
+        in found[("lessons/01_convolution.toml", "pooling", "widget")]
+    )
 
 
 def test_duplicate_question_id_across_files(content):

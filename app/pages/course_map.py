@@ -4,6 +4,7 @@ progress and "continue where you left off". No TensorFlow here."""
 import streamlit as st
 
 import quiz
+from app import lesson as lesson_pages
 from app import logic, shell
 
 course = shell.course()
@@ -29,7 +30,7 @@ else:
     started = progress.last_visited(learner) is not None
     verb = "Continue where you left off" if started else "Start the course"
     if st.button(f"{verb}: {lesson.order}. {lesson.title}", type="primary", key="continue"):
-        shell.go_to_lesson(target)
+        lesson_pages.go_to_lesson(target)
 
 st.subheader("Architecture matrix")
 st.graphviz_chart(logic.course_map_dot(quiz.architecture_matrix(course, passed)))
@@ -41,7 +42,7 @@ for lesson in course.lessons:
     style = logic.STATE_STYLE[state]
     left, right = st.columns([3, 2], vertical_alignment="center")
     with left:
-        shell.lesson_link(lesson.id, icon=logic.MATERIAL_ICON[state])
+        lesson_pages.lesson_link(lesson.id, icon=logic.MATERIAL_ICON[state])
     with right:
         best = scores.get(lesson.id)
         text = f"{style['word']}" + (f", best score {best:.0%}" if best is not None else "")
@@ -56,4 +57,4 @@ with st.expander("Open any lesson"):
         key="jump_lesson",
     )
     if st.button("Open", key="jump"):
-        shell.go_to_lesson(choice)
+        lesson_pages.go_to_lesson(choice)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app import lesson as lesson_pages
 from app import logic, shell
 
 course = shell.course()
@@ -36,6 +37,6 @@ with faq_tab:
             st.markdown(entry.answer)
             for lesson_id in entry.lessons:
                 try:
-                    shell.lesson_link(lesson_id)
+                    lesson_pages.lesson_link(lesson_id)
                 except KeyError:
                     pass
