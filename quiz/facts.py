@@ -4,6 +4,8 @@ A lesson's ``[[facts]]`` table carries a ``check`` string naming what ``keras_cn
 
 =========================  ===================================================================
 ``params:<model>``          ``keras_cnn.get_model(model).count_params()``
+``trainable:<model>``       ``keras_cnn.totals(model)["trainable_params"]``
+``layer_params:<m>:<layer>`` ``model.get_layer(layer).count_params()``
 ``macs:<model>``            ``keras_cnn.count_macs(keras_cnn.get_model(model))``
 ``rf:<model>:<layer>``      ``keras_cnn.receptive_field(model, layer)`` (pixels along one axis)
 ``shape:<model>:<layer>``   ``list(model.get_layer(layer).output.shape[1:])``
@@ -18,7 +20,14 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-CHECK_KINDS: dict[str, bool] = {"params": False, "macs": False, "rf": True, "shape": True}
+CHECK_KINDS: dict[str, bool] = {
+    "params": False,
+    "trainable": False,
+    "macs": False,
+    "rf": True,
+    "shape": True,
+    "layer_params": True,
+}
 """Check kind -> whether it needs a layer name."""
 
 KNOWN_MODELS: frozenset[str] = frozenset(
@@ -37,9 +46,9 @@ class Check:
     """A parsed check string.
 
     Attributes:
-        kind: One of ``params``, ``macs``, ``rf``, ``shape``.
+        kind: One of :data:`CHECK_KINDS`.
         model: Registry model name.
-        layer: Layer name (``rf`` and ``shape`` only, else ``""``).
+        layer: Layer name (``rf``, ``shape`` and ``layer_params`` only, else ``""``).
     """
 
     kind: str

@@ -245,6 +245,79 @@ def dense_params(n_in: int, n_out: int) -> int:
     return n_in * n_out + n_out
 
 
+def bn_params(c: int) -> int:
+    """Parameters Keras counts for a batch normalization over ``c`` channels.
+
+    Args:
+        c: Channels (one statistic and one scale/shift pair per channel).
+
+    Returns:
+        ``4 * c``: gamma and beta (trainable), moving mean and moving variance (not trainable).
+    """
+    return 4 * c
+
+
+def conv_bn_params(k: int, c_in: int, c_out: int) -> int:
+    """Parameters of a bias-free ``k x k`` convolution followed by batch normalization.
+
+    The convolution has no bias because the normalization's mean subtraction would cancel it
+    (beta takes its place), as in ResNet.
+
+    Args:
+        k: Kernel size.
+        c_in: Input channels.
+        c_out: Output channels.
+
+    Returns:
+        ``k * k * c_in * c_out + 4 * c_out``.
+    """
+    return k * k * c_in * c_out + 4 * c_out
+
+
+def bn_normalize(x: float, mean: float, var: float, gamma: float, beta: float) -> float:
+    """Output of batch normalization for one value (epsilon ignored).
+
+    Args:
+        x: The input value.
+        mean: The statistic's mean over the batch (and positions).
+        var: Its variance.
+        gamma: Learned scale.
+        beta: Learned shift.
+
+    Returns:
+        ``gamma * (x - mean) / sqrt(var) + beta``.
+    """
+    return gamma * (x - mean) / math.sqrt(var) + beta
+
+
+def moving_average_left(momentum: float, steps: int) -> float:
+    """Fraction of its initial value a moving statistic still holds after ``steps`` updates.
+
+    Keras updates ``moving = momentum * moving + (1 - momentum) * batch_statistic``.
+
+    Args:
+        momentum: The moving average's momentum (Keras' ``BatchNormalization(momentum=...)``).
+        steps: Training steps (batches).
+
+    Returns:
+        ``momentum ** steps``.
+    """
+    return momentum**steps
+
+
+def he_std(k: int, c_in: int) -> float:
+    """Standard deviation of He (Kaiming) normal initialization for a ``k x k`` convolution.
+
+    Args:
+        k: Kernel size.
+        c_in: Input channels (fan-in = ``k * k * c_in``).
+
+    Returns:
+        ``sqrt(2 / fan_in)``: keeps the variance of the signal through ReLU layers.
+    """
+    return math.sqrt(2 / (k * k * c_in))
+
+
 GENERATORS: dict[str, Generator] = {
     g.name: g
     for g in (
@@ -334,6 +407,55 @@ GENERATORS: dict[str, Generator] = {
             dense_params,
             {"n_in": (512, 2048, 4096, 9216, 25088), "n_out": (10, 100, 1000, 4096)},
             description="parameters of a dense layer with bias",
+        ),
+        Generator(
+            "bn_params",
+            bn_params,
+            {"c": (16, 32, 64, 128, 256, 512, 1024, 2048)},
+            derived=lambda c: {"half": 2 * c},
+            description="parameters of a batch normalization layer",
+        ),
+        Generator(
+            "conv_bn_params",
+            conv_bn_params,
+            {"k": (1, 3), "c_in": (16, 32, 64, 128, 256), "c_out": (16, 32, 64, 128, 256)},
+            derived=lambda k, c_in, c_out: {
+                "conv": k * k * c_in * c_out,
+                "bn": 4 * c_out,
+                "trainable": k * k * c_in * c_out + 2 * c_out,
+            },
+            description="parameters of a bias-free convolution and its batch normalization",
+        ),
+        Generator(
+            "bn_normalize",
+            bn_normalize,
+            {
+                "x": (-2, -1, 0, 1, 2, 3, 4, 5, 6),
+                "mean": (-1, 0, 1, 2),
+                "var": (0.25, 1, 4, 16),
+                "gamma": (0.5, 1, 2, 3),
+                "beta": (-1, 0, 0.5, 1),
+            },
+            constraint=lambda x, mean, var, gamma, beta: x != mean,
+            derived=lambda x, mean, var, gamma, beta: {
+                "sd": format_number(math.sqrt(var)),
+                "xhat": format_number((x - mean) / math.sqrt(var)),
+            },
+            description="batch normalization of one value",
+        ),
+        Generator(
+            "moving_average_left",
+            moving_average_left,
+            {"momentum": (0.9, 0.99), "steps": (12, 60, 120, 600)},
+            derived=lambda momentum, steps: {"tau": format_number(round(1 / (1 - momentum)))},
+            description="what a moving statistic keeps of its initial value",
+        ),
+        Generator(
+            "he_std",
+            he_std,
+            {"k": (1, 3, 5, 7), "c_in": (3, 16, 64, 128, 256, 512)},
+            derived=lambda k, c_in: {"fan_in": format_number(k * k * c_in)},
+            description="standard deviation of He initialization",
         ),
     )
 }

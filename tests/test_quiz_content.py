@@ -23,6 +23,7 @@ EXPECTED_ORDER = [
     "alexnet",
     "vgg",
     "inception",
+    "batchnorm",
     "degradation",
     "residual",
     "gradient-flow",
@@ -34,13 +35,13 @@ EXPECTED_ORDER = [
 def test_real_content_has_no_problems():
     course, problems = check_content()
     assert [str(p) for p in problems] == []
-    assert len(course.lessons) >= 9
-    assert len(course.questions) >= 80
+    assert len(course.lessons) >= 10
+    assert len(course.questions) >= 115
 
 
 def test_lessons_in_course_order():
     course = get_course()
-    assert [le.id for le in course.lessons][:9] == EXPECTED_ORDER
+    assert [le.id for le in course.lessons][:10] == EXPECTED_ORDER
     assert [le.order for le in course.lessons] == list(range(1, len(course.lessons) + 1))
     for lesson in course.lessons:
         assert re.fullmatch(rf"lessons/{lesson.order:02d}_[a-z0-9_]+\.toml", lesson.file)
@@ -97,6 +98,7 @@ def test_sections_are_renderable_by_the_app():
         ("alexnet", ["ReLU", "GTX 580", "Dropout", "augmentation", "60 million", "15.3%", "26.2%"]),
         ("vgg", ["3x3", "5x5", "7x7", "18C^2", "25C^2", "27C^2", "49C^2", "138,357,544"]),
         ("inception", ["1x1", "parallel", "concatenates"]),
+        ("batchnorm", ["gamma", "beta", "moving", "momentum", "0.99", "inference", "He"]),
         ("degradation", ["training error", "overfitting", "56", "20", "batch normalization"]),
         ("residual", ["F(x) + x", "option", "projection", "zero-padding"]),
         ("gradient-flow", ["1 +", "product"]),
@@ -136,6 +138,7 @@ def test_prerequisites_form_the_architecture_matrix():
     assert col["convolution"] == 0
     assert col["alexnet"] == 1
     assert col["vgg"] == col["inception"] == 2
+    assert col["vgg"] < col["batchnorm"] < col["degradation"] < col["residual"]
     assert col["degradation"] < col["residual"] < col["gradient-flow"] < col["deep-resnets"]
     labels = [n.label for n in sorted(matrix.nodes, key=lambda n: (n.column, n.row))]
     assert labels[:4] == ["LeNet-5", "AlexNet", "VGG", "Inception"]
@@ -258,13 +261,13 @@ def test_unknown_generator_and_bad_params(content):
 
 
 def test_too_few_questions(content):
-    path = content / "lessons/05_degradation.toml"
+    path = content / "lessons/06_degradation.toml"
     text = path.read_text(encoding="utf-8")
     head, *questions = text.split("[[questions]]")
     path.write_text(head + "[[questions]]" + "[[questions]]".join(questions[:7]), encoding="utf-8")
     problems = problems_of(content)
     assert [(p.file, p.item, p.field) for p in problems] == [
-        ("lessons/05_degradation.toml", "degradation", "questions")
+        ("lessons/06_degradation.toml", "degradation", "questions")
     ]
 
 
@@ -285,11 +288,11 @@ def test_many_problems_are_all_reported(content):
 
 
 def test_invalid_toml_and_missing_fields(content):
-    (content / "lessons/10_broken.toml").write_text("id = 'broken\n", encoding="utf-8")
-    (content / "lessons/11_empty.toml").write_text("order = 11\n", encoding="utf-8")
+    (content / "lessons/11_broken.toml").write_text("id = 'broken\n", encoding="utf-8")
+    (content / "lessons/12_empty.toml").write_text("order = 12\n", encoding="utf-8")
     problems = problems_of(content)
-    assert any(p.file == "lessons/10_broken.toml" and p.field == "toml" for p in problems)
-    fields = {p.field for p in problems if p.file == "lessons/11_empty.toml"}
+    assert any(p.file == "lessons/11_broken.toml" and p.field == "toml" for p in problems)
+    fields = {p.field for p in problems if p.file == "lessons/12_empty.toml"}
     assert {"id", "title", "sections", "questions", "goals"} <= fields
 
 
@@ -330,7 +333,7 @@ def test_cli_check_ok():
     proc = run_quiz("check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     match = re.search(r"(\d+) lessons, (\d+) questions", proc.stdout)
-    assert match and int(match.group(1)) >= 9 and int(match.group(2)) >= 80
+    assert match and int(match.group(1)) >= 10 and int(match.group(2)) >= 115
 
 
 def test_cli_check_reports_problems(content):
@@ -338,3 +341,11 @@ def test_cli_check_reports_problems(content):
     proc = run_quiz("--content", str(content), "check")
     assert proc.returncode == 1
     assert "lessons/03_vgg.toml: vgg-two-3x3-rf: answer: " in proc.stdout
+
+
+def test_readme_lists_every_lesson_in_order():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- lessons:start -->")[1].split("<!-- lessons:end -->")[0]
+    listed = re.findall(r"^(\d+)\. (.+) \(`([a-z0-9-]+)`\)$", block, flags=re.M)
+    expected = [(str(le.order), le.title, le.id) for le in get_course().lessons]
+    assert listed == expected

@@ -34,6 +34,10 @@ def compute(check_text: str):
     m = model(check.model)
     if check.kind == "params":
         return m.count_params()
+    if check.kind == "trainable":
+        return keras_cnn.totals(m)["trainable_params"]
+    if check.kind == "layer_params":
+        return m.get_layer(check.layer).count_params()
     if check.kind == "macs":
         return keras_cnn.count_macs(m)
     if check.kind == "rf":
@@ -52,7 +56,7 @@ def params():
 
 def test_there_are_facts_for_every_check_kind():
     kinds = {parse_check(f.check).kind for _, f in FACTS}
-    assert kinds == {"params", "macs", "rf", "shape"}
+    assert kinds == {"params", "trainable", "macs", "rf", "shape", "layer_params"}
 
 
 @pytest.mark.parametrize("fact", list(params()))

@@ -115,6 +115,33 @@ def brute(name: str, p: dict) -> float:
         return len(layers)
     if name == "dense_params":
         return sum(1 for _ in range(p["n_out"]) for _ in range(p["n_in"] + 1))
+    if name == "bn_params":
+        # gamma, beta, moving mean, moving variance: one vector of c each
+        return sum(len([0.0] * p["c"]) for _vector in ("gamma", "beta", "mean", "variance"))
+    if name == "conv_bn_params":
+        return count_conv_weights(p["k"], p["c_in"], p["c_out"], bias=False) + 4 * p["c_out"]
+    if name == "bn_normalize":
+        # a batch whose values have exactly this mean and (population) variance
+        sd = p["var"] ** 0.5
+        batch = [p["mean"] - sd, p["mean"] + sd]
+        mu = sum(batch) / len(batch)
+        var = sum((v - mu) ** 2 for v in batch) / len(batch)
+        return p["gamma"] * (p["x"] - mu) / var**0.5 + p["beta"]
+    if name == "moving_average_left":
+        # moving statistic starts at 1, every batch statistic is 0: what is left of the 1
+        moving = 1.0
+        for _ in range(p["steps"]):
+            moving = p["momentum"] * moving + (1 - p["momentum"]) * 0.0
+        return moving
+    if name == "he_std":
+        # bisection for the std that keeps E[y^2] = E[x^2] through conv + ReLU:
+        # fan_in * std^2 * (1/2) = 1
+        fan_in = p["k"] * p["k"] * p["c_in"]
+        lo, hi = 0.0, 10.0
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if fan_in * mid * mid / 2 < 1 else (lo, mid)
+        return lo
     raise AssertionError(f"no brute force for {name}")
 
 
@@ -163,6 +190,11 @@ def test_known_values():
     assert f["inception_reduction_macs"](h=28, c_in=192, r=16, c_out=32) == pytest.approx(12.443648)
     assert f["dense_params"](n_in=25088, n_out=4096) == 102764544
     assert f["cifar_resnet_depth"](n=9) == 56
+    assert f["bn_params"](c=64) == 256
+    assert f["conv_bn_params"](k=3, c_in=16, c_out=16) == 2304 + 64
+    assert f["bn_normalize"](x=3, mean=1, var=4, gamma=2, beta=0.5) == 2.5
+    assert f["moving_average_left"](momentum=0.99, steps=60) == pytest.approx(0.547, abs=1e-3)
+    assert f["he_std"](k=3, c_in=64) == pytest.approx(0.0589, abs=1e-4)
 
 
 def test_vgg16_receptive_field_by_simulation():

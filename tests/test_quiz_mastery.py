@@ -45,7 +45,13 @@ def test_unlocking_follows_prerequisites():
     assert {"vgg", "inception"} <= after_alexnet and "degradation" not in after_alexnet
     # degradation needs both VGG and Inception
     assert "degradation" not in unlocked_lessons(course, {"convolution", "alexnet", "vgg"})
-    assert "degradation" in unlocked_lessons(course, {"convolution", "alexnet", "vgg", "inception"})
+    assert "degradation" not in unlocked_lessons(
+        course, {"convolution", "alexnet", "vgg", "inception"}
+    )
+    assert "batchnorm" in unlocked_lessons(course, {"convolution", "alexnet", "vgg", "inception"})
+    assert "degradation" in unlocked_lessons(
+        course, {"convolution", "alexnet", "vgg", "inception", "batchnorm"}
+    )
 
 
 def test_states_next_and_newly_unlocked():
