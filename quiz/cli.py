@@ -19,7 +19,7 @@ from quiz.mastery import (
     newly_unlocked,
     prepare_check,
 )
-from quiz.store import ProgressStore
+from quiz.store import ProgressStore, StoreError
 
 DEFAULT_LEARNER = "learner"
 
@@ -102,6 +102,14 @@ def _cmd_take(args: argparse.Namespace, out: TextIO, inp: TextIO) -> int:
         print(f"error: {exc.args[0]}", file=out)
         return 2
     store = ProgressStore()
+    if store.read_only:
+        print(
+            f"error: the progress store {store.path} is read-only ({store.read_only_reason}), "
+            "so a System Check could not be saved. Make it writable, or set KERAS_CNN_HOME "
+            "to a writable folder.",
+            file=out,
+        )
+        return 1
     learner = store.add_learner(args.learner)
     passed_before = store.passed_lessons(learner)
     state = lesson_states(course, passed_before)[lesson.id]
@@ -153,7 +161,7 @@ def _cmd_progress(args: argparse.Namespace, out: TextIO) -> int:
     store = ProgressStore()
     learners = store.learners()
     if not learners:
-        print(f"no progress yet ({store.path})", file=out)
+        print(f"no progress yet ({store.path}{_read_only_note(store)})", file=out)
         return 0
     names = [args.learner] if args.learner else learners
     for name in names:
@@ -161,8 +169,12 @@ def _cmd_progress(args: argparse.Namespace, out: TextIO) -> int:
             print(f"no progress for {name!r}; learners: {', '.join(learners)}", file=out)
             return 1
         _print_progress(course, store, name, out)
-    print(f"(store: {store.path})", file=out)
+    print(f"(store: {store.path}{_read_only_note(store)})", file=out)
     return 0
+
+
+def _read_only_note(store: ProgressStore) -> str:
+    return f"; read-only: {store.read_only_reason}" if store.read_only else ""
 
 
 def _print_progress(course: Course, store: ProgressStore, learner: str, out: TextIO) -> None:
@@ -202,8 +214,15 @@ def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_import(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        print(f"error: no such file: {args.file}", file=out)
+        return 1
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read {args.file}: {exc}", file=out)
+        return 1
     store = ProgressStore()
-    text = Path(args.file).read_text(encoding="utf-8")
     try:
         report = store.import_json(text, learner=args.learner)
     except ValueError as exc:
@@ -213,6 +232,10 @@ def _cmd_import(args: argparse.Namespace, out: TextIO) -> int:
         f"imported {report.checks} checks and {report.attempts} answers for {report.learner}",
         file=out,
     )
+    if report.skipped:
+        print(f"skipped {len(report.skipped)} row(s) that could not be trusted:", file=out)
+        for line in report.skipped:
+            print(f"  {line}", file=out)
     return 0
 
 
@@ -274,6 +297,9 @@ def main(
         return handlers[args.command](args, out)
     except ContentError as exc:
         print(exc, file=out)
+        return 1
+    except StoreError as exc:
+        print(f"error: {exc}", file=out)
         return 1
     except ValueError as exc:
         print(f"error: {exc}", file=out)

@@ -13,7 +13,14 @@ Design:
   store object may be shared between threads (Streamlit) and processes.
 * **Corruption** -- a file that is not SQLite, fails ``PRAGMA quick_check``, belongs to another
   application or lacks the expected tables is renamed to ``<name>.corrupt-<timestamp>`` (kept,
-  never deleted), a :class:`StoreWarning` says where, and a fresh store is started.
+  never deleted), a :class:`StoreWarning` says where, and a fresh store is started. These checks
+  and the creation of the schema run in one ``BEGIN IMMEDIATE`` transaction, so a store that
+  another process is creating at the same moment is seen empty or complete, never half made.
+  A locked or unopenable file (any ``OperationalError``) is never moved: :class:`StoreError`.
+* **Read-only** -- a store whose file or folder is not writable opens read-only
+  (:attr:`ProgressStore.read_only`): progress is shown, every write raises :class:`StoreError`.
+* **Import** -- :meth:`ProgressStore.import_json` trusts nothing: ``passed`` is recomputed, rows
+  with scores outside [0, 1] (or NaN) or unknown lessons are skipped and reported.
 * **Schema** -- versioned with ``PRAGMA user_version`` and migrated forward by the ordered
   :data:`MIGRATIONS`; the file is marked with ``PRAGMA application_id``.
 """
@@ -25,9 +32,11 @@ import json
 import os
 import sqlite3
 import sys
+import time
+import unicodedata
 import uuid
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,6 +117,19 @@ class _Unusable(Exception):
     """Internal: the file is corrupt or foreign."""
 
 
+#: SQLite result codes (``exc.sqlite_errorcode & 0xFF``) by what they mean for the store.
+_CORRUPT_CODES = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB: move the file aside
+_READ_ONLY_CODES = frozenset({3, 8, 14})  # SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN
+_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED: wait, never move
+_EMPTY = "file:keras-cnn-empty-store?mode=memory"
+
+
+def _code(exc: sqlite3.Error) -> int:
+    """The primary SQLite result code of an error (-1 when unknown)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else -1
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One stored answer."""
@@ -139,11 +161,19 @@ class CheckRecord:
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What :meth:`ProgressStore.import_json` added (rows the learner already has are skipped)."""
+    """What :meth:`ProgressStore.import_json` added and what it refused.
+
+    Attributes:
+        learner: The learner the rows were imported under.
+        checks: New system checks (rows the learner already has are not counted).
+        attempts: New answers.
+        skipped: One line per refused row (``"checks[3]: score nan is not a number in [0, 1]"``).
+    """
 
     learner: str
     checks: int
     attempts: int
+    skipped: tuple[str, ...] = ()
 
 
 def _now() -> str:
@@ -181,27 +211,48 @@ def default_path() -> Path:
     return data_dir() / DB_FILENAME
 
 
+#: Unicode categories a learner name may not contain: controls (Cc); invisible format
+#: characters (Cf), which hold the bidi controls (U+202A..U+202E, U+2066..U+2069, U+200E,
+#: U+200F) and the zero-width ones (U+200B..U+200D, U+2060, U+FEFF); line and paragraph
+#: separators (Zl, Zp). With them two names could look identical in the learner picker.
+_REFUSED_CATEGORIES = {
+    "Cc": "control characters",
+    "Cf": "invisible formatting characters (bidi controls, zero-width characters)",
+    "Zl": "line separators",
+    "Zp": "paragraph separators",
+}
+
+
 def validate_learner(name: Any) -> str:
     """Check and normalise a learner name.
+
+    The name is stripped and NFC-normalised, so an "é" typed as one character or as "e" plus
+    a combining accent is the same learner.
 
     Args:
         name: The name as typed.
 
     Returns:
-        The name without surrounding whitespace.
+        The name without surrounding whitespace, in Unicode normal form C.
 
     Raises:
-        ValueError: If it is not a string, is empty, too long, or contains control characters.
+        ValueError: If it is not a string, is empty, too long, or contains control characters,
+            bidi controls, zero-width or other invisible characters.
     """
     if not isinstance(name, str):
         raise ValueError(f"learner name must be a string, got {type(name).__name__}")
-    name = name.strip()
+    name = unicodedata.normalize("NFC", name.strip())
     if not name:
         raise ValueError("learner name must not be empty")
     if len(name) > MAX_LEARNER_NAME:
         raise ValueError(f"learner name longer than {MAX_LEARNER_NAME} characters")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise ValueError("learner name contains control characters")
+    for ch in name:
+        problem = _REFUSED_CATEGORIES.get(unicodedata.category(ch))
+        if problem:
+            raise ValueError(
+                f"learner name contains {problem}: U+{ord(ch):04X} "
+                f"{unicodedata.name(ch, 'unnamed')}. Received: name={name!r}"
+            )
     return name
 
 
@@ -225,12 +276,25 @@ class ProgressStore:
     def __init__(self, path: str | Path | None = None, timeout: float = 30.0) -> None:
         self.path = Path(path) if path is not None else default_path()
         self.timeout = timeout
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only_reason: str | None = None
+        self._uri: str | None = None  # set when the store is opened read-only
         self._initialise()
+
+    @property
+    def read_only(self) -> bool:
+        """Whether progress can only be read (the file or its folder is not writable)."""
+        return self.read_only_reason is not None
 
     # -- connection handling ------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
+        if self._uri is not None:
+            conn = sqlite3.connect(self._uri, uri=True, timeout=self.timeout, isolation_level=None)
+            if self._uri == _EMPTY:
+                for statements in MIGRATIONS:
+                    for statement in statements:
+                        conn.execute(statement)
+            return conn
         conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
@@ -251,6 +315,12 @@ class ProgressStore:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        if self.read_only_reason is not None:
+            raise StoreError(
+                f"progress store {self.path} is read-only ({self.read_only_reason}): progress "
+                "can be read but nothing new is saved. Make it writable, or set "
+                f"{HOME_ENV} to a writable folder."
+            )
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -264,9 +334,26 @@ class ProgressStore:
             conn.close()
 
     def _initialise(self) -> None:
+        """Open (creating or migrating) the store; fall back to read-only where it must.
+
+        Only a file that is really unusable -- not a database, a failed ``quick_check``, a
+        foreign ``application_id`` or missing tables, all read inside the one ``BEGIN
+        IMMEDIATE`` transaction that also creates the schema -- is moved aside. An
+        ``OperationalError`` (locked, read-only, cannot open) never moves a file.
+        """
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return self._open_read_only(f"cannot create {self.path.parent}: {exc.strerror}")
         try:
             self._open_and_migrate()
+        except sqlite3.OperationalError as exc:
+            if _code(exc) not in _READ_ONLY_CODES:
+                raise StoreError(f"progress store {self.path} cannot be opened: {exc}") from exc
+            return self._open_read_only(str(exc))
         except (_Unusable, sqlite3.DatabaseError) as exc:
+            if isinstance(exc, sqlite3.DatabaseError) and _code(exc) not in _CORRUPT_CODES:
+                raise StoreError(f"progress store {self.path} cannot be opened: {exc}") from exc
             kept = self._move_aside()
             warnings.warn(
                 f"progress store {self.path} is unusable ({exc}); the old file was kept as "
@@ -278,33 +365,11 @@ class ProgressStore:
 
     def _open_and_migrate(self) -> None:
         with self._read() as conn:
-            check = conn.execute("PRAGMA quick_check").fetchone()
-            if not check or check[0] != "ok":
-                raise _Unusable(f"integrity check failed: {check[0] if check else 'no result'}")
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            tables = {
-                row[0]
-                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            }
-            if app_id != APPLICATION_ID and (app_id != 0 or tables):
-                raise _Unusable(f"not a keras-cnn progress store (application_id={app_id})")
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
+            self._set_wal(conn)
             conn.execute("BEGIN IMMEDIATE")
             try:
+                self._check(conn)
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if version > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self.path} has schema version {version}, newer than this program's "
-                        f"{SCHEMA_VERSION}; upgrade keras-cnn"
-                    )
-                tables = {
-                    row[0]
-                    for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                }
-                if version and not EXPECTED_TABLES[version] <= tables:
-                    missing = ", ".join(sorted(EXPECTED_TABLES[version] - tables))
-                    raise _Unusable(f"schema version {version} but tables missing: {missing}")
                 for statements in MIGRATIONS[version:]:
                     for statement in statements:
                         conn.execute(statement)
@@ -314,6 +379,84 @@ class ProgressStore:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    def _set_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch to WAL; another process creating the file may hold the lock for a moment."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+                if mode.lower() != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if _code(exc) not in _BUSY_CODES or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    def _check(self, conn: sqlite3.Connection) -> None:
+        """Raise :class:`_Unusable` or :class:`StoreError` for a file this program cannot use
+        (run inside a transaction, so that a store another process is creating is seen either
+        empty or complete)."""
+        check = conn.execute("PRAGMA quick_check").fetchone()
+        if not check or check[0] != "ok":
+            raise _Unusable(f"integrity check failed: {check[0] if check else 'no result'}")
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if app_id != APPLICATION_ID and (app_id != 0 or tables):
+            raise _Unusable(f"not a keras-cnn progress store (application_id={app_id})")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this program's "
+                f"{SCHEMA_VERSION}; upgrade keras-cnn"
+            )
+        if version and not EXPECTED_TABLES[version] <= tables:
+            missing = ", ".join(sorted(EXPECTED_TABLES[version] - tables))
+            raise _Unusable(f"schema version {version} but tables missing: {missing}")
+
+    def _open_read_only(self, reason: str) -> None:
+        """Open the store for reading only (an absent file reads as an empty store)."""
+        self.read_only_reason = reason
+        if not self.path.exists():
+            self._uri = _EMPTY
+            return
+        base = self.path.resolve().as_uri()
+        # mode=ro needs the -shm file of a WAL database; in a read-only folder that cannot be
+        # created, immutable=1 reads the file as it is.
+        for uri in (base + "?mode=ro", base + "?mode=ro&immutable=1"):
+            self._uri = uri
+            try:
+                with self._read() as conn:
+                    conn.execute("BEGIN")
+                    try:
+                        self._check(conn)
+                        version = conn.execute("PRAGMA user_version").fetchone()[0]
+                    finally:
+                        conn.execute("ROLLBACK")
+                break
+            except _Unusable as exc:
+                raise StoreError(
+                    f"progress store {self.path} is unusable ({exc}) and read-only ({reason}), "
+                    "so it cannot be replaced"
+                ) from exc
+            except sqlite3.OperationalError as exc:
+                if _code(exc) not in _READ_ONLY_CODES or "immutable" in uri:
+                    raise StoreError(
+                        f"progress store {self.path} cannot be read ({exc}; {reason})"
+                    ) from exc
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(
+                    f"progress store {self.path} is unusable ({exc}) and read-only ({reason}), "
+                    "so it cannot be replaced"
+                ) from exc
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"progress store {self.path} has schema version {version} and needs an upgrade "
+                f"to {SCHEMA_VERSION}, which cannot be written: it is read-only ({reason})"
+            )
 
     def _move_aside(self) -> Path:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -674,18 +817,28 @@ class ProgressStore:
         }
         return json.dumps(document, indent=2)
 
-    def import_json(self, text: str, learner: str | None = None) -> ImportReport:
+    def import_json(
+        self, text: str, learner: str | None = None, lessons: Collection[str] | None = None
+    ) -> ImportReport:
         """Import progress exported by :meth:`export_json` (idempotent: rows are keyed by learner and uid).
+
+        The file is not trusted: a check's ``passed`` is recomputed from its score, and a row
+        whose score is not a number in [0, 1] (NaN, 1e308, -5), whose lesson is not one of
+        ``lessons``, or which is malformed is skipped and named in the report's ``skipped``;
+        an answer that belonged to a skipped check is skipped with it.
 
         Args:
             text: The JSON document.
             learner: Import under this name instead of the exported one.
+            lessons: The lesson ids rows may name. Defaults to the packaged course's lessons.
 
         Returns:
-            The learner name and how many checks and attempts were new.
+            The learner name, how many checks and attempts were new, and what was skipped.
 
         Raises:
-            ValueError: If the document is not valid JSON or not a progress export.
+            ValueError: If the document is not valid JSON or not a progress export, or the
+                learner name is invalid.
+            StoreError: If the store is read-only.
         """
         try:
             doc = json.loads(text)
@@ -696,35 +849,59 @@ class ProgressStore:
         if doc.get("version") != EXPORT_VERSION:
             raise ValueError(f"unsupported export version {doc.get('version')!r}")
         name = validate_learner(learner if learner is not None else doc.get("learner"))
-        try:
-            checks = [
-                (
-                    str(c["uid"]),
-                    str(c["lesson_id"]),
-                    float(c["score"]),
-                    bool(c["passed"]),
-                    int(c["n_questions"]),
-                    str(c["created"]),
+        if lessons is None:
+            from quiz.loader import load_course
+
+            lessons = [lesson.id for lesson in load_course().lessons]
+        known = frozenset(lessons)
+        rows = {key: doc.get(key, []) for key in ("checks", "attempts")}
+        for key, value in rows.items():
+            if not isinstance(value, list):
+                raise ValueError(f"malformed progress export: {key!r} must be a list")
+        skipped: list[str] = []
+        checks, attempts = [], []
+        for i, c in enumerate(rows["checks"]):
+            try:
+                score = _import_score(c["score"])
+                row = (str(c["uid"]), _import_lesson(c["lesson_id"], known), score)
+                n_questions = c["n_questions"]
+                if isinstance(n_questions, bool) or not isinstance(n_questions, int):
+                    raise TypeError(f"n_questions {n_questions!r} is not an integer")
+                if n_questions < 1:
+                    raise _Skip(f"n_questions {n_questions} is not a positive count")
+                checks.append((*row, is_passing(score), n_questions, str(c["created"])))
+            except _Skip as exc:
+                skipped.append(f"checks[{i}]: {exc}")
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                raise _malformed("checks", i, exc) from exc
+        refused_checks = {str(c.get("uid")) for c in rows["checks"] if isinstance(c, dict)} - {
+            c[0] for c in checks
+        }
+        for i, a in enumerate(rows["attempts"]):
+            try:
+                if a.get("check_uid") and str(a["check_uid"]) in refused_checks:
+                    raise _Skip(f"its check {a['check_uid']!r} was skipped")
+                attempts.append(
+                    (
+                        str(a["uid"]),
+                        _import_lesson(a["lesson_id"], known),
+                        str(a["question_id"]),
+                        a["response"],
+                        bool(a["correct"]),
+                        _import_score(a["score"]),
+                        tuple(tuple(p) for p in a.get("params", [])),
+                        a.get("check_uid"),
+                        str(a["created"]),
+                    )
                 )
-                for c in doc.get("checks", [])
-            ]
-            attempts = [
-                (
-                    str(a["uid"]),
-                    str(a["lesson_id"]),
-                    str(a["question_id"]),
-                    a["response"],
-                    bool(a["correct"]),
-                    float(a["score"]),
-                    tuple(tuple(p) for p in a.get("params", [])),
-                    a.get("check_uid"),
-                    str(a["created"]),
-                )
-                for a in doc.get("attempts", [])
-            ]
-            visited = doc.get("last_visited")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"malformed progress export: {exc!r}") from exc
+            except _Skip as exc:
+                skipped.append(f"attempts[{i}]: {exc}")
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                raise _malformed("attempts", i, exc) from exc
+        visited = doc.get("last_visited")
+        if isinstance(visited, dict) and visited.get("lesson_id") not in known:
+            skipped.append(f"last_visited: unknown lesson {visited.get('lesson_id')!r}")
+            visited = None
         new_checks = new_attempts = 0
         with self._transaction() as conn:
             self._ensure_learner(conn, name)
@@ -758,7 +935,7 @@ class ProgressStore:
                     conn, name, lesson_id, qid, response, result, check_id, created, uid
                 )
                 new_attempts += conn.total_changes - before
-            if isinstance(visited, dict) and visited.get("lesson_id"):
+            if isinstance(visited, dict):
                 conn.execute(
                     "INSERT INTO last_visited(learner, lesson_id, section_id, updated) "
                     "VALUES (?, ?, ?, ?) ON CONFLICT(learner) DO UPDATE SET "
@@ -771,4 +948,36 @@ class ProgressStore:
                         str(visited.get("updated", _now())),
                     ),
                 )
-        return ImportReport(name, new_checks, new_attempts)
+        return ImportReport(name, new_checks, new_attempts, tuple(skipped))
+
+
+class _Skip(Exception):
+    """Internal: an imported row is well formed but its values are refused."""
+
+
+def _import_score(value: Any) -> float:
+    """A score from an export: a finite number in [0, 1] (booleans and strings are malformed)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"score {value!r} is not a number")
+    score = float(value)
+    if not 0.0 <= score <= 1.0:  # also false for NaN
+        raise _Skip(f"score {value!r} is not a number in [0, 1]")
+    return score
+
+
+def _import_lesson(value: Any, known: frozenset[str]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"lesson_id {value!r} is not a string")
+    if value not in known:
+        raise _Skip(f"unknown lesson {value!r} (lessons: {', '.join(sorted(known))})")
+    return value
+
+
+def _malformed(key: str, index: int, exc: Exception) -> ValueError:
+    if isinstance(exc, KeyError):
+        reason = f"missing field {exc.args[0]!r}"
+    elif isinstance(exc, AttributeError):
+        reason = "not an object"
+    else:
+        reason = str(exc)
+    return ValueError(f"malformed progress export: {key}[{index}]: {reason}")

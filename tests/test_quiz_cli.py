@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -183,3 +186,61 @@ def test_progress_without_data(home):
 def test_check_command_in_process():
     code, out = call("check")
     assert code == 0 and out.startswith("ok: ")
+
+
+def test_import_of_a_missing_file_is_a_clear_error(home, tmp_path):
+    code, out = call("import", str(tmp_path / "nope.json"))
+    assert (code, out) == (1, f"error: no such file: {tmp_path / 'nope.json'}\n")
+
+
+def test_import_reports_the_rows_it_skipped(home, tmp_path):
+    row = {"uid": "u", "lesson_id": "vgg", "passed": True, "n_questions": 10, "created": "x"}
+    doc = {
+        "format": "keras-cnn-quiz-progress",
+        "version": 1,
+        "learner": "hal",
+        "checks": [{**row, "score": 1e308}, {**row, "uid": "v", "lesson_id": "nope", "score": 1}],
+        "attempts": [],
+    }
+    target = tmp_path / "hal.json"
+    target.write_text(json.dumps(doc), encoding="utf-8")
+    code, out = call("import", str(target))
+    assert code == 0
+    assert out.splitlines()[:3] == [
+        "imported 0 checks and 0 answers for hal",
+        "skipped 2 row(s) that could not be trusted:",
+        "  checks[0]: score 1e+308 is not a number in [0, 1]",
+    ]
+    assert ProgressStore().passed_lessons("hal") == set()
+
+
+@pytest.fixture
+def read_only_home(monkeypatch):
+    """A KERAS_CNN_HOME with progress in a read-only file, used as an unprivileged user."""
+    folder = Path(tempfile.mkdtemp(prefix="keras-cnn-ro-"))
+    folder.chmod(0o777)
+    monkeypatch.setenv("KERAS_CNN_HOME", str(folder))
+    call("take", "convolution", "--learner", "ida", "--seed", "1", stdin=answers("convolution", 1))
+    (folder / "progress.sqlite3").chmod(0o444)
+    root = os.geteuid() == 0
+    if root:
+        os.seteuid(65534)  # root ignores file permissions
+    try:
+        yield folder
+    finally:
+        if root:
+            os.seteuid(0)
+        shutil.rmtree(folder)
+
+
+def test_read_only_store_shows_progress_and_refuses_a_check(read_only_home):
+    code, out = call("progress", "--learner", "ida")
+    assert code == 0 and "ida: 1/9 lessons passed" in out
+    assert "; read-only: attempt to write a readonly database)" in out
+    code, out = call("take", "alexnet", "--learner", "ida", stdin=answers("alexnet", 1))
+    assert code == 1 and out.startswith("error: the progress store") and "read-only" in out
+    exported = read_only_home / "ida.json"
+    assert call("export", "--learner", "ida", "-o", str(exported))[0] == 0  # reading works
+    code, out = call("import", str(exported), "--learner", "ida2")
+    assert code == 1 and out.startswith("error: progress store") and "is read-only" in out
+    assert not list(read_only_home.glob("*.corrupt-*"))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -356,3 +360,286 @@ def test_killed_writer_loses_nothing_committed(tmp_path):
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# Concurrent creation (issue 11, item 8)
+# ------------------------------------------------------------------------------------------------
+
+CREATOR = textwrap.dedent(
+    """
+    import sys, time, warnings
+    from quiz.data import Result
+    from quiz.store import ProgressStore
+
+    warnings.simplefilter("error")  # a StoreWarning (file moved aside) fails the worker
+    name = sys.argv[1]
+    print("ready", flush=True)
+    for line in sys.stdin:
+        path, start = line.split()
+        while time.time() < float(start):
+            pass
+        try:
+            store = ProgressStore(path)
+            for i in range(3):
+                store.record_attempt(name, "vgg", f"q{i}", i, Result(f"q{i}", True, 1.0, "", "", i))
+            print("ok", len(store.attempts(name)), flush=True)
+        except Exception as exc:
+            print("error", type(exc).__name__, str(exc).replace(chr(10), " "), flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+def test_concurrent_creation_never_moves_a_live_store_aside(tmp_path):
+    """Six processes open a store that does not exist yet, at the same instant, round after
+    round: none may call the file being created foreign or move it aside, and every write of
+    every process must be readable afterwards."""
+    names = [f"p{i}" for i in range(6)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", CREATOR, name],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in names
+    ]
+    try:
+        for w in workers:
+            assert w.stdout.readline().strip() == "ready"
+        rounds, deadline = 0, time.monotonic() + 6
+        while rounds < 40 and time.monotonic() < deadline:
+            folder = tmp_path / f"round{rounds}"
+            folder.mkdir()
+            path = folder / "progress.sqlite3"
+            start = time.time() + 0.05
+            for w in workers:
+                w.stdin.write(f"{path} {start}\n")
+                w.stdin.flush()
+            replies = [w.stdout.readline().strip() for w in workers]
+            assert replies == ["ok 3"] * len(workers), (rounds, replies)
+            assert sorted(p.name for p in folder.iterdir() if ".corrupt-" in p.name) == []
+            store = ProgressStore(path)
+            assert store.learners() == names
+            assert all(len(store.attempts(n)) == 3 for n in names)
+            rounds += 1
+        assert rounds >= 5
+    finally:
+        for w in workers:
+            w.stdin.close()
+            w.wait(timeout=30)
+
+
+def test_a_locked_store_is_an_error_never_moved_aside(tmp_path):
+    path = tmp_path / "progress.sqlite3"
+    ProgressStore(path).record_check("ada", "vgg", [result("q", 1.0)])
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreError, match="locked"):
+            ProgressStore(path, timeout=0.2)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not list(tmp_path.glob("*.corrupt-*"))
+    assert ProgressStore(path).passed_lessons("ada") == {"vgg"}
+
+
+# ------------------------------------------------------------------------------------------------
+# Read-only stores (issue 11, item 9)
+# ------------------------------------------------------------------------------------------------
+
+NOBODY = 65534
+
+
+@contextlib.contextmanager
+def unprivileged():
+    """Run the block as a user that file permissions apply to (root ignores them)."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(NOBODY)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+@pytest.fixture
+def shared_dir():
+    """A folder outside pytest's root-only tmp tree, so an unprivileged user can reach it."""
+    folder = Path(tempfile.mkdtemp(prefix="keras-cnn-ro-"))
+    folder.chmod(0o777)
+    yield folder
+    folder.chmod(0o777)
+    shutil.rmtree(folder)
+
+
+def saved_progress(folder: Path) -> Path:
+    path = folder / "progress.sqlite3"
+    store = ProgressStore(path)
+    store.record_check("ada", "vgg", [result("q", 1.0)])
+    store.set_last_visited("ada", "vgg", "intro")
+    return path
+
+
+def assert_read_only_with_progress(path: Path) -> None:
+    before = path.read_bytes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no StoreWarning: nothing is moved aside
+        with unprivileged():
+            store = ProgressStore(path)
+            assert store.read_only
+            assert store.learners() == ["ada"]
+            assert store.passed_lessons("ada") == {"vgg"}
+            assert store.last_visited("ada") == ("vgg", "intro")
+            for write in (
+                lambda: store.record_check("ada", "alexnet", [result("q", 1.0)]),
+                lambda: store.add_learner("bob"),
+                lambda: store.set_last_visited("ada", "alexnet"),
+            ):
+                with pytest.raises(StoreError, match="read-only"):
+                    write()
+    assert path.read_bytes() == before
+    assert not list(path.parent.glob("*.corrupt-*"))
+
+
+def test_read_only_file_is_read_not_moved_aside(shared_dir):
+    path = saved_progress(shared_dir)
+    path.chmod(0o444)
+    assert_read_only_with_progress(path)
+
+
+def test_read_only_folder_is_read_not_a_traceback(shared_dir):
+    path = saved_progress(shared_dir)
+    os.chown(path, NOBODY, -1) if os.geteuid() == 0 else None
+    shared_dir.chmod(0o555)
+    assert_read_only_with_progress(path)
+
+
+@pytest.mark.parametrize("where", ["progress.sqlite3", "missing/progress.sqlite3"])
+def test_read_only_folder_without_a_store_reads_as_empty(shared_dir, where):
+    shared_dir.chmod(0o555)
+    with unprivileged():
+        store = ProgressStore(shared_dir / where)
+        assert store.read_only and store.learners() == [] and store.checks("ada") == []
+        with pytest.raises(StoreError, match="read-only"):
+            store.add_learner("ada")
+    assert list(shared_dir.iterdir()) == []
+
+
+# ------------------------------------------------------------------------------------------------
+# Import does not trust its input (issue 11, item 10); learner names (item 11)
+# ------------------------------------------------------------------------------------------------
+
+
+def export_with(checks=(), attempts=(), last_visited=None) -> str:
+    return json.dumps(
+        {
+            "format": "keras-cnn-quiz-progress",
+            "version": 1,
+            "learner": "ada",
+            "checks": list(checks),
+            "attempts": list(attempts),
+            "last_visited": last_visited,
+        }
+    )
+
+
+def check_row(uid: str, score, lesson: str = "vgg", passed: bool = True) -> dict:
+    return {
+        "uid": uid,
+        "lesson_id": lesson,
+        "score": score,
+        "passed": passed,
+        "n_questions": 10,
+        "created": "2026-01-01T00:00:00+00:00",
+    }
+
+
+def attempt_row(uid: str, score, lesson: str = "vgg", check_uid: str | None = None) -> dict:
+    return {
+        "uid": uid,
+        "lesson_id": lesson,
+        "question_id": "q",
+        "response": 1,
+        "correct": score == 1.0,
+        "score": score,
+        "params": [],
+        "check_uid": check_uid,
+        "created": "2026-01-01T00:00:00+00:00",
+    }
+
+
+def test_import_recomputes_passed_and_skips_out_of_range_scores(store):
+    text = export_with(
+        checks=[
+            check_row("huge", 1e308),
+            check_row("negative", -5, lesson="alexnet"),
+            check_row("low", 0.5, lesson="convolution", passed=True),  # passed is a lie
+            check_row("good", 0.9, lesson="inception", passed=False),  # so is this
+        ],
+        attempts=[attempt_row("a1", 1.0, check_uid="huge"), attempt_row("a2", 1.0)],
+    )
+    report = store.import_json(text)
+    assert (report.checks, report.attempts) == (2, 1)
+    assert store.passed_lessons("ada") == {"inception"}
+    assert store.lesson_scores("ada") == {"convolution": 0.5, "inception": 0.9}
+    assert [a.lesson_id for a in store.attempts("ada")] == ["vgg"]
+    assert len(report.skipped) == 3
+    assert "checks[0]: score 1e+308 is not a number in [0, 1]" in report.skipped
+    assert "checks[1]: score -5 is not a number in [0, 1]" in report.skipped
+    assert "attempts[0]: its check 'huge' was skipped" in report.skipped
+
+
+def test_import_skips_nan_and_unknown_lessons_and_says_so(store):
+    text = export_with(
+        checks=[check_row("c1", 1.0, lesson="no-such-lesson"), check_row("c2", 1.0)],
+        attempts=[attempt_row("a1", 1.0, lesson="other"), attempt_row("a2", 0.0)],
+        last_visited={"lesson_id": "nowhere", "section_id": "", "updated": "2026"},
+    )
+    text = text.replace('"score": 0.0', '"score": NaN')  # what json.dumps writes for nan
+    report = store.import_json(text)
+    assert (report.checks, report.attempts) == (1, 0)
+    assert store.passed_lessons("ada") == {"vgg"}
+    assert store.last_visited("ada") is None
+    assert report.skipped[0].startswith("checks[0]: unknown lesson 'no-such-lesson'")
+    assert report.skipped[1].startswith("attempts[0]: unknown lesson 'other'")
+    assert report.skipped[2] == "attempts[1]: score nan is not a number in [0, 1]"
+    assert report.skipped[3] == "last_visited: unknown lesson 'nowhere'"
+    custom = store.import_json(text, learner="bob", lessons={"no-such-lesson", "vgg", "other"})
+    assert (custom.checks, custom.attempts) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("Jose\u0301", "Jos\u00e9"), ("  Zo\u00eb ", "Zo\u00eb"), ("\u0391\u0301da", "\u0386da")],
+)
+def test_learner_names_are_nfc_normalised(store, typed, stored):
+    assert store.add_learner(typed) == stored
+    store.record_check(stored, "vgg", [result("q", 1.0)])
+    assert store.learners() == [stored]
+    assert store.passed_lessons(typed) == {"vgg"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ada\u202e",  # right-to-left override
+        "\u2066ada\u2069",  # isolate
+        "a\u200fda",  # right-to-left mark
+        "a\u200bda",  # zero-width space
+        "a\u200dda",  # zero-width joiner
+        "ada\ufeff",  # zero-width no-break space
+        "a\u2060da",  # word joiner
+        "a\u2028da",  # line separator
+        "a\x85da",  # next line (C1 control)
+    ],
+)
+def test_invisible_characters_in_learner_names_are_refused(store, name):
+    with pytest.raises(ValueError, match=r"learner name contains .* U\+"):
+        store.add_learner(name)
+    assert store.learners() == []
