@@ -80,7 +80,7 @@ def render(lesson_id: str) -> None:
         for m in missing:
             lesson_link(m, label=f"Go to {course.lesson(m).order}. {course.lesson(m).title}")
         return
-    if progress.last_visited(learner) != (lesson.id, ""):
+    if not progress.read_only and progress.last_visited(learner) != (lesson.id, ""):
         progress.set_last_visited(learner, lesson.id)
 
     st.markdown(lesson.summary)

@@ -41,6 +41,13 @@ def store() -> quiz.ProgressStore:
             f"Details: {st.session_state[_STORE_WARNING]}",
             icon=":material/warning:",
         )
+    if progress.read_only:
+        st.warning(
+            "Your progress is read-only: it is shown, but nothing new is saved "
+            f"({progress.read_only_reason}). Make {progress.path} writable, or set "
+            "KERAS_CNN_HOME to a writable folder.",
+            icon=":material/lock:",
+        )
     return progress
 
 
@@ -77,6 +84,8 @@ def _add_learner() -> None:
         st.session_state.learner = quiz.ProgressStore().add_learner(name)
     except ValueError as exc:
         st.session_state.learner_error = f"Not a valid name: {exc}"
+    except quiz.StoreError as exc:
+        st.session_state.learner_error = str(exc)
 
 
 def sidebar(progress: quiz.ProgressStore) -> str:
