@@ -235,7 +235,7 @@ def read_only_home(monkeypatch):
 
 def test_read_only_store_shows_progress_and_refuses_a_check(read_only_home):
     code, out = call("progress", "--learner", "ida")
-    assert code == 0 and "ida: 1/9 lessons passed" in out
+    assert code == 0 and f"ida: 1/{len(get_course().lessons)} lessons passed" in out
     assert "; read-only: attempt to write a readonly database)" in out
     code, out = call("take", "alexnet", "--learner", "ida", stdin=answers("alexnet", 1))
     assert code == 1 and out.startswith("error: the progress store") and "read-only" in out
