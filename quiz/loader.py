@@ -34,6 +34,7 @@ from quiz.data import (
     Source,
 )
 from quiz.generators import GENERATORS, GeneratorError, render_question
+from quiz.prose import markdown_traps
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 """The course content shipped with the package."""
@@ -120,6 +121,12 @@ class _Reader:
             self.problem(key, "must not be empty")
         return value.strip() if key != "body" else value.strip("\n")
 
+    def prose(self, field: str, *texts: str) -> None:
+        """Record every Markdown trap (see :mod:`quiz.prose`) in texts the app renders."""
+        for text in texts:
+            for message in markdown_traps(text):
+                self.problem(field, message)
+
     def identifier(self, table: dict[str, Any], key: str = "id") -> str:
         """A required lowercase id (letters, digits, - and _)."""
         value = self.text(table, key)
@@ -205,6 +212,10 @@ def _parse_section(raw: dict[str, Any], r: _Reader, index: int) -> Section | Non
         caption=r.text(raw, "caption", required=False),
         widget=r.text(raw, "widget", required=kind == "widget"),
     )
+    r.prose("title", section.title)
+    r.prose("caption", section.caption)
+    if kind not in ("latex", "code"):
+        r.prose("body", section.body)
     if kind != "widget" and section.widget:
         r.problem("widget", "only sections of kind 'widget' name a widget")
     elif section.widget and section.widget not in WIDGETS:
@@ -316,6 +327,10 @@ def _parse_question(
                     space[name] = tuple(values)
     if len(r.problems) > before:
         return None
+    if kind != "generated":
+        r.prose("prompt", prompt)
+        r.prose("explanation", explanation)
+    r.prose("choices", *choices)
     question = Question(
         id=qid,
         lesson_id=lesson_id,
@@ -333,15 +348,21 @@ def _parse_question(
         file=r.file,
     )
     if kind == "generated":
+        traps: dict[str, str] = {}
         for seed in range(TEMPLATE_TRIALS):
             try:
-                render_question(question, seed)
+                rendered = render_question(question, seed)
             except GeneratorError as exc:
                 message = str(exc)
                 field = "prompt" if "prompt" in message else "generator"
                 field = "explanation" if "explanation template" in message else field
                 r.problem(field, f"{message} (seed {seed})")
                 return None
+            for field in ("prompt", "explanation"):
+                for message in markdown_traps(getattr(rendered, field)):
+                    traps.setdefault(field, f"{message} (rendered with seed {seed})")
+        for field, message in traps.items():
+            r.problem(field, message)
     return question
 
 
@@ -429,6 +450,10 @@ def _parse_lesson(path: Path, rel: str, problems: list[Problem]) -> Lesson | Non
                 url=sr.text(raw_src, "url", required=False),
             )
         )
+        sr.prose("title", sources[-1].title)
+    for field in ("title", "summary"):
+        r.prose(field, r.text(raw, field, required=False))
+    r.prose("goals", *r.texts(raw, "goals"))
     return Lesson(
         id=lesson_id,
         title=r.text(raw, "title"),
@@ -562,6 +587,8 @@ def _parse_glossary(
         lesson = r.text(raw_t, "lesson", required=False)
         if lesson and lesson not in lesson_ids:
             r.problem("lesson", f"no lesson {lesson!r}")
+        for field in ("term", "definition"):
+            r.prose(field, r.text(raw_t, field, required=False))
         entries.append(
             GlossaryEntry(
                 term=r.text(raw_t, "term"),
@@ -590,6 +617,8 @@ def _parse_faq(path: Path, lesson_ids: set[str], problems: list[Problem]) -> lis
         for lesson in lessons:
             if lesson not in lesson_ids:
                 r.problem("lessons", f"no lesson {lesson!r}")
+        for field in ("question", "answer"):
+            r.prose(field, r.text(raw_e, field, required=False))
         entries.append(
             FaqEntry(
                 id=r.text(raw_e, "id"),

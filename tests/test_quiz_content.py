@@ -349,3 +349,79 @@ def test_readme_lists_every_lesson_in_order():
     listed = re.findall(r"^(\d+)\. (.+) \(`([a-z0-9-]+)`\)$", block, flags=re.M)
     expected = [(str(le.order), le.title, le.id) for le in get_course().lessons]
     assert listed == expected
+
+
+# ------------------------------------------------------------------------------------------------
+# Markdown traps (#10 item 2): prose must render as written
+# ------------------------------------------------------------------------------------------------
+
+TRAP_EXAMPLES = [
+    "has 3*3*64*128 + 128 = 73,856 parameters",
+    "the _add layer and conv_",
+    "costs $5 and $10",
+    "from ~0.5 to ~2",
+    "# params",
+    "a <br> break",
+    "the sum\n+ F(x) of both",
+    "the second\n> quoted",
+    "worse by\n- 0.6 points",
+]
+SAFE_EXAMPLES = [
+    "has 3 × 3 × 64 × 128 + 128 = 73,856 parameters",
+    "from C_in to C_out channels; x_{l+1} = x_l + F(x_l)",
+    "`3*3*64` and `_add` in code",
+    "**bold** and *italic* text, 2 * 3 = 6",
+    "a list:\n\n* one\n* two",
+    "[the Training page](/training?view=gradients)",
+    "x < 5 and y > 3",
+]
+
+
+@pytest.mark.parametrize("text", TRAP_EXAMPLES)
+def test_markdown_traps_are_found_and_are_real(text):
+    from quiz.prose import markdown_traps
+
+    assert markdown_traps(text), text
+    markdown_it = pytest.importorskip("markdown_it")
+    md = markdown_it.MarkdownIt("commonmark")
+    plain = md.render(text.replace("$", "").replace("~", ""))
+    # Where CommonMark alone shows the trap, it really changes the text; $ and ~ are the
+    # Streamlit (LaTeX) and GitHub (single-tilde strikethrough) extensions.
+    if "$" not in text and "~" not in text and "<" not in text:
+        assert any(tag in plain for tag in ("<em>", "<h1>", "<li>", "<blockquote>")), plain
+
+
+@pytest.mark.parametrize("text", SAFE_EXAMPLES)
+def test_safe_markdown_is_not_flagged(text):
+    from quiz.prose import markdown_traps
+
+    assert markdown_traps(text) == []
+
+
+def test_validator_reports_markdown_traps_in_every_prose_field(content):
+    edit(
+        content / "lessons/01_convolution.toml",
+        "3 × 3 × 64 × 128 + 128 = 73,856",
+        "3*3*64*128 + 128",
+    )
+    edit(
+        content / "lessons/03_vgg.toml",
+        'explanation = "{n_in} × {n_out} + {n_out} = {answer}."',
+        'explanation = "{n_in}*{n_out} + {n_out} = {answer}."',
+    )
+    edit(content / "glossary.toml", "A k x k convolution", "A _k_ convolution")
+    edit(content / "faq.toml", "H × W × k × k", "H*W*k*k")
+    found = {(p.file, p.item, p.field) for p in problems_of(content)}
+    assert found == {
+        ("lessons/01_convolution.toml", "parameters", "caption"),
+        ("lessons/03_vgg.toml", "vgg-fc-params-gen", "explanation"),
+        ("glossary.toml", "Parameters", "definition"),
+        ("faq.toml", "what-are-flops", "answer"),
+    }
+
+
+def test_products_are_written_with_times_signs():
+    lesson = get_course().lesson("convolution")
+    caption = next(s.caption for s in lesson.sections if s.id == "parameters")
+    assert "3 × 3 × 64 × 128 + 128 = 73,856" in caption
+    assert "3*3" not in caption
