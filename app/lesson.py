@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -71,14 +72,7 @@ def render(lesson_id: str) -> None:
     _progress_bar(progress.lesson_scores(learner).get(lesson.id), lesson.id in passed)
     missing = logic.missing_prerequisites(lesson, passed)
     if missing:
-        titles = ", ".join(f"**{course.lesson(m).title}**" for m in missing)
-        st.info(
-            f"This lesson is locked. Pass the System Check of {titles} first "
-            f"(at least {quiz.PASS_THRESHOLD:.0%}).",
-            icon=":material/lock:",
-        )
-        for m in missing:
-            lesson_link(m, label=f"Go to {course.lesson(m).order}. {course.lesson(m).title}")
+        _locked(course, lesson, passed, missing)
         return
     if not progress.read_only and progress.last_visited(learner) != (lesson.id, ""):
         progress.set_last_visited(learner, lesson.id)
@@ -93,6 +87,25 @@ def render(lesson_id: str) -> None:
         with st.expander("Sources"):
             st.markdown("\n".join(_source(s) for s in lesson.sources))
     system_check(course, progress, learner, lesson)
+
+
+def _locked(course: quiz.Course, lesson: quiz.Lesson, passed: set[str], missing: list[str]):
+    """A locked lesson: what it teaches, what to pass first, and a lesson to open now."""
+    titles = ", ".join(f"**{course.lesson(m).order}. {course.lesson(m).title}**" for m in missing)
+    st.info(
+        f"This lesson is locked. Pass the System Check of {titles} first "
+        f"(at least {quiz.PASS_THRESHOLD:.0%}). You can read what it teaches now.",
+        icon=":material/lock:",
+    )
+    st.markdown(lesson.summary)
+    if lesson.goals:
+        st.markdown("**What you will learn**\n\n" + "\n".join(f"- {goal}" for goal in lesson.goals))
+    target = logic.next_open_step(course, lesson, quiz.lesson_states(course, passed))
+    if target is not None:
+        step = course.lesson(target)
+        lesson_link(
+            target, label=f"Open now: {step.order}. {step.title}", icon=":material/arrow_forward:"
+        )
 
 
 def _progress_bar(best: float | None, passed: bool) -> None:
@@ -154,8 +167,11 @@ def new_attempt(lesson: quiz.Lesson, seed: int | None = None) -> dict:
         "results": None,
         "record": None,
         "unlocked": [],
+        "values": None,
     }
 
+
+_UNANSWERED = object()
 
 #: Question kinds answered with a multiselect: its label and placeholder.
 _MULTISELECTS = {
@@ -167,10 +183,15 @@ _MULTISELECTS = {
 }
 
 
-def _widget(question: quiz.Question, index: int, key: str, disabled: bool):
+def _widget(question: quiz.Question, index: int, key: str, answered: Any = _UNANSWERED):
+    """The input of one question; after submit (``answered`` given) a disabled copy showing the
+    learner's answer, under its own key so Streamlit does not reset it to empty."""
     st.markdown(f"**Question {index + 1}.** {question.prompt}")
     label = f"Answer to question {index + 1}"
     choices = question.choices
+    review = answered is not _UNANSWERED
+    if review:
+        key = f"{key}:review"
 
     def fmt(i: int) -> str:
         return choices[i]
@@ -180,9 +201,9 @@ def _widget(question: quiz.Question, index: int, key: str, disabled: bool):
             label,
             range(len(choices)),
             format_func=fmt,
-            index=None,
+            index=answered if review else None,
             key=key,
-            disabled=disabled,
+            disabled=review,
             label_visibility="collapsed",
         )
     if question.kind in _MULTISELECTS:
@@ -190,32 +211,47 @@ def _widget(question: quiz.Question, index: int, key: str, disabled: bool):
         return st.multiselect(
             label,
             range(len(choices)),
+            default=list(answered) if review else None,
             format_func=fmt,
             key=key,
-            disabled=disabled,
+            disabled=review,
             placeholder=placeholder,
         )
     unit = f" ({question.unit})" if question.unit else ""
     return st.text_input(
         f"Your answer{unit}",
+        value=str(answered) if review else "",
         key=key,
-        disabled=disabled,
+        disabled=review,
         placeholder="A number, e.g. 1,234 or 3.8M",
     )
 
 
-def _feedback(result: quiz.Result) -> None:
+def your_answer(question: quiz.Question, result: quiz.Result, typed: Any) -> str:
+    """The learner's answer as shown beside the expected one: the choice texts as the question
+    shows them, a typed number exactly as typed (escaped: Markdown must not eat a ``*``)."""
+    if question.kind in ("numeric", "generated"):
+        return logic.markdown_escape(str(typed).strip())
+    if question.kind == "ordering":
+        return " < ".join(result.response)
+    if question.kind == "multiple":
+        return "; ".join(result.response)
+    return str(result.response)
+
+
+def _feedback(result: quiz.Result, answer: str) -> None:
+    yours = f"Your answer: {answer}."
     if result.correct:
-        st.success(f"**Right.** {result.explanation}", icon=":material/check:")
+        st.success(f"**Right.** {yours} {result.explanation}", icon=":material/check:")
     elif result.score > 0:
         st.warning(
-            f"**Partly right ({result.score:.0%}).** Expected: {result.expected}. "
+            f"**Partly right ({result.score:.0%}).** {yours} Expected: {result.expected}. "
             f"{result.explanation}",
             icon=":material/rule:",
         )
     else:
         st.error(
-            f"**Not quite.** Expected: {result.expected}. {result.explanation}",
+            f"**Not quite.** {yours} Expected: {result.expected}. {result.explanation}",
             icon=":material/close:",
         )
 
@@ -240,9 +276,13 @@ def system_check(
     values = []
     with st.form(f"form:{lesson.id}:{seed}", border=True):
         for i, question in enumerate(questions):
-            values.append(_widget(question, i, widget_key(lesson.id, seed, i), results is not None))
-            if results is not None:
-                _feedback(results[i])
+            wkey = widget_key(lesson.id, seed, i)
+            if results is None:
+                values.append(_widget(question, i, wkey))
+            else:
+                typed = attempt["values"][i]
+                _widget(question, i, wkey, typed)
+                _feedback(results[i], your_answer(question, results[i], typed))
         submitted_now = st.form_submit_button(
             "Submit answers", type="primary", disabled=results is not None
         )
@@ -284,7 +324,7 @@ def _submit(course, progress, learner, lesson, attempt, values) -> None:
     unlocked = []
     if record.passed and lesson.id not in passed_before:
         unlocked = quiz.newly_unlocked(course, passed_before, lesson.id)
-    attempt.update(results=results, record=record, unlocked=unlocked)
+    attempt.update(results=results, record=record, unlocked=unlocked, values=list(values))
     st.rerun()
 
 

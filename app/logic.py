@@ -49,6 +49,14 @@ def lesson_url_path(lesson_id: str) -> str:
     return f"lesson-{lesson_id}"
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|$~])")
+
+
+def markdown_escape(text: str) -> str:
+    """Text shown through ``st.markdown`` exactly as written (``3*3*64`` keeps its stars)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
 def _quote(text: str) -> str:
     text = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return '"' + text + '"'
@@ -112,6 +120,25 @@ def missing_prerequisites(lesson: quiz.Lesson, passed: Iterable[str]) -> list[st
     """Prerequisites of a lesson the learner has not passed yet, in their listed order."""
     passed = set(passed)
     return [p for p in lesson.prerequisites if p not in passed]
+
+
+def next_open_step(
+    course: quiz.Course, lesson: quiz.Lesson, states: Mapping[str, str]
+) -> str | None:
+    """The lesson a learner can open now on the way to a locked ``lesson``: the first open
+    (unlocked, not passed) lesson, in course order, among its prerequisites, their
+    prerequisites and so on; else the next open lesson of the course; ``None`` if none is open.
+    """
+    todo, needed = list(lesson.prerequisites), set()
+    while todo:
+        lesson_id = todo.pop()
+        if lesson_id not in needed:
+            needed.add(lesson_id)
+            todo.extend(course.lesson(lesson_id).prerequisites)
+    for candidate in course.lessons:
+        if candidate.id in needed and states.get(candidate.id) == quiz.UNLOCKED:
+            return candidate.id
+    return continue_lesson(course, states, None)
 
 
 def _words(query: str) -> list[str]:

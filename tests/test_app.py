@@ -186,6 +186,18 @@ def test_locked_lesson_says_what_to_pass_first():
     info = " ".join(texts(at, "info"))
     assert "locked" in info and "AlexNet" in info
     assert not [b for b in at.button if b.label == "Submit answers"]
+    # Not a dead end: what it teaches, and a lesson the learner can open now (AlexNet, the
+    # prerequisite, is locked too: the way starts at lesson 1).
+    vgg = COURSE.lesson("vgg")
+    shown = "\n".join(texts(at, "markdown"))
+    assert vgg.summary in shown and all(goal in shown for goal in vgg.goals)
+    links = [link.proto.label for link in at.get("page_link")]
+    assert links == ["Open now: 1. " + COURSE.lesson("convolution").title]
+    pass_lessons("convolution")
+    open_lesson(at, "vgg")
+    assert [link.proto.label for link in at.get("page_link")] == [
+        "Open now: 2. " + COURSE.lesson("alexnet").title
+    ]
 
 
 def test_two_tabs_of_one_learner_lose_no_answers():
@@ -349,3 +361,33 @@ def test_app_modules_import_no_circle():
         return False
 
     assert [m for m in sorted(deps) if cycle_from(m)] == []
+
+
+def test_answers_stay_on_screen_marked_after_submit_and_retry_starts_clean():
+    at = start()
+    at.button(key="continue").click().run()
+    attempt = at.session_state[lesson_page.attempt_key("convolution")]
+    seed = attempt["seed"]
+    questions = answer(at, "convolution", right=False)
+    feedback = texts(at, "error") + texts(at, "warning")
+    for i, question in enumerate(questions):
+        key = lesson_page.widget_key("convolution", seed, i) + ":review"
+        given = logic.widget_value(question, wrong_response(question))
+        if question.kind == "single":
+            shown = at.radio(key=key)
+            assert shown.value == given and shown.disabled
+            assert any(f"Your answer: {question.choices[given]}." in f for f in feedback)
+        elif question.kind in ("multiple", "ordering"):
+            assert at.multiselect(key=key).value == given
+        else:
+            assert at.text_input(key=key).value == given
+            assert any(f"Your answer: {given}." in f for f in feedback), given
+    assert sum("Your answer:" in f for f in feedback) == len(questions)
+    at.button(key="retry:convolution").click().run()
+    attempt = at.session_state[lesson_page.attempt_key("convolution")]
+    assert attempt["results"] is None and attempt["seed"] != seed
+    fresh = [
+        lesson_page.widget_key("convolution", attempt["seed"], i) for i in range(len(questions))
+    ]
+    values = [w.value for w in (*at.radio, *at.multiselect, *at.text_input) if w.key in fresh]
+    assert len(values) == len(questions) and all(v in (None, [], "") for v in values)
