@@ -30,7 +30,7 @@ navigation = st.navigation(
             st.Page("app/pages/model_lab.py", title="Model lab"),
             st.Page("app/pages/glossary.py", title="Glossary and FAQ"),
         ],
-        "Training": [st.Page("app/pages/training.py", title="Training")],
+        "Training": [st.Page("app/pages/training.py", title="Training", url_path="training")],
     },
     expanded=True,
 )

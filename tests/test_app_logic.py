@@ -117,3 +117,46 @@ def test_conv_stack_lenet5_sizes_jumps_and_receptive_fields():
 def test_conv_stack_refuses_what_cannot_be_computed(size, layers, message):
     with pytest.raises(ValueError, match=message):
         logic.conv_stack(size, layers)
+
+
+def test_job_status_says_what_happens_and_never_none():
+    from app import jobs
+
+    job = jobs.Job(kind="train", label="resnet20 on digits", epochs=5)
+    assert job.status() == "resnet20 on digits: Loading the data and building the model…"
+    job.on_train_begin({"model": "resnet20", "epochs": 5, "initial_epoch": 0, "steps": None})
+    assert job.status().startswith("resnet20: Compiling the model and running the first batch")
+    job.on_batch(1, 3, None, {})
+    assert job.status() == "resnet20: epoch 1 of 5, batch 3"
+    job.on_batch(2, 6, 12, {})
+    assert job.status() == "resnet20: epoch 2 of 5, batch 6 of 12"
+    assert job.fraction() == pytest.approx(1.5 / 5)
+    job.thread = type("Alive", (), {"is_alive": lambda self: True})()
+    job.request_stop()
+    assert job.status() == "resnet20: Stopping after the current batch…"
+    many = jobs.Job(kind="degradation", label="degradation", epochs=2, models=4)
+    many.on_train_begin({"model": "plain20", "epochs": 2, "steps": 10})
+    many.on_batch(1, 5, 10, {})
+    assert many.status() == "model 1 of 4 (plain20): epoch 1 of 2, batch 5 of 10"
+    assert many.fraction() == pytest.approx(0.25 / 4)
+    assert "None" not in job.status() + many.status()
+
+
+def test_the_server_runs_one_training_at_a_time_and_refuses_clearly():
+    import threading
+
+    from app import jobs
+
+    release = threading.Event()
+    first = jobs.start("train", lambda job: release.wait(30) and "done", label="lenet5", epochs=1)
+    try:
+        assert jobs.running() == [first]
+        with pytest.raises(jobs.Busy, match=r"already training lenet5 \(for \d+ s\).*1 training"):
+            jobs.start("train", lambda job: None, label="resnet20", epochs=1)
+    finally:
+        release.set()
+        first.thread.join(10)
+    assert first.result == "done" and jobs.running() == []
+    failing = jobs.start("train", lambda job: 1 / 0, label="broken", epochs=1)
+    failing.thread.join(10)
+    assert failing.error == "ZeroDivisionError: division by zero"

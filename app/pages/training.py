@@ -1,29 +1,31 @@
 """Training page: train a small network live, compare stored runs, and look at the
 degradation experiment and the gradient-flow probe.
 
-Training runs on a background thread (``keras_cnn.train.train`` with an observer and a stop
-event); this script polls its state and redraws a progress bar and Altair curves, so the
-Stop button (a rerun) reaches it at the next batch. Every run is stored under
+Training runs on a background thread as an :class:`app.jobs.Job` (``keras_cnn.train.train``
+with the job as observer and its stop event; at most ``jobs.MAX_RUNS`` on the server at once).
+Start and Stop change the job in their callbacks, before the page is drawn, so both buttons
+always show the run's state; a fragment redraws the progress and the curves every
+``POLL_SECONDS`` and reruns the page when the run ends. Every run is stored under
 ``$KERAS_CNN_HOME/runs`` after each epoch, so a reload loses nothing.
-Lessons link to the views with ``?view=train|compare|degradation|gradients``.
+The page's address is ``/training``; lessons link to its views with
+``/training?view=train|compare|degradation|gradients``.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from pathlib import Path
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app import jobs
 from keras_cnn import data as data_lib
 from keras_cnn import runs as runs_lib
 from keras_cnn.experiments import degradation, gradient_norms
 from keras_cnn.small import SMALL_MODELS
-from keras_cnn.train import TrainingObserver, build_model, device_info, train
+from keras_cnn.train import build_model, device_info, train
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 VIEWS = {
@@ -33,52 +35,90 @@ VIEWS = {
     "gradients": "Gradient flow",
 }
 METRICS = ["val_accuracy", "accuracy", "val_loss", "loss"]
-POLL_SECONDS = 0.25
+#: Train and test curves: blue and orange (legible for the common colour-vision deficiencies).
+SPLIT_COLOURS = ["#1a73e8", "#e8710a"]
+POLL_SECONDS = 0.5
 
 
-class _JobObserver(TrainingObserver):
-    """Writes training progress into the job dict the page polls (no Streamlit calls here)."""
-
-    def __init__(self, job: dict):
-        self.job = job
-
-    def on_train_begin(self, info):
-        self.job["model"] = info["model"]
-        self.job["epochs"] = info["epochs"]
-        self.job["models_started"] = self.job.get("models_started", 0) + 1
-
-    def on_batch(self, epoch, batch, total_batches, logs):
-        self.job["position"] = (epoch, batch, total_batches)
-
-    def on_epoch(self, row):
-        self.job["rows"].append({"model": self.job.get("model"), **row})
-
-
-def _start_job(kind: str, target, **settings) -> None:
-    job = {"kind": kind, "rows": [], "stop": threading.Event(), "settings": settings}
-    job["observer"] = _JobObserver(job)
-
-    def run() -> None:
-        try:
-            job["result"] = target(job)
-        except Exception as error:  # shown on the page
-            job["error"] = f"{type(error).__name__}: {error}"
-
-    job["thread"] = threading.Thread(target=run, name=f"keras-cnn-{kind}", daemon=True)
-    st.session_state["job"] = job
-    job["thread"].start()
-
-
-def _running(kind: str | None = None) -> dict | None:
+def _job(kind: str) -> jobs.Job | None:
+    """This session's job of a view (running or finished), if any."""
     job = st.session_state.get("job")
-    if job and job["thread"].is_alive() and (kind is None or job["kind"] == kind):
-        return job
-    return None
+    return job if isinstance(job, jobs.Job) and job.kind == kind else None
 
 
-def _curves(rows: pd.DataFrame, color: str = "model") -> alt.Chart:
+def _busy() -> bool:
+    job = st.session_state.get("job")
+    return isinstance(job, jobs.Job) and job.alive
+
+
+def _launch(kind: str, target, **kwargs) -> None:
+    """Start a job for this session, or keep the server's refusal to show it."""
+    st.session_state.pop("job_refused", None)
+    try:
+        st.session_state["job"] = jobs.start(kind, target, **kwargs)
+    except jobs.Busy as exc:
+        st.session_state["job_refused"] = str(exc)
+
+
+def _stop(kind: str) -> None:
+    job = _job(kind)
+    if job is not None:
+        job.request_stop()
+
+
+def _controls(kind: str, start_label: str, on_start) -> None:
+    """Start and Stop, drawn from the job's state at this run (callbacks change it first)."""
+    job = _job(kind)
+    busy = _busy()
+    left, right = st.columns(2)
+    left.button(start_label, key=f"{kind}_start", type="primary", disabled=busy, on_click=on_start)
+    stopping = job is not None and job.alive and job.stop.is_set()
+    right.button(
+        "Stopping…" if stopping else "Stop",
+        key=f"{kind}_stop",
+        disabled=job is None or not job.alive or stopping,
+        on_click=_stop,
+        args=(kind,),
+    )
+    if st.session_state.get("job_refused"):
+        st.warning(st.session_state["job_refused"], icon=":material/hourglass_top:")
+
+
+def _live(kind: str) -> None:
+    """Progress and curves of the running job, redrawn every ``POLL_SECONDS`` in a fragment;
+    when the job ends the whole page reruns, so Start and Stop and the result follow."""
+    job = _job(kind)
+    watching = job is not None and job.alive
+
+    @st.fragment(run_every=POLL_SECONDS if watching else None)
+    def live() -> None:
+        job = _job(kind)
+        if job is None:
+            return
+        if not job.alive:
+            if watching:
+                st.rerun()
+            return
+        st.progress(job.fraction(), text=job.status())
+        if job.rows:
+            st.altair_chart(_curves(pd.DataFrame(job.rows)), width="stretch")
+        else:
+            st.caption("The curves appear after the first epoch.")
+
+    live()
+
+
+def _epoch_axis(last: int | None = None) -> alt.X:
+    """Epochs are whole numbers: integer ticks (never "1.000000"), from 1 to at least 2."""
+    scale = alt.Scale(domain=[1, max(last, 2)], nice=False) if last else alt.Undefined
+    return alt.X("epoch:Q", title="epoch", scale=scale, axis=alt.Axis(format="d", tickMinStep=1))
+
+
+def _curves(rows: pd.DataFrame) -> alt.Chart:
+    """Accuracy and loss per epoch: train and test by colour (legend), models by dash and
+    point shape; integer epoch ticks, also after a single epoch."""
     long = rows.melt(
-        id_vars=[color, "epoch"],
+        id_vars=["model", "epoch"],
         value_vars=[c for c in METRICS if c in rows],
         var_name="metric",
         value_name="value",
@@ -87,37 +127,28 @@ def _curves(rows: pd.DataFrame, color: str = "model") -> alt.Chart:
         {"accuracy": "accuracy", "loss": "loss"}
     )
     long["split"] = long.metric.str.startswith("val_").map({True: "test", False: "train"})
-    base = alt.Chart(long).mark_line(point=True)
+    encoding = dict(
+        x=_epoch_axis(int(long.epoch.max()) if len(long) else 1),
+        y=alt.Y("value:Q", title=None),
+        color=alt.Color(
+            "split:N",
+            title="split",
+            scale=alt.Scale(domain=["train", "test"], range=SPLIT_COLOURS),
+        ),
+        tooltip=["model", "split", "epoch", "metric", alt.Tooltip("value:Q", format=".4f")],
+    )
+    if long.model.nunique() > 1:
+        encoding |= dict(strokeDash=alt.StrokeDash("model:N"), shape=alt.Shape("model:N"))
+    else:
+        encoding["detail"] = alt.Detail("model:N")
     return (
-        base.encode(
-            x=alt.X("epoch:Q", title="epoch"),
-            y=alt.Y("value:Q", title=None),
-            color=alt.Color(f"{color}:N"),
-            strokeDash=alt.StrokeDash("split:N"),
-            tooltip=[color, "epoch", "metric", alt.Tooltip("value:Q", format=".4f")],
-        )
+        alt.Chart(long)
+        .mark_line(point=alt.OverlayMarkDef(size=60, filled=True))
+        .encode(**encoding)
         .properties(height=220, width=300)
         .facet(column=alt.Column("panel:N", title=None))
         .resolve_scale(y="independent")
     )
-
-
-def _poll(job: dict, label) -> None:
-    """Redraw progress and curves until the job's thread ends."""
-    bar = st.progress(0.0, text="starting…")
-    chart = st.empty()
-    drawn = -1
-    while job["thread"].is_alive():
-        epoch, batch, total = job.get("position", (0, 0, None))
-        epochs = job.get("epochs") or 1
-        done = ((epoch - 1) + (batch / total if total else 0)) / epochs if epoch else 0.0
-        bar.progress(min(max(done, 0.0), 1.0), text=label(job, epoch, batch, total))
-        if len(job["rows"]) != drawn and job["rows"]:
-            drawn = len(job["rows"])
-            chart.altair_chart(_curves(pd.DataFrame(job["rows"])), width="stretch")
-        time.sleep(POLL_SECONDS)
-    bar.empty()
-    chart.empty()
 
 
 # ----------------------------------------------------------------------------- views
@@ -126,7 +157,7 @@ def _poll(job: dict, label) -> None:
 def _train_view(device: dict) -> None:
     st.subheader("Train a small network")
     left, middle, right = st.columns(3)
-    model = left.selectbox(
+    left.selectbox(
         "Model",
         list(SMALL_MODELS),
         index=list(SMALL_MODELS).index("resnet20"),
@@ -140,64 +171,49 @@ def _train_view(device: dict) -> None:
         key="data",
         help=data_lib.DATASETS["digits"].description,
     )
-    epochs = middle.number_input("Epochs", 1, 200, 5, key="epochs")
-    batch_size = middle.selectbox("Batch size", [32, 64, 128, 256], index=2, key="batch_size")
-    limit = middle.number_input("Images per split (0 = all)", 0, 100_000, 0, step=64, key="limit")
-    learning_rate = right.number_input("Learning rate", 0.0001, 1.0, 0.1, format="%.4f", key="lr")
-    schedule = right.selectbox("Schedule", ["paper", "cosine", "constant"], key="schedule")
-    augment = right.checkbox("Augment (pad, crop, flip)", key="augment")
+    middle.number_input("Epochs", 1, 200, 5, key="epochs")
+    middle.selectbox("Batch size", [32, 64, 128, 256], index=2, key="batch_size")
+    middle.number_input("Images per split (0 = all)", 0, 100_000, 0, step=64, key="limit")
+    right.number_input("Learning rate", 0.0001, 1.0, 0.1, format="%.4f", key="lr")
+    right.selectbox("Schedule", ["paper", "cosine", "constant"], key="schedule")
+    right.checkbox("Augment (pad, crop, flip)", key="augment")
     if dataset != "digits" and not data_lib.is_available(dataset):
         st.info(
             f"{dataset} is not on disk yet: starting will try to download it through "
             "TensorFlow Datasets, and say so within seconds if it cannot."
         )
 
-    job = _running()
-    start_col, stop_col = st.columns(2)
-    start = start_col.button("Start", key="start", type="primary", disabled=job is not None)
-    if stop_col.button("Stop", key="stop", disabled=job is None) and job:
-        job["stop"].set()
-        st.toast("Stopping at the next batch…")
-    if start and job is None:
-        settings = dict(
-            epochs=int(epochs),
-            batch_size=int(batch_size),
-            learning_rate=float(learning_rate),
-            schedule=schedule,
-            augment=bool(augment),
-            limit=int(limit) or None,
-        )
-
-        def target(job, model=model, dataset=dataset, settings=settings):
-            return train(
-                model,
-                dataset,
-                observers=[job["observer"]],
-                stop=job["stop"],
-                verbose=0,
-                **settings,
-            )
-
-        _start_job("train", target, model=model, data=dataset, **settings)
-
-    job = st.session_state.get("job")
-    if job and job["kind"] == "train":
-        if job["thread"].is_alive():
-            _poll(
-                job,
-                lambda j, e, b, t: (
-                    f"{j.get('model', '')}: epoch {e}/{j.get('epochs')}, "
-                    f"batch {b}/{t or '?'}" + (" — stopping…" if j["stop"].is_set() else "")
-                ),
-            )
+    _controls("train", "Start", _start_training)
+    _live("train")
+    job = _job("train")
+    if job is not None and not job.alive:
         _train_result(job)
 
 
-def _train_result(job: dict) -> None:
-    if job.get("error"):
-        st.error(job["error"])
+def _start_training() -> None:
+    """Start's callback: the settings as the widgets hold them at the click."""
+    state = st.session_state
+    model, dataset = state["model"], state["data"]
+    settings = dict(
+        epochs=int(state["epochs"]),
+        batch_size=int(state["batch_size"]),
+        learning_rate=float(state["lr"]),
+        schedule=state["schedule"],
+        augment=bool(state["augment"]),
+        limit=int(state["limit"]) or None,
+    )
+
+    def target(job):
+        return train(model, dataset, observers=[job], stop=job.stop, verbose=0, **settings)
+
+    _launch("train", target, label=f"{model} on {dataset}", model=model, data=dataset, **settings)
+
+
+def _train_result(job: jobs.Job) -> None:
+    if job.error:
+        st.error(f"Training {job.label} failed: {job.error}", icon=":material/error:")
         return
-    history = job.get("result")
+    history = job.result
     if history is None:
         return
     state = "stopped" if history.attrs.get("stopped") else "finished"
@@ -237,7 +253,10 @@ def _compare_view() -> None:
             alt.Chart(long)
             .mark_line(point=True)
             .encode(
-                x="epoch:Q", y=alt.Y(f"{metric}:Q"), color="run:N", tooltip=["run", "epoch", metric]
+                x=_epoch_axis(),
+                y=alt.Y(f"{metric}:Q"),
+                color="run:N",
+                tooltip=["run", "epoch", metric],
             ),
             width="stretch",
         )
@@ -254,7 +273,7 @@ def _error_chart(curves: pd.DataFrame) -> alt.Chart:
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
-            x="epoch:Q",
+            x=_epoch_axis(),
             y=alt.Y("value:Q", title="error"),
             color="model:N",
             strokeDash="error:N",
@@ -285,32 +304,39 @@ def _degradation_view() -> None:
 
     st.markdown("**Run it yourself** (small depths finish in minutes on a CPU)")
     cols = st.columns(3)
-    depths = cols[0].multiselect("Depths", [8, 14, 20, 32, 56], default=[20, 56], key="deg_depths")
-    epochs = cols[1].number_input("Epochs", 1, 100, 5, key="deg_epochs")
-    limit = cols[2].number_input("Images per split (0 = all)", 0, 100_000, 0, key="deg_limit")
-    if st.button("Run the experiment", key="deg_start", disabled=_running() is not None):
-        chosen = tuple(sorted(depths))
+    cols[0].multiselect("Depths", [8, 14, 20, 32, 56], default=[20, 56], key="deg_depths")
+    cols[1].number_input("Epochs", 1, 100, 5, key="deg_epochs")
+    cols[2].number_input("Images per split (0 = all)", 0, 100_000, 0, key="deg_limit")
+    _controls("degradation", "Run the experiment", _start_degradation)
+    _live("degradation")
+    job = _job("degradation")
+    if job is not None and not job.alive:
+        if job.error:
+            st.error(f"The experiment failed: {job.error}", icon=":material/error:")
+        elif job.result is not None:
+            st.altair_chart(_error_chart(job.result), width="stretch")
+            st.dataframe(job.result, hide_index=True, key="deg_result")
 
-        def target(job, depths=chosen, epochs=int(epochs), limit=int(limit) or None):
-            job["total_models"] = 2 * len(depths)
-            return degradation(depths, epochs=epochs, limit=limit, observers=[job["observer"]])
 
-        _start_job("degradation", target)
-    job = st.session_state.get("job")
-    if job and job["kind"] == "degradation":
-        if job["thread"].is_alive():
-            _poll(
-                job,
-                lambda j, e, b, t: (
-                    f"model {j.get('models_started', 0)}/{j.get('total_models')}"
-                    f" ({j.get('model', '')}): epoch {e}/{j.get('epochs')}"
-                ),
-            )
-        if job.get("error"):
-            st.error(job["error"])
-        elif job.get("result") is not None:
-            st.altair_chart(_error_chart(job["result"]), width="stretch")
-            st.dataframe(job["result"], hide_index=True, key="deg_result")
+def _start_degradation() -> None:
+    """The experiment's Start callback: the settings as the widgets hold them at the click."""
+    state = st.session_state
+    depths = tuple(sorted(state["deg_depths"]))
+    epochs, limit = int(state["deg_epochs"]), int(state["deg_limit"]) or None
+    if not depths:
+        st.session_state["job_refused"] = "Pick at least one depth."
+        return
+
+    def target(job):
+        return degradation(depths, epochs=epochs, limit=limit, observers=[job])
+
+    _launch(
+        "degradation",
+        target,
+        label=f"the degradation experiment (depths {', '.join(map(str, depths))})",
+        epochs=epochs,
+        models=2 * len(depths),
+    )
 
 
 def _gradients_view() -> None:
