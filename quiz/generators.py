@@ -318,6 +318,64 @@ def he_std(k: int, c_in: int) -> float:
     return math.sqrt(2 / (k * k * c_in))
 
 
+FC_LAYERS: dict[int, tuple[tuple[str, str, int, int], ...]] = {
+    1: (  # AlexNet (Krizhevsky et al. 2012, Fig. 2), the registry's single-tower alexnet
+        ("fc6", "6 × 6 × 256 = 9,216 pooled features", 9216, 4096),
+        ("fc7", "the 4,096 units of fc6", 4096, 4096),
+        ("predictions", "the 4,096 units of fc7", 4096, 1000),
+    ),
+    2: (  # VGG-16 / VGG-19 (Simonyan and Zisserman 2014, Table 1), keras.applications names
+        ("fc1", "7 × 7 × 512 = 25,088 pooled features", 25088, 4096),
+        ("fc2", "the 4,096 units of fc1", 4096, 4096),
+        ("predictions", "the 4,096 units of fc2", 4096, 1000),
+    ),
+}
+"""Network (1 AlexNet, 2 VGG) -> its fully connected layers: name, input, inputs, units."""
+
+FC_NETWORKS = {1: "AlexNet", 2: "VGG-16"}
+
+
+def fc_layer_params(net: int, layer: int) -> int:
+    """Parameters (weights and biases) of a real fully connected layer of AlexNet or VGG-16.
+
+    Args:
+        net: 1 for AlexNet, 2 for VGG-16 (keys of :data:`FC_LAYERS`).
+        layer: 1, 2 or 3: the first, second or last fully connected layer.
+
+    Returns:
+        ``n_in * n_out + n_out`` of that layer.
+    """
+    _, _, n_in, n_out = FC_LAYERS[net][layer - 1]
+    return dense_params(n_in, n_out)
+
+
+def _fc_layer_values(net: int, layer: int) -> dict[str, Any]:
+    name, source, n_in, n_out = FC_LAYERS[net][layer - 1]
+    return {
+        "network": FC_NETWORKS[net],
+        "name": name,
+        "source": source,
+        "n_in": format_number(n_in),
+        "n_out": format_number(n_out),
+    }
+
+
+def dropout_scale(x: float, rate: float) -> float:
+    """What a kept unit passes on in training under Keras' (inverted) dropout.
+
+    Keras scales the kept units by ``1 / (1 - rate)`` during training, so that nothing needs
+    rescaling at test time (the paper instead multiplied by ``1 - rate`` at test time).
+
+    Args:
+        x: The unit's output.
+        rate: The dropout rate (probability of dropping).
+
+    Returns:
+        ``x / (1 - rate)``.
+    """
+    return x / (1 - rate)
+
+
 GENERATORS: dict[str, Generator] = {
     g.name: g
     for g in (
@@ -456,6 +514,20 @@ GENERATORS: dict[str, Generator] = {
             {"k": (1, 3, 5, 7), "c_in": (3, 16, 64, 128, 256, 512)},
             derived=lambda k, c_in: {"fan_in": format_number(k * k * c_in)},
             description="standard deviation of He initialization",
+        ),
+        Generator(
+            "fc_layer_params",
+            fc_layer_params,
+            {"net": (1, 2), "layer": (1, 2, 3)},
+            derived=_fc_layer_values,
+            description="parameters of a fully connected layer of AlexNet or VGG-16",
+        ),
+        Generator(
+            "dropout_scale",
+            dropout_scale,
+            {"x": (0.5, 1.2, 2, 3, 4.5), "rate": (0.2, 0.25, 0.5, 0.75)},
+            derived=lambda x, rate: {"keep": format_number(1 - rate)},
+            description="what inverted dropout passes on for a kept unit",
         ),
     )
 }

@@ -42,6 +42,11 @@ CONTENT_DIR = Path(__file__).resolve().parent / "content"
 MIN_QUESTIONS_PER_LESSON = 8
 """Every lesson's system check needs at least this many questions."""
 
+MAX_RECALL_SHARE = 0.25
+"""At most this share of a lesson's questions may be tagged ``recall = true`` (asking for a
+memorised published figure: a year, an error rate, a parameter count to remember); the others
+compute, predict or explain."""
+
 TEMPLATE_TRIALS = 25
 """Seeds tried when checking that a generated question renders and its answer computes."""
 
@@ -57,7 +62,7 @@ _SECTION_KEYS = {
 }  # fmt: skip
 _QUESTION_KEYS = {
     "id", "kind", "prompt", "explanation", "section", "choices", "answer", "tolerance",
-    "rel_tol", "unit", "generator", "params",
+    "rel_tol", "unit", "generator", "params", "recall",
 }  # fmt: skip
 _FACT_KEYS = {"id", "text", "value", "check", "rel_tol", "section"}
 _SOURCE_KEYS = {"title", "authors", "year", "url"}
@@ -277,6 +282,8 @@ def _parse_question(
     prompt = r.text(raw, "prompt")
     explanation = r.text(raw, "explanation")
     unit = r.text(raw, "unit", required=False)
+    if not isinstance(raw.get("recall", False), bool):
+        r.problem("recall", f"must be true or false, got {raw['recall']!r}")
     tolerance = r.number(raw, "tolerance", required=False) or 0.0
     rel_tol = r.number(raw, "rel_tol", required=False) or 0.0
     if tolerance < 0:
@@ -430,6 +437,19 @@ def _parse_lesson(path: Path, rel: str, problems: list[Problem]) -> Lesson | Non
         for i, raw_q in enumerate(r.tables(raw, "questions"))
         if (q := _parse_question(raw_q, r, lesson_id, set(section_ids), i)) is not None
     ]
+    valid = {q.id for q in questions}
+    recall = [
+        q.get("id")
+        for q in r.tables(raw, "questions")
+        if q.get("recall") is True and q.get("id") in valid
+    ]
+    if len(recall) > MAX_RECALL_SHARE * len(questions):
+        r.problem(
+            "questions",
+            f"{len(recall)} of {len(questions)} questions recall a published figure ({', '.join(recall)});"
+            f" at most {int(MAX_RECALL_SHARE * len(questions))} may: ask the others to compute, predict"
+            " or explain",
+        )
     facts = [
         f
         for i, raw_f in enumerate(r.tables(raw, "facts"))

@@ -13,6 +13,7 @@ import pytest
 from quiz import get_course
 from quiz.data import QUESTION_KINDS, SECTION_KINDS, WIDGETS
 from quiz.facts import KNOWN_MODELS
+from quiz.generators import render_question
 from quiz.loader import CONTENT_DIR, ContentError, Problem, check_content, load_course
 from quiz.mastery import architecture_matrix
 
@@ -71,7 +72,12 @@ def test_required_questions():
     assert "Two stacked 3x3 convolutions" in q.prompt
     assert q.choices[q.answer] == "5x5"
     order = course.question("cnn-history-order")
-    assert [order.choices[i] for i in order.answer] == ["LeNet-5", "AlexNet", "GoogLeNet", "ResNet"]
+    assert [order.choices[i] for i in order.answer] == [
+        "LeNet-5",
+        "AlexNet",
+        "Network in Network",
+        "GoogLeNet",
+    ]
     generators = {q.generator for q in course.questions if q.kind == "generated"}
     assert {"stacked_conv_rf", "conv_params", "conv_output_size", "vgg_stack_output"} <= generators
 
@@ -299,7 +305,7 @@ def test_invalid_toml_and_missing_fields(content):
 def test_ordering_answer_must_be_a_permutation(content):
     edit(
         content / "lessons/04_inception.toml",
-        'answer = ["LeNet-5", "AlexNet", "GoogLeNet", "ResNet"]',
+        'answer = ["LeNet-5", "AlexNet", "Network in Network", "GoogLeNet"]',
         'answer = ["LeNet-5", "AlexNet"]',
     )
     problems = problems_of(content)
@@ -406,8 +412,8 @@ def test_validator_reports_markdown_traps_in_every_prose_field(content):
     )
     edit(
         content / "lessons/03_vgg.toml",
-        'explanation = "{n_in} × {n_out} + {n_out} = {answer}."',
-        'explanation = "{n_in}*{n_out} + {n_out} = {answer}."',
+        'explanation = "{n_in} × {n_out} + {n_out} = {answer}. The three',
+        'explanation = "{n_in}*{n_out} + {n_out} = {answer}. The three',
     )
     edit(content / "glossary.toml", "A k x k convolution", "A _k_ convolution")
     edit(content / "faq.toml", "H × W × k × k", "H*W*k*k")
@@ -425,3 +431,80 @@ def test_products_are_written_with_times_signs():
     caption = next(s.caption for s in lesson.sections if s.id == "parameters")
     assert "3 × 3 × 64 × 128 + 128 = 73,856" in caption
     assert "3*3" not in caption
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 14: each slip of the review stays fixed
+# ------------------------------------------------------------------------------------------------
+
+
+def lesson_text(lesson_id: str) -> str:
+    """Everything a learner reads in a lesson: texts, captions, prompts, choices, explanations."""
+    lesson = get_course().lesson(lesson_id)
+    parts = [lesson.summary, *lesson.goals]
+    parts += [f"{s.title}\n{s.body}\n{s.caption}" for s in lesson.sections]
+    for q in lesson.questions:
+        parts += [q.prompt, q.explanation, *q.choices]
+    return re.sub(r"\s+", " ", "\n".join(parts))
+
+
+def test_slip3_googlenet_parameter_ratio_is_checked():
+    text = lesson_text("inception")
+    assert "reports about **12 times fewer parameters**" not in text
+    assert "The paper reports 12 times fewer" not in text
+    assert "6.8M" in text and "8.6 times fewer" in text
+    q = get_course().question("googlenet-params")
+    assert q.choices[q.answer].startswith("About 6.8M and 7.0M")
+
+
+def test_slip7_lenet_is_not_the_first_cnn_and_its_simplifications_are_named():
+    text = lesson_text("convolution")
+    assert "first convolutional network that worked" not in text
+    assert "zip codes" in text and "1989" in text
+    for phrase in ("trainable coefficient", "trainable bias", "connection table", "1,516", "2,416"):
+        assert phrase in text
+    assert "2x2 average pooling) |" not in text  # S2 is not called parameter-free pooling
+
+
+def test_slip9_ensembles_and_multicrop_figures_are_labelled():
+    alexnet, inception = lesson_text("alexnet"), lesson_text("inception")
+    assert "15.3%" in alexnet and "seven CNNs" in alexnet and "18.2%" in alexnet
+    assert "6.67%" in inception and "ensemble of seven" in inception and "144 crops" in inception
+    assert "10.07%" in inception
+
+
+def test_slip10_lrn_and_overlapping_pooling_are_taught_with_vgg_finding():
+    text = lesson_text("alexnet")
+    assert "1.4 and 1.2 points" in text and "0.4 and 0.3 points" in text
+    assert "does **not** improve accuracy" in text and "29.7%" in text
+
+
+def test_quiz_items_fixed():
+    course = get_course()
+    ids = {q.id for q in course.questions}
+    # give-aways and trivia are gone or rewritten
+    assert "alexnet-relu-value" not in ids and "lenet-year" not in ids
+    assert "256" not in course.question("inception-3a-channels").prompt.split("?")[-1]
+    assert course.question("inception-3a-channels").answer == 416
+    # the history ordering of lesson 4 no longer asks about ResNet, two lessons early
+    assert "ResNet" not in course.question("cnn-history-order").choices
+    weak = ("TPU pod", "V100", "A recurrent layer", "only works on grey images")
+    assert not [w for w in weak for q in course.questions for c in q.choices if w in c]
+    # fully connected layer generators ask only about layers the named network has
+    for qid in ("alexnet-fc-params-gen", "vgg-fc-params-gen"):
+        q = course.question(qid)
+        assert q.generator == "fc_layer_params"
+        for seed in range(20):
+            assert "9,216 pooled features to 1,000" not in render_question(q, seed).prompt
+
+
+def test_at_most_a_quarter_of_a_lessons_questions_recall_published_figures(content):
+    path = content / "lessons/02_alexnet.toml"
+    text = path.read_text(encoding="utf-8").replace("recall = true\n", "")
+    path.write_text(text.replace("[[questions]]\n", "[[questions]]\nrecall = true\n"), "utf-8")
+    edit(content / "lessons/03_vgg.toml", "recall = true", 'recall = "yes"')
+    found = {(p.file, p.item, p.field) for p in problems_of(content)}
+    assert found == {
+        ("lessons/02_alexnet.toml", "alexnet", "questions"),
+        ("lessons/03_vgg.toml", "vgg16-params", "recall"),
+    }

@@ -11,6 +11,7 @@ from quiz import get_course
 from quiz.data import Question
 from quiz.facts import KNOWN_MODELS, Check, matches, parse_check, validate_value
 from quiz.generators import (
+    FC_LAYERS,
     GENERATORS,
     GeneratorError,
     draw_params,
@@ -142,6 +143,12 @@ def brute(name: str, p: dict) -> float:
             mid = (lo + hi) / 2
             lo, hi = (mid, hi) if fan_in * mid * mid / 2 < 1 else (lo, mid)
         return lo
+    if name == "fc_layer_params":
+        _, _, n_in, n_out = FC_LAYERS[p["net"]][p["layer"] - 1]
+        return sum(1 for _ in range(n_out) for _ in range(n_in + 1))
+    if name == "dropout_scale":
+        # the expected output of a unit must not change: keep-probability x scale = 1
+        return p["x"] / sum([1 - p["rate"]])
     raise AssertionError(f"no brute force for {name}")
 
 
@@ -151,6 +158,7 @@ CHEAP_LIMITS = {
     "conv_macs_millions": {"c_in": (64,), "c_out": (64,)},
     "inception_reduction_macs": {"h": (14,), "c_in": (192,), "c_out": (32,)},
     "dense_params": {"n_in": (512, 2048), "n_out": (10, 100)},
+    "fc_layer_params": {"layer": (3,)},
     "bottleneck_params": {"c": (256, 512), "b": (64, 128)},
     "stack_weight_saving": {"c": (64,)},
 }
@@ -326,3 +334,17 @@ def test_every_fact_of_the_course_parses_and_names_a_known_model():
         check = parse_check(fact.check)
         assert check.model in KNOWN_MODELS
         validate_value(check, fact.value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("net", "model"), [(1, "alexnet"), (2, "vgg16")])
+def test_fc_layers_are_the_networks_own(net, model):
+    """fc_layer_params asks only about layers the named network has, with their real sizes."""
+    keras_cnn = pytest.importorskip("keras_cnn")
+    counts = keras_cnn.analysis.inspect_structure(
+        lambda: keras_cnn.get_model(model),
+        lambda m: {layer.name: layer.count_params() for layer in m.layers},
+    )
+    for index, (name, _, n_in, n_out) in enumerate(FC_LAYERS[net], start=1):
+        assert counts[name] == GENERATORS["fc_layer_params"].func(net=net, layer=index)
+        assert counts[name] == n_in * n_out + n_out
