@@ -1,7 +1,7 @@
 """keras-cnn: faithful Keras 3 builders of the classic convolutional networks.
 
-LeNet-5, AlexNet, VGG, GoogLeNet (Inception v1) and ResNet (ImageNet and CIFAR-10,
-original and pre-activation), each reproducing its paper and, where
+LeNet-5, AlexNet, VGG, GoogLeNet (Inception v1), ResNet (ImageNet and CIFAR-10,
+original and pre-activation), ResNeXt and Wide ResNet, each reproducing its paper and, where
 ``keras.applications`` has the same model, the same layers, weights and outputs.
 
 Example:
@@ -31,7 +31,7 @@ from keras_cnn.data import DatasetUnavailableError
 from keras_cnn.diagram import to_dot
 from keras_cnn.experiments import degradation, gradient_norms
 from keras_cnn.registry import MODELS, get_model, list_models
-from keras_cnn.resnet import build_cifar_resnet, build_resnet
+from keras_cnn.resnet import build_cifar_resnet, build_resnet, build_resnext, build_wide_resnet
 from keras_cnn.train import CheckpointError, TrainingObserver, build_model
 from keras_cnn.vgg import build_vgg
 
@@ -50,7 +50,9 @@ __all__ = [
     "build_lenet5",
     "build_model",
     "build_resnet",
+    "build_resnext",
     "build_vgg",
+    "build_wide_resnet",
     "count_macs",
     "degradation",
     "get_model",

@@ -18,6 +18,15 @@ from keras import layers
 
 #: Epsilon of every batch normalization layer, as in ``keras.applications``' ResNets.
 BN_EPSILON = 1.001e-5
+#: Momentum of the batch-norm moving averages. Keras' default 0.99 keeps the builders
+#: that reproduce ``keras.applications`` (VGG, ResNet v1/v2) identical to it, config
+#: included. 0.9 (PyTorch's and Caffe's ``momentum=0.1``, the He et al. and Zagoruyko &
+#: Komodakis training setups, and what ``keras_cnn.train`` uses) lets the averages catch
+#: up within an epoch or two of a small data set: with 0.99 a few hundred steps leave
+#: them far from the batch statistics and a model that trains well evaluates near
+#: chance. The builders with no ``keras.applications`` twin default to it.
+BN_MOMENTUM_KERAS = 0.99
+BN_MOMENTUM_TORCH = 0.9
 
 POOLINGS = (None, "avg", "max")
 MIN_RECURSION_LIMIT = 30_000
@@ -135,6 +144,16 @@ def check_args(
         )
     if not isinstance(classes, int) or classes < 1:
         raise ValueError(f"`classes` must be a positive integer. Received: classes={classes!r}")
+
+
+def check_rate(value, what: str) -> None:
+    """Check that a rate (``dropout``, ``bn_momentum``) is a number in [0, 1).
+
+    Raises:
+        ValueError: naming the argument and the value received.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        raise ValueError(f"`{what}` must be a number in [0, 1). Received: {what}={value!r}")
 
 
 def resolve_input_shape(

@@ -10,9 +10,11 @@ published weights load and ``model.get_layer("conv4_block6_out")`` means what it
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from keras import layers, ops
 
-from keras_cnn._common import BN_EPSILON
+from keras_cnn._common import BN_EPSILON, BN_MOMENTUM_KERAS, check_rate
 
 #: The shortcut kinds a residual block accepts (He et al. 2015, Section 3.3):
 #: "projection" is a strided 1x1 convolution (options B and C), "zero_pad" the
@@ -23,7 +25,15 @@ from keras_cnn._common import BN_EPSILON
 SHORTCUTS = ("auto", "projection", "zero_pad", "identity", None)
 
 
-def vgg_block(x, filters: int, convs: int, *, batch_norm: bool = False, name: str = "block"):
+def vgg_block(
+    x,
+    filters: int,
+    convs: int,
+    *,
+    batch_norm: bool = False,
+    bn_momentum: float = BN_MOMENTUM_KERAS,
+    name: str = "block",
+):
     """A VGG block: ``convs`` 3x3 convolutions with ReLU, then 2x2 max-pooling.
 
     Simonyan & Zisserman (2014) build every VGG from these: a stack of 3x3
@@ -35,6 +45,8 @@ def vgg_block(x, filters: int, convs: int, *, batch_norm: bool = False, name: st
         convs: int. How many 3x3 convolutions.
         batch_norm: bool. Insert batch normalization between each convolution and
             its ReLU (the ``vgg16_bn`` variant). Defaults to False, as in the paper.
+        bn_momentum: float. Momentum of the batch normalizations' moving averages.
+            Defaults to 0.99 (Keras' own default).
         name: str. Prefix of the layer names: ``{name}_conv{i}``, ``{name}_pool``.
 
     Returns:
@@ -54,7 +66,9 @@ def vgg_block(x, filters: int, convs: int, *, batch_norm: bool = False, name: st
     for i in range(1, convs + 1):
         if batch_norm:
             x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv{i}")(x)
-            x = layers.BatchNormalization(epsilon=1e-5, name=f"{name}_bn{i}")(x)
+            x = layers.BatchNormalization(momentum=bn_momentum, epsilon=1e-5, name=f"{name}_bn{i}")(
+                x
+            )
             x = layers.Activation("relu", name=f"{name}_relu{i}")(x)
         else:
             x = layers.Conv2D(
@@ -94,14 +108,24 @@ def _subsample(x, stride: int, name: str):
     return layers.MaxPooling2D(1, strides=stride, name=f"{name}_0_pool")(x)
 
 
-def _shortcut(x, kind, out_channels: int, stride: int, *, batch_norm: bool, bias: bool, name: str):
+def _shortcut(
+    x,
+    kind,
+    out_channels: int,
+    stride: int,
+    *,
+    batch_norm: bool,
+    bias: bool,
+    bn_momentum: float,
+    name: str,
+):
     """The shortcut branch of a residual block (None for a plain block)."""
     if kind is None:
         return None
     if kind == "projection":
         s = layers.Conv2D(out_channels, 1, strides=stride, use_bias=bias, name=f"{name}_0_conv")(x)
         if batch_norm:
-            s = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_0_bn")(s)
+            s = _bn(s, f"{name}_0", bn_momentum)
         return s
     s = _subsample(x, stride, name)
     missing = out_channels - x.shape[-1]
@@ -114,18 +138,35 @@ def _shortcut(x, kind, out_channels: int, stride: int, *, batch_norm: bool, bias
     return s
 
 
-def _conv(x, filters: int, kernel: int, stride: int, *, bias: bool, pad: bool, name: str):
-    """A convolution; ``pad`` pads explicitly (symmetric, as Caffe/Torch) then 'valid'."""
+def _conv(
+    x, filters: int, kernel: int, stride: int, *, groups: int = 1, bias: bool, pad: bool, name: str
+):
+    """A convolution; ``pad`` pads explicitly (symmetric, as Caffe/Torch) then 'valid'.
+
+    ``groups > 1`` splits the input and output channels into that many groups, each
+    convolved on its own (ResNeXt's aggregated transformations, Xie et al. 2017, Fig. 3c).
+    """
+    padding = "same"
     if pad and kernel > 1:
         x = layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
-        return layers.Conv2D(filters, kernel, strides=stride, use_bias=bias, name=f"{name}_conv")(x)
+        padding = "valid"
     return layers.Conv2D(
-        filters, kernel, strides=stride, padding="same", use_bias=bias, name=f"{name}_conv"
+        filters,
+        kernel,
+        strides=stride,
+        padding=padding,
+        groups=groups,
+        use_bias=bias,
+        name=f"{name}_conv",
     )(x)
 
 
-def _bn_relu(x, name: str, relu: bool = True):
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)
+def _bn(x, name: str, momentum: float):
+    return layers.BatchNormalization(momentum=momentum, epsilon=BN_EPSILON, name=f"{name}_bn")(x)
+
+
+def _bn_relu(x, name: str, momentum: float, relu: bool = True):
+    x = _bn(x, name, momentum)
     if relu:
         x = layers.Activation("relu", name=f"{name}_relu")(x)
     return x
@@ -143,27 +184,50 @@ def _merge(shortcut, x, *, post_relu: bool, name: str):
     return layers.Add(name=f"{name}_out")([shortcut, x])
 
 
+class Conv(NamedTuple):
+    """One convolution of a residual function F: filters, kernel, stride and groups."""
+
+    filters: int
+    kernel: int
+    stride: int = 1
+    groups: int = 1
+
+
 def _residual(
     x,
-    convs,
+    convs: list[Conv],
     out_channels: int,
     stride: int,
     shortcut,
     preactivation: bool,
     use_bias: bool,
     name: str,
+    *,
+    bn_momentum: float = BN_MOMENTUM_KERAS,
+    dropout: float = 0.0,
 ):
     """The shared body of the basic and the bottleneck block.
 
-    ``convs`` is the residual function F as a list of ``(filters, kernel, stride)``;
-    every convolution but the last is followed by batch normalization and ReLU.
+    ``convs`` is the residual function F as a list of `Conv`; every convolution but the
+    last is followed by batch normalization and ReLU (and ``dropout`` when it is not 0:
+    the Wide ResNets' dropout between convolutions, Zagoruyko & Komodakis 2016, §2.4).
     A convolution that is not followed by batch normalization always has a bias.
     """
+    check_rate(bn_momentum, "bn_momentum")
+    check_rate(dropout, "dropout")
     kind = _resolve_shortcut(shortcut, x.shape[-1], out_channels, stride)
+
+    def between(y, k):
+        """What follows every convolution of F but the last one."""
+        y = _bn_relu(y, f"{name}_{k}", bn_momentum)
+        if dropout:
+            y = layers.Dropout(dropout, name=f"{name}_{k}_dropout")(y)
+        return y
+
     if preactivation:
         # He et al. 2016: BN and ReLU before each convolution; the identity path
         # stays clean (no ReLU after the addition).
-        pre = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_preact_bn")(x)
+        pre = _bn(x, f"{name}_preact", bn_momentum)
         pre = layers.Activation("relu", name=f"{name}_preact_relu")(pre)
         s = _shortcut(
             pre if kind == "projection" else x,
@@ -172,31 +236,52 @@ def _residual(
             stride,
             batch_norm=False,
             bias=True,
+            bn_momentum=bn_momentum,
             name=name,
         )
         y = pre
-        for k, (filters, kernel, conv_stride) in enumerate(convs, start=1):
+        for k, conv in enumerate(convs, start=1):
             last = k == len(convs)
             y = _conv(
                 y,
-                filters,
-                kernel,
-                conv_stride,
+                conv.filters,
+                conv.kernel,
+                conv.stride,
+                groups=conv.groups,
                 bias=use_bias or last,
                 pad=True,
                 name=f"{name}_{k}",
             )
             if not last:
-                y = _bn_relu(y, f"{name}_{k}")
+                y = between(y, k)
         return _merge(s, y, post_relu=False, name=name)
 
-    s = _shortcut(x, kind, out_channels, stride, batch_norm=True, bias=use_bias, name=name)
+    s = _shortcut(
+        x,
+        kind,
+        out_channels,
+        stride,
+        batch_norm=True,
+        bias=use_bias,
+        bn_momentum=bn_momentum,
+        name=name,
+    )
     y = x
-    for k, (filters, kernel, conv_stride) in enumerate(convs, start=1):
+    for k, conv in enumerate(convs, start=1):
         y = _conv(
-            y, filters, kernel, conv_stride, bias=use_bias, pad=conv_stride > 1, name=f"{name}_{k}"
+            y,
+            conv.filters,
+            conv.kernel,
+            conv.stride,
+            groups=conv.groups,
+            bias=use_bias,
+            pad=conv.stride > 1,
+            name=f"{name}_{k}",
         )
-        y = _bn_relu(y, f"{name}_{k}", relu=k < len(convs))
+        if k < len(convs):
+            y = between(y, k)
+        else:
+            y = _bn(y, f"{name}_{k}", bn_momentum)
     return _merge(s, y, post_relu=True, name=name)
 
 
@@ -208,6 +293,8 @@ def basic_block(
     shortcut: str | None = "auto",
     preactivation: bool = False,
     use_bias: bool = False,
+    dropout: float = 0.0,
+    bn_momentum: float = BN_MOMENTUM_KERAS,
     name: str = "block",
 ):
     """The basic residual block: two 3x3 convolutions and y = F(x) + x.
@@ -215,7 +302,8 @@ def basic_block(
     He et al. (2015), Figure 2 and Figure 5 (left): the block of ResNet-18/34 and of the
     CIFAR-10 ResNets. With ``preactivation=True`` it is the "full pre-activation" unit
     of He et al. (2016), Figure 4(e): BN -> ReLU -> conv, twice, and no ReLU after the
-    addition.
+    addition; with a ``dropout`` too it is the Wide ResNets' B(3,3) block (Zagoruyko &
+    Komodakis 2016, Figure 1(d)).
 
     Args:
         x: Keras tensor, ``(batch, height, width, channels)``.
@@ -227,13 +315,16 @@ def basic_block(
         preactivation: bool. Use the pre-activation ordering. Defaults to False.
         use_bias: bool. Give convolutions followed by batch normalization a bias.
             Defaults to False (torchvision's ResNet-18/34).
+        dropout: float. Dropout rate between the two convolutions. Defaults to 0.
+        bn_momentum: float. Momentum of the batch normalizations' moving averages.
+            Defaults to 0.99 (Keras' own default).
         name: str. Prefix of the layer names (``{name}_1_conv`` … ``{name}_out``).
 
     Returns:
         The block's output tensor.
 
     Raises:
-        ValueError: for an unknown or impossible ``shortcut``.
+        ValueError: for an unknown or impossible ``shortcut``, or a rate outside [0, 1).
 
     Reference:
         He, Zhang, Ren & Sun, "Deep Residual Learning for Image Recognition", CVPR 2016
@@ -245,8 +336,19 @@ def basic_block(
         >>> basic_block(x, 32, stride=2, shortcut="zero_pad", name="conv3_block1").shape
         (None, 16, 16, 32)
     """
-    convs = [(filters, 3, stride), (filters, 3, 1)]
-    return _residual(x, convs, filters, stride, shortcut, preactivation, use_bias, name)
+    convs = [Conv(filters, 3, stride), Conv(filters, 3, 1)]
+    return _residual(
+        x,
+        convs,
+        filters,
+        stride,
+        shortcut,
+        preactivation,
+        use_bias,
+        name,
+        bn_momentum=bn_momentum,
+        dropout=dropout,
+    )
 
 
 def bottleneck_block(
@@ -255,48 +357,87 @@ def bottleneck_block(
     stride: int = 1,
     *,
     expansion: int = 4,
+    groups: int = 1,
+    width: int | None = None,
+    stride_in_3x3: bool | None = None,
     shortcut: str | None = "auto",
     preactivation: bool = False,
     use_bias: bool = False,
+    bn_momentum: float = BN_MOMENTUM_KERAS,
     name: str = "block",
 ):
     """The bottleneck residual block: 1x1 reduce, 3x3, 1x1 expand, y = F(x) + x.
 
     He et al. (2015), Figure 5 (right): the block of ResNet-50/101/152. The 1x1
     convolutions reduce and then restore the channels so that the 3x3 convolution works
-    on ``filters`` channels while the block outputs ``expansion * filters``. The stride
-    sits on the first 1x1 convolution, as in the paper's Caffe models and
+    on ``width`` channels (``filters`` by default) while the block outputs
+    ``expansion * filters``. With ``groups`` > 1 the 3x3 convolution is grouped: ResNeXt's
+    block (Xie et al. 2017, Figure 3(c)) is ``groups=32, width=128`` in conv2_x, 32 paths
+    of 4 channels each; a Wide ResNet's bottleneck (WRN-50-2) is ``width=2 * filters``.
+
+    The stride sits on the first 1x1 convolution, as in the paper's Caffe models and
     ``keras.applications.ResNet50``; with ``preactivation=True`` it sits on the 3x3
-    convolution, as in ``keras.applications.ResNet50V2``.
+    convolution, as in ``keras.applications.ResNet50V2``, torchvision and ResNeXt.
+    ``stride_in_3x3`` chooses explicitly.
 
     Args:
         x: Keras tensor.
-        filters: int. Channels of the inner ("bottleneck") convolutions.
+        filters: int. The stage's filters: the output has ``expansion * filters``.
         stride: int. Downsampling stride of the block.
         expansion: int. Output channels are ``expansion * filters``. Defaults to 4.
+        groups: int. Groups of the 3x3 convolution (ResNeXt's cardinality). Defaults to 1.
+        width: int or None. Channels of the 1x1 reduction and the 3x3 convolution, a
+            multiple of ``groups``. Defaults to ``filters``.
+        stride_in_3x3: bool or None. Put the stride on the 3x3 convolution (True) or on
+            the first 1x1 (False). Defaults to None: the ordering's own place.
         shortcut: str or None. As in `basic_block`.
         preactivation: bool. Use the pre-activation ordering (ResNet v2).
         use_bias: bool. Give convolutions followed by batch normalization a bias
             (True in ``keras.applications.ResNet50``). Defaults to False.
+        bn_momentum: float. Momentum of the batch normalizations' moving averages.
+            Defaults to 0.99 (Keras' own default).
         name: str. Prefix of the layer names.
 
     Returns:
         The block's output tensor with ``expansion * filters`` channels.
 
+    Raises:
+        ValueError: if ``groups`` does not divide ``width``, or as `basic_block`.
+
     Reference:
-        He et al., "Deep Residual Learning for Image Recognition" (arXiv:1512.03385).
+        He et al., "Deep Residual Learning for Image Recognition" (arXiv:1512.03385);
+        Xie et al., "Aggregated Residual Transformations for Deep Neural Networks",
+        CVPR 2017 (arXiv:1611.05431).
 
     Example:
         >>> x = keras.Input((56, 56, 64))
         >>> bottleneck_block(x, 64, name="conv2_block1").shape
         (None, 56, 56, 256)
+        >>> bottleneck_block(x, 64, groups=32, width=128, name="resnext").shape
+        (None, 56, 56, 256)
     """
+    width = filters if width is None else width
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"`groups` must be a positive integer. Received: groups={groups!r}")
+    if not isinstance(width, int) or width < 1 or width % groups:
+        raise ValueError(
+            f"`width` must be a positive multiple of `groups` ({groups}). Received: width={width!r}"
+        )
     out = expansion * filters
-    if preactivation:
-        convs = [(filters, 1, 1), (filters, 3, stride), (out, 1, 1)]
-    else:
-        convs = [(filters, 1, stride), (filters, 3, 1), (out, 1, 1)]
-    return _residual(x, convs, out, stride, shortcut, preactivation, use_bias, name)
+    on_3x3 = preactivation if stride_in_3x3 is None else stride_in_3x3
+    s1, s3 = (1, stride) if on_3x3 else (stride, 1)
+    convs = [Conv(width, 1, s1), Conv(width, 3, s3, groups), Conv(out, 1, 1)]
+    return _residual(
+        x,
+        convs,
+        out,
+        stride,
+        shortcut,
+        preactivation,
+        use_bias,
+        name,
+        bn_momentum=bn_momentum,
+    )
 
 
 def inception_block(
@@ -367,6 +508,7 @@ def local_response_normalization(
 
 __all__ = [
     "SHORTCUTS",
+    "Conv",
     "basic_block",
     "bottleneck_block",
     "inception_block",

@@ -11,6 +11,7 @@ papers' own, cited below with the table they come from.
 from __future__ import annotations
 
 import difflib
+import inspect
 import json
 from dataclasses import dataclass, field
 from functools import cache
@@ -28,6 +29,8 @@ _PAPERS = {
     "googlenet": ("Szegedy et al., Going Deeper with Convolutions", 2014),
     "resnet": ("He et al., Deep Residual Learning for Image Recognition", 2015),
     "resnet_v2": ("He et al., Identity Mappings in Deep Residual Networks", 2016),
+    "wrn": ("Zagoruyko & Komodakis, Wide Residual Networks", 2016),
+    "resnext": ("Xie et al., Aggregated Residual Transformations for Deep Neural Networks", 2017),
 }
 
 
@@ -149,6 +152,69 @@ def _entries() -> list[ModelEntry]:
                 "resnet",
             )
         )
+    # Pre-activation CIFAR ResNets: Table 3 of He et al. 2016 (CIFAR-10 test error, %).
+    for depth, error in {110: 6.37, 164: 5.46, 1001: 4.92}.items():
+        e.append(
+            ModelEntry(
+                f"resnet{depth}_v2",
+                "build_cifar_resnet",
+                {"depth": depth, "version": 2},
+                "CIFAR ResNet v2",
+                "resnet_v2",
+                cifar10=error,
+                source="Table 3: CIFAR-10 test error, pre-activation units",
+            )
+        )
+    # Wide ResNets on CIFAR: Table 5 of Zagoruyko & Komodakis (no dropout).
+    for (depth, width), error in {(16, 8): 4.27, (28, 10): 4.00, (40, 4): 4.53}.items():
+        e.append(
+            ModelEntry(
+                f"wrn{depth}_{width}",
+                "build_wide_resnet",
+                {"depth": depth, "width": width},
+                "Wide ResNet (CIFAR)",
+                "wrn",
+                cifar10=error,
+                source="Table 5: CIFAR-10 test error, no dropout",
+            )
+        )
+    # ImageNet Wide ResNets: bottleneck ResNets with twice the inner width (torchvision).
+    wide = {
+        50: (21.9, 6.03, "ImageNet results: WRN-50-2-bottleneck, single crop"),
+        101: (None, None, "not in the paper (torchvision's configuration)"),
+    }
+    for depth, (top1, top5, source) in wide.items():
+        e.append(
+            ModelEntry(
+                f"wide_resnet{depth}_2",
+                "build_resnext",
+                {"depth": depth, "cardinality": 1, "width": 128, "name": f"wide_resnet{depth}_2"},
+                "Wide ResNet",
+                "wrn",
+                top1,
+                top5,
+                source=source,
+            )
+        )
+    # ResNeXt: Tables 3 and 4 of Xie et al. (224x224 single crop, ILSVRC-2012 validation).
+    resnext = {
+        (50, 32, 4): (22.2, None, "Table 3: top-1, 224x224 single crop"),
+        (101, 32, 8): (None, None, "not in the paper (torchvision's configuration)"),
+        (101, 64, 4): (20.4, 5.3, "Table 4: 224x224 single crop"),
+    }
+    for (depth, cardinality, width), (top1, top5, source) in resnext.items():
+        e.append(
+            ModelEntry(
+                f"resnext{depth}_{cardinality}x{width}d",
+                "build_resnext",
+                {"depth": depth, "cardinality": cardinality, "width": width},
+                "ResNeXt",
+                "resnext",
+                top1,
+                top5,
+                source=source,
+            )
+        )
     return e
 
 
@@ -178,7 +244,8 @@ def get_model(name: str, **kwargs):
 
     Args:
         name: str. A registry name such as ``vgg16``, ``vgg16_bn``, ``resnet50``,
-            ``resnet50_v2``, ``resnet20``, ``plain56``, ``lenet5``, ``alexnet``,
+            ``resnet50_v2``, ``resnet20``, ``plain56``, ``resnet164_v2``, ``wrn28_10``,
+            ``wide_resnet50_2``, ``resnext50_32x4d``, ``lenet5``, ``alexnet``,
             ``googlenet`` (see ``list_models()``).
         **kwargs: passed to the builder (``include_top``, ``weights``, ``input_shape``,
             ``pooling``, ``classes``, ``classifier_activation`` …), overriding the
@@ -188,23 +255,38 @@ def get_model(name: str, **kwargs):
         A ``keras.Model``.
 
     Raises:
-        ValueError: for an unknown name (suggesting the closest) or bad arguments.
+        ValueError: for an unknown name or argument (suggesting the closest, naming the
+            valid ones) or bad values.
     """
     entry = _entry(name)
-    return _builder(entry.builder)(**{**entry.kwargs, **kwargs})
+    builder = _builder(entry.builder)
+    _check_kwargs(name, builder, kwargs)
+    return builder(**{**entry.kwargs, **kwargs})
+
+
+def _check_kwargs(name: str, builder, kwargs) -> None:
+    """Refuse an argument the builder does not take, naming the valid ones."""
+    valid = list(inspect.signature(builder).parameters)
+    for key in kwargs:
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"get_model({name!r}) got an unknown argument {key!r}.{hint} "
+                f"{builder.__name__} takes: {', '.join(valid)}. Received: {key}={kwargs[key]!r}"
+            )
 
 
 def compute_figures(names=None) -> dict[str, dict[str, int]]:
     """Build models and measure them: parameters, trainable parameters, MACs, depth."""
     import keras
 
-    from keras_cnn.analysis import totals
+    from keras_cnn.analysis import inspect_structure, totals
 
     figures = {}
     for name in names or MODELS:
-        model = get_model(name)
-        figures[name] = totals(model)
-        del model
+        # Only shapes matter: no weights are initialised (WRN-101-2 has 127M of them).
+        figures[name] = inspect_structure(lambda name=name: get_model(name), totals)
         keras.backend.clear_session()
     return figures
 

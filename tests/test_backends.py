@@ -21,6 +21,17 @@ SCRIPT = textwrap.dedent(
     losses = [float(model.train_on_batch(x, y)) for _ in range(3)]
     changed = sum(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))
     print("LOSSES", losses, "CHANGED", changed, "OF", len(before))
+    # a grouped (ResNeXt) bottleneck and a wide pre-activation block with dropout
+    inp = keras.Input((16, 16, 8))
+    y = keras_cnn.bottleneck_block(inp, 8, groups=4, width=16, stride_in_3x3=True, name="x")
+    y = keras_cnn.basic_block(y, 32, 2, preactivation=True, dropout=0.3, name="w")
+    y = keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(y))
+    small = keras.Model(inp, y)
+    small.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(True))
+    xs = rng.normal(size=(8, 16, 16, 8)).astype("float32")
+    ys = rng.integers(0, 10, size=8)
+    grouped = [float(small.train_on_batch(xs, ys[:8])) for _ in range(3)]
+    print("GROUPED", grouped)
     """
 )
 
@@ -39,6 +50,9 @@ def test_resnet20_trains_under_jax():
     assert all(np.isfinite(loss) for loss in losses)
     assert losses[-1] < losses[0], losses  # three steps on one batch lower its loss
     assert changed > 50
+    grouped_line = next(ln for ln in result.stdout.splitlines() if ln.startswith("GROUPED"))
+    grouped = eval(grouped_line.split("GROUPED")[1])
+    assert all(np.isfinite(loss) for loss in grouped) and grouped[-1] < grouped[0], grouped
 
 
 import numpy as np  # noqa: E402

@@ -18,12 +18,20 @@ st.markdown(
 
 with st.spinner("Loading keras_cnn ..."):
     import keras_cnn
-    from keras_cnn.resnet import RESNET_SPECS, SHORTCUT_OPTIONS, VERSIONS
+    from keras_cnn.resnet import (
+        CIFAR_DEFAULT_SHORTCUT,
+        RESNET_SPECS,
+        RESNEXT_DEPTHS,
+        SHORTCUT_OPTIONS,
+        VERSIONS,
+    )
     from keras_cnn.vgg import VGG_SPECS
 
 FAMILIES = {
     "ResNet (ImageNet)": "build_resnet",
     "ResNet (CIFAR-10)": "build_cifar_resnet",
+    "ResNeXt / Wide ResNet (ImageNet)": "build_resnext",
+    "Wide ResNet (CIFAR-10)": "build_wide_resnet",
     "VGG": "build_vgg",
     "GoogLeNet": "build_googlenet",
     "AlexNet": "build_alexnet",
@@ -64,9 +72,30 @@ with left:
         positional.append(
             int(st.number_input("Depth (6n + 2)", 1, 2000, 20, step=6, key="lab_cifar_depth"))
         )
+        options["version"] = st.selectbox(
+            "Version (2: pre-activation; bottlenecks beyond 110, depth 9n + 2)",
+            sorted(VERSIONS),
+            key="lab_cifar_version",
+        )
         options["residual"] = st.checkbox("Residual (off: the plain twin)", True, key="lab_res")
-        options["shortcut"] = shortcut_select(defaults["shortcut"], "lab_cifar_shortcut")
-        options["preactivation"] = st.checkbox("Pre-activation (v2)", False, key="lab_preact")
+        paper_shortcut = CIFAR_DEFAULT_SHORTCUT[options["version"]]
+        shortcut = shortcut_select(paper_shortcut, f"lab_cifar_shortcut_{options['version']}")
+        options["shortcut"] = None if shortcut == paper_shortcut else shortcut
+    elif builder == "build_resnext":
+        depths = list(RESNEXT_DEPTHS)
+        positional.append(st.selectbox("Depth", depths, key="lab_resnext_depth"))
+        options["cardinality"] = int(
+            st.number_input("Cardinality (groups; 1: a Wide ResNet)", 1, 256, 32, key="lab_card")
+        )
+        options["width"] = int(
+            st.number_input("Width of each group in conv2_x", 1, 512, 4, key="lab_width")
+        )
+    elif builder == "build_wide_resnet":
+        positional.append(
+            int(st.number_input("Depth (6n + 4)", 1, 1000, 28, step=6, key="lab_wrn_depth"))
+        )
+        options["width"] = int(st.number_input("Widening factor k", 1, 20, 10, key="lab_wrn_k"))
+        options["dropout"] = st.slider("Dropout", 0.0, 0.9, 0.0, 0.1, key="lab_wrn_dropout")
     elif builder == "build_vgg":
         depths = sorted(VGG_SPECS)
         positional.append(st.selectbox("Depth", depths, index=depths.index(16), key="lab_vgg"))
