@@ -320,7 +320,15 @@ def _submit(course, progress, learner, lesson, attempt, values) -> None:
         st.warning(f"Please check your answers: {exc}")
         return
     passed_before = progress.passed_lessons(learner)
-    record = progress.record_check(learner, lesson.id, results)
+    try:
+        record = progress.record_check(learner, lesson.id, results)
+    except quiz.StoreError as exc:
+        st.error(
+            f"Your answers were graded but could not be saved: {exc}. Your progress is "
+            "unchanged; make the progress store writable and submit again.",
+            icon=":material/error:",
+        )
+        return
     unlocked = []
     if record.passed and lesson.id not in passed_before:
         unlocked = quiz.newly_unlocked(course, passed_before, lesson.id)

@@ -99,7 +99,7 @@ def test_course_map_shows_matrix_progress_and_continue():
     assert '"convolution" -> "alexnet"' in dot and "LeNet-5" in dot and "locked" in dot
     bars = at.get("progress")
     assert bars, "course progress bar"
-    assert any("0 of 9" in b.proto.text for b in bars)
+    assert any(f"0 of {len(COURSE.lessons)}" in b.proto.text for b in bars)
     assert at.button(key="continue").label.startswith("Start the course: 1.")
     assert "keras_cnn" not in "".join(texts(at, "markdown"))
 
@@ -155,7 +155,7 @@ def test_right_answers_pass_and_unlock_the_next_lesson():
     assert not any("locked" in i for i in texts(at, "info"))
     # And the course map shows the progress.
     at.switch_page("app/pages/course_map.py").run()
-    assert any("1 of 9" in b.proto.text for b in at.get("progress"))
+    assert any(f"1 of {len(COURSE.lessons)}" in b.proto.text for b in at.get("progress"))
 
 
 def test_unanswered_questions_are_not_graded():
@@ -391,3 +391,13 @@ def test_answers_stay_on_screen_marked_after_submit_and_retry_starts_clean():
     ]
     values = [w.value for w in (*at.radio, *at.multiselect, *at.text_input) if w.key in fresh]
     assert len(values) == len(questions) and all(v in (None, [], "") for v in values)
+
+
+def test_a_check_submitted_to_a_read_only_store_says_it_was_not_saved(tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("KERAS_CNN_HOME", str(tmp_path / "a-file" / "home"))
+    at = start()
+    at.button(key="continue").click().run()
+    answer(at, "convolution", right=True)
+    assert any("could not be saved" in e for e in texts(at, "error"))
+    assert [b for b in at.button if b.label == "Submit answers"]
