@@ -376,6 +376,35 @@ def dropout_scale(x: float, rate: float) -> float:
     return x / (1 - rate)
 
 
+def residual_paths(n: int) -> int:
+    """Paths from input to output through ``n`` residual blocks (Veit et al. 2016).
+
+    Each block is passed either through its residual branch or through its shortcut.
+
+    Args:
+        n: Number of residual blocks.
+
+    Returns:
+        ``2 ** n``.
+    """
+    return 2**n
+
+
+def basic_block_params(c: int) -> int:
+    """Parameters of a ResNet basic block on ``c`` channels with an identity shortcut.
+
+    Two bias-free 3x3 convolutions ``c -> c``, each followed by batch normalization (4 numbers per
+    channel, as Keras counts them); the shortcut adds nothing.
+
+    Args:
+        c: Channels.
+
+    Returns:
+        ``2 * (9 * c * c + 4 * c)``.
+    """
+    return 2 * (9 * c * c + 4 * c)
+
+
 GENERATORS: dict[str, Generator] = {
     g.name: g
     for g in (
@@ -451,8 +480,8 @@ GENERATORS: dict[str, Generator] = {
         Generator(
             "residual_gradient",
             residual_gradient,
-            {"f": (-0.1, -0.05, 0.05, 0.1), "n": (10, 20, 30, 50)},
-            description="gradient factor through residual blocks",
+            {"f": (-0.02, -0.01, 0.01, 0.02), "n": (10, 20, 30, 50)},
+            description="gradient factor through residual blocks with small residual derivatives",
         ),
         Generator(
             "cifar_resnet_depth",
@@ -528,6 +557,20 @@ GENERATORS: dict[str, Generator] = {
             {"x": (0.5, 1.2, 2, 3, 4.5), "rate": (0.2, 0.25, 0.5, 0.75)},
             derived=lambda x, rate: {"keep": format_number(1 - rate)},
             description="what inverted dropout passes on for a kept unit",
+        ),
+        Generator(
+            "residual_paths",
+            residual_paths,
+            {"n": (3, 9, 18, 27, 54)},
+            derived=lambda n: {"mean_length": format_number(n / 2)},
+            description="paths through n residual blocks",
+        ),
+        Generator(
+            "basic_block_params",
+            basic_block_params,
+            {"c": (16, 32, 64, 128, 256, 512)},
+            derived=lambda c: {"conv": format_number(9 * c * c), "bn": format_number(4 * c)},
+            description="parameters of a basic residual block with identity shortcut",
         ),
     )
 }

@@ -169,11 +169,18 @@ def grade(question: Question, response: Any) -> Result:
 
 
 _SUFFIXES = {"k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9}
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+# "8.9 × 10^-16", "8.9x10**-16", "8.9·10⁻¹⁶" -> "8.9e-16" (after spaces are removed)
+_TIMES_TEN = re.compile(r"(?<=[\d.])[x×*·]10(?:\^|\*\*)(?=[-+]?\d+$)")
+_SUPERSCRIPT_POWER = re.compile(r"10([⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)$")
 _NUMBER = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([kKMGB]?)$")
 
 
 def parse_number(text: str) -> float | int:
     """Parse a typed number: ``"138357544"``, ``"138,357,544"``, ``"1.5e-3"``, ``"138M"``, ``"12%"``.
+
+    Scientific notation may also be typed as ``"8.9 × 10^-16"``, ``"8.9x10**-16"`` or
+    ``"8.9·10⁻¹⁶"``, and a Unicode minus ``−`` counts as ``-``.
 
     Args:
         text: The text typed by the learner. Thousands separators (``,``, ``_``, spaces) are
@@ -185,7 +192,9 @@ def parse_number(text: str) -> float | int:
     Raises:
         ResponseError: If the text is not a number.
     """
-    cleaned = re.sub(r"[,_\s]", "", text.strip()).rstrip("%")
+    cleaned = re.sub(r"[,_\s]", "", text.strip()).rstrip("%").replace("−", "-")
+    cleaned = _SUPERSCRIPT_POWER.sub(lambda m: "10^" + m.group(1).translate(_SUPERSCRIPTS), cleaned)
+    cleaned = _TIMES_TEN.sub("e", cleaned)
     match = _NUMBER.match(cleaned)
     if not match:
         raise ResponseError(f"not a number: {text.strip()!r}")

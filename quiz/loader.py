@@ -42,6 +42,10 @@ CONTENT_DIR = Path(__file__).resolve().parent / "content"
 MIN_QUESTIONS_PER_LESSON = 8
 """Every lesson's system check needs at least this many questions."""
 
+E_NOTATION_BELOW, E_NOTATION_FROM = 1e-3, 1e10
+"""A numeric answer this small (but not 0) or this large needs a prompt that says e-notation
+(``1.2e-5``) is accepted."""
+
 MAX_RECALL_SHARE = 0.25
 """At most this share of a lesson's questions may be tagged ``recall = true`` (asking for a
 memorised published figure: a year, an error rate, a parameter count to remember); the others
@@ -268,6 +272,10 @@ def _choice_answer(
     return tuple(sorted(indices))
 
 
+def _needs_e_notation(answer: float) -> bool:
+    return answer != 0 and not E_NOTATION_BELOW <= abs(answer) < E_NOTATION_FROM
+
+
 def _parse_question(
     raw: dict[str, Any], r: _Reader, lesson_id: str, section_ids: set[str], index: int
 ) -> Question | None:
@@ -337,6 +345,10 @@ def _parse_question(
     if kind != "generated":
         r.prose("prompt", prompt)
         r.prose("explanation", explanation)
+    if kind == "numeric" and _needs_e_notation(answer) and "e-notation" not in prompt:
+        r.problem(
+            "prompt", f"the answer is {answer:.3g}: say that e-notation such as 1.2e-5 is accepted"
+        )
     r.prose("choices", *choices)
     question = Question(
         id=qid,
@@ -368,6 +380,12 @@ def _parse_question(
             for field in ("prompt", "explanation"):
                 for message in markdown_traps(getattr(rendered, field)):
                     traps.setdefault(field, f"{message} (rendered with seed {seed})")
+            if _needs_e_notation(rendered.answer) and "e-notation" not in prompt:
+                traps.setdefault(
+                    "prompt",
+                    f"the answer can be {rendered.answer:.3g} (seed {seed}): say that e-notation"
+                    " such as 1.2e-5 is accepted",
+                )
         for field, message in traps.items():
             r.problem(field, message)
     return question

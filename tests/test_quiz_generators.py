@@ -149,6 +149,12 @@ def brute(name: str, p: dict) -> float:
     if name == "dropout_scale":
         # the expected output of a unit must not change: keep-probability x scale = 1
         return p["x"] / sum([1 - p["rate"]])
+    if name == "residual_paths":
+        # every way of taking each block either through its branch or its shortcut
+        return sum(1 for _ in itertools.product(("branch", "shortcut"), repeat=p["n"]))
+    if name == "basic_block_params":
+        conv = count_conv_weights(3, p["c"], p["c"], bias=False)
+        return 2 * (conv + 4 * p["c"])
     raise AssertionError(f"no brute force for {name}")
 
 
@@ -159,6 +165,8 @@ CHEAP_LIMITS = {
     "inception_reduction_macs": {"h": (14,), "c_in": (192,), "c_out": (32,)},
     "dense_params": {"n_in": (512, 2048), "n_out": (10, 100)},
     "fc_layer_params": {"layer": (3,)},
+    "residual_paths": {"n": (3, 9)},
+    "basic_block_params": {"c": (16, 32)},
     "bottleneck_params": {"c": (256, 512), "b": (64, 128)},
     "stack_weight_saving": {"c": (64,)},
 }

@@ -182,13 +182,23 @@ def test_unknown_kind_is_a_clear_error():
         ("2k", 2000.0),
         ("11.3G", 11.3e9),
         ("-0.5", -0.5),
+        ("8.9e-16", 8.9e-16),
+        ("8.9E-16", 8.9e-16),
+        ("8.9 × 10^-16", 8.9e-16),
+        ("8.9x10^-16", 8.9e-16),
+        ("8.9*10**-16", 8.9e-16),
+        ("8.9·10⁻¹⁶", 8.9e-16),
+        ("1.2 × 10^3", 1200.0),
+        ("−0.25", -0.25),
     ],
 )
 def test_parse_number(text, value):
     assert parse_number(text) == pytest.approx(value)
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1.2.3", "5x5", "12 apples"])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "1.2.3", "5x5", "12 apples", "10^-3", "2x10^", "3x10^2.5"]
+)
 def test_parse_number_rejects(text):
     with pytest.raises(ResponseError):
         parse_number(text)
@@ -223,3 +233,16 @@ def test_every_real_question_accepts_its_expected_response_and_rejects_a_wrong_o
         bad = grade(rendered, wrong)
         assert not bad.correct, q.id
         assert bad.score < 1.0, q.id
+
+
+def test_tiny_generated_answers_are_graded_in_e_notation():
+    """0.5^50 = 8.9e-16: typed in e-notation (as the prompt says) it is right, 0 is wrong."""
+    from quiz import get_course
+    from quiz.generators import render_question
+
+    q = render_question(get_course().question("plain-gradient-gen"), params={"a": 0.5, "n": 50})
+    assert "e-notation" in q.prompt
+    assert grade(q, parse_number("8.882e-16")).correct
+    assert grade(q, parse_number("8.88 × 10^-16")).correct
+    assert not grade(q, parse_number("0")).correct
+    assert not grade(q, parse_number("8.9e-15")).correct
