@@ -4,35 +4,48 @@ The entrypoint only routes: the pages live in ``app/``. Pages have no icons on p
 Streamlit turns a page's icon into the favicon, fetched from Google Fonts for ``:material/`` icons
 (offline machines log console errors). TensorFlow is not imported here (the
 course map paints without it); it is loaded in the background after the first page.
+
+``streamlit run`` finds ``app = st.App(...)`` below and imports this file to start the server
+(outside any script run): then it only builds the ASGI app, with ``app.server``'s middleware
+that lets a page opened by its address (``/model_lab``) load without 404s. Every script run
+(a browser session, ``AppTest``) routes the pages.
 """
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-import quiz
-from app import lesson as lesson_pages
-from app import shell
+if (
+    get_script_run_ctx(suppress_warning=True) is None
+):  # imported by `streamlit run` to serve the course
+    from app import server
 
-st.set_page_config(page_title="keras-cnn course", layout="wide")
+    app = st.App(__file__, middleware=server.middleware())
+else:
+    import quiz
+    from app import lesson as lesson_pages
+    from app import shell
 
-progress = shell.store()
-learner = shell.sidebar(progress)
-course = shell.course()
-states = quiz.lesson_states(course, progress.passed_lessons(learner))
+    st.set_page_config(page_title="keras-cnn course", layout="wide")
 
-navigation = st.navigation(
-    {
-        "Course": [
-            st.Page("app/pages/course_map.py", title="Course map", default=True),
-        ],
-        "Lessons": [lesson_pages.lesson_page(le.id, states) for le in course.lessons],
-        "Explore": [
-            st.Page("app/pages/explorer.py", title="Architecture explorer"),
-            st.Page("app/pages/model_lab.py", title="Model lab"),
-            st.Page("app/pages/glossary.py", title="Glossary and FAQ"),
-        ],
-        "Training": [st.Page("app/pages/training.py", title="Training", url_path="training")],
-    },
-    expanded=True,
-)
-navigation.run()
-shell.prewarm()
+    progress = shell.store()
+    learner = shell.sidebar(progress)
+    course = shell.course()
+    states = quiz.lesson_states(course, progress.passed_lessons(learner))
+
+    navigation = st.navigation(
+        {
+            "Course": [
+                st.Page("app/pages/course_map.py", title="Course map", default=True),
+            ],
+            "Lessons": [lesson_pages.lesson_page(le.id, states) for le in course.lessons],
+            "Explore": [
+                st.Page("app/pages/explorer.py", title="Architecture explorer"),
+                st.Page("app/pages/model_lab.py", title="Model lab"),
+                st.Page("app/pages/glossary.py", title="Glossary and FAQ"),
+            ],
+            "Training": [st.Page("app/pages/training.py", title="Training", url_path="training")],
+        },
+        expanded=True,
+    )
+    navigation.run()
+    shell.prewarm()

@@ -66,15 +66,9 @@ def streamlit_server(
         str(ROOT / "streamlit_app.py"),
         "--server.port",
         str(port),
-        "--server.address",
-        "127.0.0.1",
         "--server.headless",
         "true",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    ]  # the address (127.0.0.1) and the file watcher (none) come from .streamlit/config.toml
     out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -401,3 +401,14 @@ def test_a_check_submitted_to_a_read_only_store_says_it_was_not_saved(tmp_path, 
     answer(at, "convolution", right=True)
     assert any("could not be saved" in e for e in texts(at, "error"))
     assert [b for b in at.button if b.label == "Submit answers"]
+
+
+def test_server_config_binds_this_machine_and_watches_no_files():
+    """`streamlit run` reads .streamlit/config.toml: only 127.0.0.1 (no Network URL that lets
+    the LAN switch learners) and no file watcher (no "Inotify queue overflowed" flood)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["server"]["fileWatcherType"] == "none"
+    assert config["browser"]["gatherUsageStats"] is False

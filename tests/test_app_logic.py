@@ -160,3 +160,14 @@ def test_the_server_runs_one_training_at_a_time_and_refuses_clearly():
     failing = jobs.start("train", lambda job: 1 / 0, label="broken", epochs=1)
     failing.thread.join(10)
     assert failing.error == "ZeroDivisionError: division by zero"
+
+
+def test_page_addresses_get_html_that_points_the_frontend_at_the_root():
+    from app import server
+
+    html = server.page_html().decode()
+    script = html.index("BACKEND_BASE_URL:window.location.origin+\"/\"")
+    assert script < html.index("<script type=")  # set before Streamlit's own script runs
+    assert server.PAGE_PATH.match("/model_lab") and server.PAGE_PATH.match("/lesson-vgg")
+    for path in ("/", "/static/js/index.js", "/favicon.png", "/_stcore/health", "/a/b"):
+        assert not server.PAGE_PATH.match(path), path

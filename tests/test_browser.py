@@ -153,6 +153,18 @@ def test_course_end_to_end_in_chromium(playwright, tmp_path):
             no_exceptions(page)
             page.screenshot(path=ARTIFACTS / "05-model-lab.png")
 
+            # Pages opened by their address load without a console error (no 404 for
+            # /model_lab/_stcore/health), including a Training view a lesson links to.
+            page.goto(url + "model_lab")
+            page.get_by_text("model = keras_cnn.build_resnet(50)").wait_for(timeout=90_000)
+            serve.settle(page, 120_000)
+            no_exceptions(page)
+            page.goto(url + "training?view=degradation")
+            page.get_by_role("heading", name="The degradation experiment").wait_for(timeout=90_000)
+            serve.settle(page, 120_000)
+            no_exceptions(page)
+            page.screenshot(path=ARTIFACTS / "07-training-degradation.png")
+
             # A phone-width course map.
             page.set_viewport_size({"width": 390, "height": 844})
             page.get_by_role("link", name="Course map").first.click(force=True)
@@ -165,3 +177,8 @@ def test_course_end_to_end_in_chromium(playwright, tmp_path):
         finally:
             browser.close()
     assert not errors, f"browser console errors: {errors}"
+    # The server was started with no address or watcher flags: .streamlit/config.toml binds
+    # 127.0.0.1 only and watches no files, so its log is a few readable lines.
+    log = (ARTIFACTS / "streamlit.log").read_text()
+    assert "http://127.0.0.1:" in log and "Network URL" not in log, log
+    assert "Inotify" not in log and len(log.splitlines()) < 40, log[-2000:]

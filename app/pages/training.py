@@ -21,11 +21,6 @@ import pandas as pd
 import streamlit as st
 
 from app import jobs
-from keras_cnn import data as data_lib
-from keras_cnn import runs as runs_lib
-from keras_cnn.experiments import degradation, gradient_norms
-from keras_cnn.small import SMALL_MODELS
-from keras_cnn.train import build_model, device_info, train
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 VIEWS = {
@@ -383,6 +378,13 @@ def _gradients_view() -> None:
 # ----------------------------------------------------------------------------- page
 
 st.title("Train, live")
+# The title shows at once; TensorFlow loads under a visible message (seconds on a cold server).
+with st.spinner("Loading TensorFlow and keras_cnn …"):
+    from keras_cnn import data as data_lib
+    from keras_cnn import runs as runs_lib
+    from keras_cnn.experiments import degradation, gradient_norms
+    from keras_cnn.small import SMALL_MODELS
+    from keras_cnn.train import build_model, device_info, train
 device = device_info()
 st.caption(
     f"Device: **{device['device']}**"
