@@ -6,6 +6,7 @@ A lesson's ``[[facts]]`` table carries a ``check`` string naming what ``keras_cn
 ``params:<model>``          ``keras_cnn.get_model(model).count_params()``
 ``trainable:<model>``       ``keras_cnn.totals(model)["trainable_params"]``
 ``layer_params:<m>:<layer>`` ``model.get_layer(layer).count_params()``
+``macs_of:<model>:<prefix>``  multiply-adds of the layers whose name starts with ``prefix``
 ``macs:<model>``            ``keras_cnn.count_macs(keras_cnn.get_model(model))``
 ``rf:<model>:<layer>``      ``keras_cnn.receptive_field(model, layer)`` (pixels along one axis)
 ``shape:<model>:<layer>``   ``list(model.get_layer(layer).output.shape[1:])``
@@ -27,6 +28,7 @@ CHECK_KINDS: dict[str, bool] = {
     "rf": True,
     "shape": True,
     "layer_params": True,
+    "macs_of": True,
 }
 """Check kind -> whether it needs a layer name."""
 
@@ -48,7 +50,8 @@ class Check:
     Attributes:
         kind: One of :data:`CHECK_KINDS`.
         model: Registry model name.
-        layer: Layer name (``rf``, ``shape`` and ``layer_params`` only, else ``""``).
+        layer: Layer name (``rf``, ``shape`` and ``layer_params``) or layer-name prefix
+            (``macs_of``: a block or stage such as ``conv4`` or ``block1``), else ``""``.
     """
 
     kind: str

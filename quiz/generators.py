@@ -405,6 +405,24 @@ def basic_block_params(c: int) -> int:
     return 2 * (9 * c * c + 4 * c)
 
 
+def separable_saving(k: int, c_in: int, c_out: int) -> float:
+    """How many times fewer multiply-adds a depthwise separable convolution needs (MobileNet).
+
+    A standard ``k x k`` convolution costs ``k*k*c_in*c_out`` per output position; a depthwise
+    ``k x k`` convolution (one filter per input channel) followed by a 1x1 pointwise convolution
+    costs ``k*k*c_in + c_in*c_out``.
+
+    Args:
+        k: Kernel size.
+        c_in: Input channels.
+        c_out: Output channels.
+
+    Returns:
+        The ratio of the two costs, ``1 / (1/c_out + 1/k**2)``.
+    """
+    return k * k * c_in * c_out / (k * k * c_in + c_in * c_out)
+
+
 GENERATORS: dict[str, Generator] = {
     g.name: g
     for g in (
@@ -571,6 +589,16 @@ GENERATORS: dict[str, Generator] = {
             {"c": (16, 32, 64, 128, 256, 512)},
             derived=lambda c: {"conv": format_number(9 * c * c), "bn": format_number(4 * c)},
             description="parameters of a basic residual block with identity shortcut",
+        ),
+        Generator(
+            "separable_saving",
+            separable_saving,
+            {"k": (3, 5), "c_in": (32, 64, 128, 256), "c_out": (32, 64, 128, 256, 512)},
+            derived=lambda k, c_in, c_out: {
+                "standard": format_number(k * k * c_in * c_out),
+                "separable": format_number(k * k * c_in + c_in * c_out),
+            },
+            description="cost ratio of a standard to a depthwise separable convolution",
         ),
     )
 }

@@ -415,7 +415,7 @@ def test_validator_reports_markdown_traps_in_every_prose_field(content):
         'explanation = "{n_in} × {n_out} + {n_out} = {answer}. The three',
         'explanation = "{n_in}*{n_out} + {n_out} = {answer}. The three',
     )
-    edit(content / "glossary.toml", "A k x k convolution", "A _k_ convolution")
+    edit(content / "glossary.toml", "A k x k convolution from", "A _k_ convolution from")
     edit(content / "faq.toml", "H × W × k × k", "H*W*k*k")
     found = {(p.file, p.item, p.field) for p in problems_of(content)}
     assert found == {
@@ -569,3 +569,71 @@ def test_lessons_link_the_training_views(lesson_id, views):
     text = lesson_text(lesson_id)
     for view in views:
         assert re.search(rf"\[[^\]]+\]\(/training\?view={view}\)", text), view
+
+
+def test_slip1_resnet152_cost_explained_by_stem_and_bottlenecks():
+    text = lesson_text("deep-resnets")
+    assert "because it has no huge fully connected" not in text
+    assert "No huge fully connected layers and cheap bottlenecks" not in text
+    assert "Not the fully connected layers" in text and "The stem" in text
+    q = get_course().question("resnet152-flops")
+    wrong = [c for i, c in enumerate(q.choices) if i not in q.answer]
+    assert "ResNet-152 has no big fully connected layers" in wrong
+    checks = {f.check for f in get_course().lesson("deep-resnets").facts}
+    assert {"macs_of:vgg16:block1", "macs_of:vgg16:fc", "macs_of:resnet152:conv1"} <= checks
+
+
+def test_slip2_skip_connection_glossary():
+    term = next(t for t in get_course().glossary if t.term == "Skip connection")
+    assert "in Inception branches are concatenated" not in term.definition
+    assert "DenseNet" in term.definition and "U-Net" in term.definition
+
+
+def test_slip4_preactivation_comparison_is_matched():
+    text = lesson_text("deep-resnets")
+    assert "4.92%" in text and "7.61%" in text and "mini-batch of 64" in text
+    assert "took residual networks past 1000 layers" not in text
+    assert "ResNet-1202" in text
+    q = get_course().question("resnet1001-cifar")
+    assert q.choices[q.answer].startswith("4.92% (pre-activation) vs 7.61% (original)")
+
+
+def test_slip12_smaller_slips():
+    course = get_course()
+    deep = lesson_text("deep-resnets")
+    assert "eight times deeper than VGG-16" not in deep and "eight times deeper than VGG-19" in deep
+    # one set of cost figures: keras_cnn's 3.9 / 15.5 billion, the paper's 3.8 / 15.3 named as such
+    faq = {e.id: e.answer for e in course.faq}
+    assert "15.5 billion" in faq["what-are-flops"] and "quotes 15.3" in faq["what-are-flops"]
+    params = next(t for t in course.glossary if t.term == "Parameters").definition
+    assert "moving means and variances" in params and "trainable" in params
+    using = lesson_text("using-cnns")
+    assert "unlike ImageNet (medical scans, satellite images): fine-tune more layers" not in using
+    assert "**small data set**" in using and "**large data set**" in using
+    assert "LeNet-5 and AlexNet show the ideas at a size you can train on a laptop" not in using
+    prompts = " ".join(q.prompt for q in course.questions)
+    assert "How many layers with parameters deep" not in prompts
+
+
+def test_after_resnet_section_names_five_descendants_with_sources():
+    lesson = get_course().lesson("using-cnns")
+    section = next(s for s in lesson.sections if s.id == "after-resnet")
+    for name in ("ResNeXt", "Wide ResNet", "DenseNet", "SENet", "MobileNet"):
+        assert f"**{name}**" in section.body
+    titles = " ".join(s.title for s in lesson.sources)
+    for paper in ("ResNeXt", "Wide Residual", "DenseNet", "Squeeze-and-Excitation", "MobileNets"):
+        assert paper in titles
+
+
+def test_batchnorm_lesson():
+    course = get_course()
+    lesson = course.lesson("batchnorm")
+    assert lesson.order == 5 and course.lesson("degradation").order == 6
+    assert len(lesson.questions) >= 10
+    assert {s.model for s in lesson.sections if s.kind == "model"} == {"vgg11", "vgg11_bn"}
+    checks = {f.check for f in lesson.facts}
+    assert {"params:vgg11", "params:vgg11_bn", "trainable:resnet20"} <= checks
+    text = lesson_text("batchnorm")
+    for phrase in ("training=False", "0.99", "0.9", "conv", "pre-activation", "trainable = False"):
+        assert phrase in text
+    assert sum(1 for q in lesson.questions if q.kind == "generated") >= 4

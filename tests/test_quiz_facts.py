@@ -38,6 +38,9 @@ def compute(check_text: str):
         return keras_cnn.totals(m)["trainable_params"]
     if check.kind == "layer_params":
         return m.get_layer(check.layer).count_params()
+    if check.kind == "macs_of":
+        table = keras_cnn.summarize(m)
+        return int(table[table.layer.str.startswith(check.layer)].macs.sum())
     if check.kind == "macs":
         return keras_cnn.count_macs(m)
     if check.kind == "rf":
@@ -56,7 +59,7 @@ def params():
 
 def test_there_are_facts_for_every_check_kind():
     kinds = {parse_check(f.check).kind for _, f in FACTS}
-    assert kinds == {"params", "trainable", "macs", "rf", "shape", "layer_params"}
+    assert kinds == {"params", "trainable", "macs", "rf", "shape", "layer_params", "macs_of"}
 
 
 @pytest.mark.parametrize("fact", list(params()))

@@ -155,6 +155,11 @@ def brute(name: str, p: dict) -> float:
     if name == "basic_block_params":
         conv = count_conv_weights(3, p["c"], p["c"], bias=False)
         return 2 * (conv + 4 * p["c"])
+    if name == "separable_saving":
+        h, k, c_in, c_out = 4, p["k"], p["c_in"], p["c_out"]
+        standard = sim_macs(h, k, c_in, c_out)
+        depthwise = sum(1 for _ in range(h * h * c_in) for _ in range(k * k))
+        return standard / (depthwise + sim_macs(h, 1, c_in, c_out))
     raise AssertionError(f"no brute force for {name}")
 
 
@@ -167,6 +172,7 @@ CHEAP_LIMITS = {
     "fc_layer_params": {"layer": (3,)},
     "residual_paths": {"n": (3, 9)},
     "basic_block_params": {"c": (16, 32)},
+    "separable_saving": {"c_in": (32,), "c_out": (32, 64)},
     "bottleneck_params": {"c": (256, 512), "b": (64, 128)},
     "stack_weight_saving": {"c": (64,)},
 }
