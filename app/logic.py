@@ -218,6 +218,45 @@ def parse_shape(text: str) -> tuple[int, int, int] | None:
     return (h, w, c)
 
 
+#: What the model lab builds on this server: larger requests are refused before any work.
+LAB_LIMITS = {"side": 1024, "channels": 16, "classes": 100_000}
+#: The largest model the lab saves as ``.keras`` (float32 weights: 4 bytes per parameter).
+#: VGG-19 at 224 x 224 (144M) fits; VGG-19 at 400 x 400 (320M, 1.3 GB) does not.
+MAX_DOWNLOAD_PARAMS = 150_000_000
+
+
+def check_lab_request(shape: tuple[int, int, int] | None, classes: int) -> None:
+    """Refuse, before anything is built, a model lab request over :data:`LAB_LIMITS`.
+
+    Raises:
+        ValueError: Naming the limit and the value received.
+    """
+    side, channels, most = LAB_LIMITS["side"], LAB_LIMITS["channels"], LAB_LIMITS["classes"]
+    if shape is not None:
+        h, w, c = shape
+        if max(h, w) > side or c > channels:
+            raise ValueError(
+                f"The model lab builds inputs up to {side} x {side} pixels and {channels} "
+                f"channels, so that the server stays responsive for everyone. "
+                f"Received: input_shape={shape}. Build larger models in a notebook."
+            )
+    if classes > most:
+        raise ValueError(
+            f"The model lab builds up to {most:,} classes. Received: classes={classes:,}."
+        )
+
+
+def download_refusal(params: int) -> str | None:
+    """Why a model is too large to download from the lab, or ``None`` when it is not."""
+    if params <= MAX_DOWNLOAD_PARAMS:
+        return None
+    return (
+        f"This model has {params / 1e6:,.0f}M parameters ({4 * params / 1e9:.1f} GB of float32 "
+        f"weights): the lab saves models up to {MAX_DOWNLOAD_PARAMS / 1e6:.0f}M parameters. "
+        "Run the code above in a notebook and call `model.save(...)` there."
+    )
+
+
 def widget_response(question: quiz.Question, value: Any) -> Any:
     """Turn a widget value into a ``quiz.grade`` response; ``None`` when unanswered.
 

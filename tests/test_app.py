@@ -412,3 +412,23 @@ def test_server_config_binds_this_machine_and_watches_no_files():
     assert config["server"]["address"] == "127.0.0.1"
     assert config["server"]["fileWatcherType"] == "none"
     assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_model_lab_refuses_oversized_requests_before_building():
+    at = start()
+    at.switch_page("app/pages/model_lab.py").run()
+    at.text_input(key="lab_shape").input("5000, 5000, 3").run()
+    assert not at.exception
+    assert any(
+        "up to 1024 x 1024 pixels" in e and "(5000, 5000, 3)" in e for e in texts(at, "error")
+    )
+    assert not at.metric  # nothing was built
+    # VGG-19 at 400 x 400 builds for the summary (no weights) but is too large to download.
+    at.selectbox(key="lab_family").select("VGG").run()
+    at.selectbox(key="lab_vgg").select(19).run()
+    at.text_input(key="lab_shape").input("400, 400, 3").run()
+    assert not at.exception and not texts(at, "error")
+    assert any("the lab saves models up to 150M parameters" in i for i in texts(at, "info"))
+    assert not [b for b in at.get("download_button")]
+    at.text_input(key="lab_shape").input("").run()  # VGG-19 at 224: 144M, downloadable
+    assert len(at.get("download_button")) == 1

@@ -166,7 +166,7 @@ def test_page_addresses_get_html_that_points_the_frontend_at_the_root():
     from app import server
 
     html = server.page_html().decode()
-    script = html.index("BACKEND_BASE_URL:window.location.origin+\"/\"")
+    script = html.index('BACKEND_BASE_URL:window.location.origin+"/"')
     assert script < html.index("<script type=")  # set before Streamlit's own script runs
     assert server.PAGE_PATH.match("/model_lab") and server.PAGE_PATH.match("/lesson-vgg")
     for path in ("/", "/static/js/index.js", "/favicon.png", "/_stcore/health", "/a/b"):

@@ -1,6 +1,7 @@
 """Model lab: pick a family and its options, see the live summary, totals and diagram, copy
 the exact call that builds it, download it as ``.keras``."""
 
+import gc
 import inspect
 import json
 import tempfile
@@ -127,6 +128,11 @@ with right:
     except ValueError as exc:
         st.error(str(exc))
         st.stop()
+    try:
+        logic.check_lab_request(shape, options["classes"])
+    except ValueError as exc:
+        st.error(str(exc), icon=":material/block:")
+        st.stop()
     if shape is not None:
         options["input_shape"] = shape
     kwargs = {k: v for k, v in options.items() if not (k in defaults and defaults[k] == v)}
@@ -147,21 +153,30 @@ with right:
     views.show_totals(view)
 
     def keras_file() -> bytes:
+        """Build with weights, save, and let the model go at once (not at some later GC)."""
         model = getattr(keras_cnn, builder)(**call_kwargs)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"{model.name}.keras"
-            model.save(path)
-            return path.read_bytes()
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / f"{model.name}.keras"
+                model.save(path)
+                return path.read_bytes()
+        finally:
+            del model
+            gc.collect()
 
-    st.download_button(
-        "Download as .keras",
-        data=keras_file,
-        file_name=f"{view.name}.keras",
-        mime="application/octet-stream",
-        on_click="ignore",
-        icon=":material/download:",
-        key="lab_download",
-    )
+    refusal = logic.download_refusal(view.totals["params"])
+    if refusal:
+        st.info(refusal, icon=":material/block:")
+    else:
+        st.download_button(
+            "Download as .keras",
+            data=keras_file,
+            file_name=f"{view.name}.keras",
+            mime="application/octet-stream",
+            on_click="ignore",
+            icon=":material/download:",
+            key="lab_download",
+        )
     diagram, layers = st.tabs(["Diagram", f"Layers ({len(view.table)})"])
     with diagram:
         views.show_diagram(view, "lab")
