@@ -48,7 +48,7 @@ E_NOTATION_BELOW, E_NOTATION_FROM = 1e-3, 1e10
 
 MAX_RECALL_SHARE = 0.25
 """At most this share of a lesson's questions may be tagged ``recall = true`` (asking for a
-memorised published figure: a year, an error rate, a parameter count to remember); the others
+memorized published figure: a year, an error rate, a parameter count to remember); the others
 compute, predict or explain."""
 
 TEMPLATE_TRIALS = 25

@@ -637,3 +637,19 @@ def test_batchnorm_lesson():
     for phrase in ("training=False", "0.99", "0.9", "conv", "pre-activation", "trainable = False"):
         assert phrase in text
     assert sum(1 for q in lesson.questions if q.kind == "generated") >= 4
+
+
+def test_spelling_is_oxford_british():
+    """One spelling for the course: -ize (normalization, optimization) with colour, centre."""
+    course = get_course()
+    texts = [lesson_text(le.id) for le in course.lessons]
+    texts += [f"{t.term} {t.definition}" for t in course.glossary]
+    texts += [f"{e.question} {e.answer}" for e in course.faq]
+    text = " ".join(texts)
+    british_ise = re.findall(
+        r"\b(?:normalis|optimis|initialis|regularis|generalis|memoris|summaris|localis|stylis)\w*",
+        text,
+        flags=re.I,
+    )
+    american = re.findall(r"\b(?:color|colors|center|centers|neighbor\w*|labeled)\b", text)
+    assert british_ise == [] and american == []
