@@ -1,7 +1,12 @@
 """Look inside a model: a layer table, parameters, multiply-adds, receptive fields, depth.
 
-Everything here is computed from the model's own graph, so it holds for any functional
-Keras model, not only the ones this package builds.
+Everything here is computed from the model's own graph, so it holds for any functional or
+``Sequential`` Keras model, not only the ones this package builds. A model nested in another
+(a backbone called as one layer) is expanded in place: the totals and receptive fields are
+those of the flattened model, and its layers' names are prefixed with its own
+(``"resnet50/conv1_conv"``). A layer called several times is counted on every call (its
+weights once). A model without a graph (subclassed, or a ``Sequential`` without an input
+shape) raises a ``ValueError`` rather than giving a wrong number.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ _WINDOWED = {
 }
 #: Layers after which the output no longer has a spatial layout.
 _GLOBAL = {"GlobalAveragePooling2D", "GlobalMaxPooling2D", "Flatten", "Dense", "Reshape"}
+#: Columns of :func:`summarize`.
+_COLUMNS = ("layer", "type", "output_shape", "params", "macs", "receptive_field")
 #: Layers whose weights make a network "deep" in the papers' sense.
 _WEIGHT_LAYERS = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Dense"}
 
@@ -39,25 +46,114 @@ class _Field:
     jump: int
 
 
-def _parents(op) -> list:
-    """The operations whose outputs feed ``op`` (its first call in the graph)."""
-    if not op._inbound_nodes:
-        return []
-    node = op._inbound_nodes[0]
-    return [t._keras_history.operation for t in keras.tree.flatten(node.input_tensors)]
+@dataclass(frozen=True)
+class _Call:
+    """One call of a layer in the flattened graph of a model.
+
+    ``name`` is qualified by the nested models the layer sits in (``"backbone/conv1_conv"``);
+    ``params`` counts the layer's weights on its first call only, so a shared layer's weights
+    are counted once while its multiply-adds are counted on every call.
+    """
+
+    name: str
+    path: str
+    layer: object
+    output_shape: tuple
+    params: int
+    macs: int
+    field: _Field | None
+    depth: int
+
+
+def _graph(model) -> keras.Model:
+    """The functional graph of a model: itself, or a functional view of a ``Sequential``.
+
+    Raises:
+        ValueError: For a model without a layer graph (subclassed, or a ``Sequential`` that
+            does not know its input shape yet).
+    """
+    if isinstance(model, keras.Sequential):
+        try:
+            inputs, outputs = model.inputs, model.outputs
+        except (AttributeError, ValueError):
+            raise ValueError(
+                f"Sequential model {model.name!r} has no input shape yet, so its layers have no "
+                "output shapes to count: start it with keras.Input(shape=...) or call "
+                "model.build(input_shape) first."
+            ) from None
+        return keras.Model(inputs, outputs, name=model.name)
+    if not isinstance(model, keras.Model) or not hasattr(model, "operations"):
+        raise ValueError(
+            f"{getattr(model, 'name', model)!r} ({type(model).__name__}) has no layer graph to "
+            "analyse (a subclassed model's call() is Python code): use a functional or "
+            "Sequential model."
+        )
+    return model
+
+
+def _graph_nodes(graph: keras.Model) -> list[tuple[object, object]]:
+    """``(operation, node)`` for every call in ``graph``, inputs before the calls they feed.
+
+    A layer can have calls outside ``graph`` (the layers of a nested model were called when it
+    was built; a ``Sequential`` calls its layers again each time it grows), so the calls are
+    the nodes reached backwards from the graph's outputs, as Keras finds them. They come in
+    the order of ``graph.operations``, each as soon as its inputs are computed.
+
+    Raises:
+        ValueError: If an output cannot be reached from the inputs.
+    """
+    inputs = {id(t) for t in keras.tree.flatten(graph.inputs)}
+    needed: dict[int, object] = {}
+    stack = list(keras.tree.flatten(graph.outputs))
+    for tensor in keras.tree.flatten(graph.inputs):  # the InputLayers, for their table row
+        history = getattr(tensor, "_keras_history", None)
+        if history is not None:
+            needed.setdefault(id(history.operation._inbound_nodes[history.node_index]), None)
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in inputs:
+            continue
+        history = getattr(tensor, "_keras_history", None)
+        if history is None:
+            raise ValueError(
+                f"Model {graph.name!r}: the tensor {tensor!r} comes from no layer, so keras_cnn "
+                "cannot follow the graph."
+            )
+        node = history.operation._inbound_nodes[history.node_index]
+        if id(node) not in needed:
+            needed[id(node)] = None
+            stack.extend(keras.tree.flatten(node.input_tensors))
+    pending = [
+        (op, node) for op in graph.operations for node in op._inbound_nodes if id(node) in needed
+    ]
+    known, ordered = set(inputs), []
+    while pending:
+        waiting = []
+        for op, node in pending:
+            if all(id(t) in known for t in keras.tree.flatten(node.input_tensors)):
+                ordered.append((op, node))
+                known.update(id(t) for t in keras.tree.flatten(node.output_tensors))
+            else:
+                waiting.append((op, node))
+        if len(waiting) == len(pending):
+            raise ValueError(
+                f"Model {graph.name!r}: {waiting[0][0].name!r} cannot be reached from the "
+                "inputs, so keras_cnn cannot follow the graph."
+            )
+        pending = waiting
+    return ordered
 
 
 def _pair(value) -> tuple[int, int]:
     return tuple(value) if isinstance(value, list | tuple) else (value, value)
 
 
-def _macs(layer) -> int:
-    """Multiply-accumulates of one layer for one image (convolutions and dense only)."""
+def _macs(layer, output_shape: tuple) -> int:
+    """Multiply-accumulates of one call of a layer for one image (convolutions and dense)."""
     kind = type(layer).__name__
     if kind not in _WEIGHT_LAYERS:
         return 0
-    out = layer.output.shape
-    spatial = math.prod(d for d in out[1:-1] if d is not None)
+    spatial = math.prod(d for d in output_shape[:-1] if d is not None)
     if kind == "Dense":
         return spatial * layer.kernel.shape[0] * layer.kernel.shape[1]
     if kind == "Conv2D":
@@ -70,43 +166,91 @@ def _macs(layer) -> int:
     return spatial * (kh * kw * cin * mult + cin * mult * layer.pointwise_kernel.shape[-1])
 
 
-def _fields(model: keras.Model) -> dict[str, _Field | None]:
-    """Receptive field of every operation along one axis (None once it is global).
+def _grow(op, parents: list[_Field | None]) -> _Field | None:
+    """The receptive field after ``op``, from its inputs' fields (None once it is global).
 
-    A windowed layer grows the field by ``(k - 1) * jump`` and multiplies the jump by
-    its stride; a merge (Add, Concatenate) takes the largest field among its inputs,
-    which is the main path's.
+    A windowed layer grows the field by ``(k - 1) * jump`` and multiplies the jump by its
+    stride; a merge (Add, Concatenate) takes the largest field among its inputs, which is the
+    main path's.
     """
-    fields: dict[str, _Field | None] = {}
-    for op in model.operations:
-        kind = type(op).__name__
-        parents = [fields.get(p.name) for p in _parents(op)]
-        if not parents:
-            fields[op.name] = _Field(1, 1)
-            continue
-        if kind in _GLOBAL or any(p is None for p in parents):
-            fields[op.name] = None
-            continue
-        base = max(parents, key=lambda f: (f.size, f.jump))
-        if kind in _WINDOWED:
-            k_attr, s_attr, d_attr = _WINDOWED[kind]
-            k = _pair(getattr(op, k_attr))[0]
-            s = _pair(getattr(op, s_attr) or k)[0]
-            d = _pair(getattr(op, d_attr))[0] if d_attr else 1
-            k_eff = d * (k - 1) + 1
-            fields[op.name] = _Field(base.size + (k_eff - 1) * base.jump, base.jump * s)
-        else:
-            fields[op.name] = base
-    return fields
+    kind = type(op).__name__
+    if kind in _GLOBAL or any(p is None for p in parents):
+        return None
+    base = max(parents, key=lambda f: (f.size, f.jump))
+    if kind not in _WINDOWED:
+        return base
+    k_attr, s_attr, d_attr = _WINDOWED[kind]
+    k = _pair(getattr(op, k_attr))[0]
+    s = _pair(getattr(op, s_attr) or k)[0]
+    d = _pair(getattr(op, d_attr))[0] if d_attr else 1
+    return _Field(base.size + d * (k - 1) * base.jump, base.jump * s)
 
 
-def _depths(model: keras.Model) -> dict[str, int]:
-    """Weight layers on the longest path from the input to each operation."""
-    depth: dict[str, int] = {}
-    for op in model.operations:
-        before = max((depth[p.name] for p in _parents(op)), default=0)
-        depth[op.name] = before + (type(op).__name__ in _WEIGHT_LAYERS)
-    return depth
+def _calls(model: keras.Model) -> list[_Call]:
+    """Every layer call of the model in graph order, nested models expanded in place.
+
+    A nested functional or ``Sequential`` model is walked with the receptive fields and
+    depths of the tensors it is called on, so its layers get the numbers they would have in
+    the flattened model. Its own InputLayer adds no row (the flattened model has none).
+
+    Raises:
+        ValueError: If the model, or a model nested in it, has no graph to follow.
+    """
+    calls: list[_Call] = []
+    calls_of: dict[int, int] = {}
+
+    def walk(graph: keras.Model, prefix: str, given: list | None) -> list:
+        inputs = keras.tree.flatten(graph.inputs)
+        if given is None:
+            given = [(_Field(1, 1), 0)] * len(inputs)
+        elif len(given) != len(inputs):
+            raise ValueError(
+                f"Nested model {graph.name!r} is called on {len(given)} tensors but has "
+                f"{len(inputs)} inputs: keras_cnn cannot follow it."
+            )
+        values = {id(t): v for t, v in zip(inputs, given, strict=True)}
+        for op, node in _graph_nodes(graph):
+            ins = keras.tree.flatten(node.input_tensors)
+            outs = keras.tree.flatten(node.output_tensors)
+            if isinstance(op, keras.Model):
+                results = walk(_graph(op), f"{prefix}{op.name}/", [values[id(t)] for t in ins])
+                values.update({id(t): v for t, v in zip(outs, results, strict=True)})
+                continue
+            if ins:
+                parents = [values[id(t)] for t in ins]
+                field = _grow(op, [p[0] for p in parents])
+                depth = max(p[1] for p in parents) + (type(op).__name__ in _WEIGHT_LAYERS)
+                values.update({id(t): (field, depth) for t in outs})
+            elif prefix:
+                continue  # a nested model's InputLayer
+            if not isinstance(op, keras.layers.Layer):
+                continue  # a keras.ops call: no row, but the field flows through it
+            field, depth = values[id(outs[0])]
+            shape = tuple(outs[0].shape[1:])
+            n = calls_of[id(op)] = calls_of.get(id(op), 0) + 1
+            calls.append(
+                _Call(
+                    name=prefix + op.name + (f" (call {n})" if n > 1 else ""),
+                    path=prefix + op.name,
+                    layer=op,
+                    output_shape=shape,
+                    params=op.count_params() if n == 1 and op.built else 0,
+                    macs=_macs(op, shape),
+                    field=field,
+                    depth=depth,
+                )
+            )
+        outputs = keras.tree.flatten(graph.outputs)
+        missing = [t for t in outputs if id(t) not in values]
+        if missing:
+            raise ValueError(
+                f"Model {graph.name!r}: its output {missing[0].name!r} cannot be reached from "
+                "its inputs, so keras_cnn cannot follow the graph."
+            )
+        return [values[id(t)] for t in outputs]
+
+    walk(_graph(model), "", None)
+    return calls
 
 
 def summarize(model: keras.Model) -> pd.DataFrame:
@@ -117,32 +261,39 @@ def summarize(model: keras.Model) -> pd.DataFrame:
     ``macs`` (multiply-accumulates for one image), ``receptive_field`` (input pixels
     seen along one axis; None after global pooling or flattening).
 
+    A nested model has no row of its own: its layers are rows, named
+    ``"<model>/<layer>"``; a layer's second call is a row ``"<layer> (call 2)"`` with 0
+    params, so that ``params`` sums to ``model.count_params()`` and ``macs`` to
+    :func:`count_macs`.
+
     Args:
-        model: keras.Model. A functional model.
+        model: keras.Model. A functional or ``Sequential`` model, possibly with models
+            nested in it.
 
     Returns:
         A ``pandas.DataFrame``, in the model's layer order.
+
+    Raises:
+        ValueError: If the model has no layer graph (subclassed, or a ``Sequential`` that
+            does not know its input shape yet).
 
     Example:
         >>> table = summarize(build_resnet(50))
         >>> int(table.params.sum())
         25636712
     """
-    fields = _fields(model)
-    rows = []
-    for layer in model.layers:
-        field = fields.get(layer.name)
-        rows.append(
-            {
-                "layer": layer.name,
-                "type": type(layer).__name__,
-                "output_shape": tuple(keras.tree.flatten(layer.output)[0].shape[1:]),
-                "params": layer.count_params() if layer.built else 0,
-                "macs": _macs(layer),
-                "receptive_field": field.size if field else None,
-            }
-        )
-    table = pd.DataFrame(rows)
+    rows = [
+        {
+            "layer": call.name,
+            "type": type(call.layer).__name__,
+            "output_shape": call.output_shape,
+            "params": call.params,
+            "macs": call.macs,
+            "receptive_field": call.field.size if call.field else None,
+        }
+        for call in _calls(model)
+    ]
+    table = pd.DataFrame(rows, columns=list(_COLUMNS))
     table["receptive_field"] = table["receptive_field"].astype("Int64")
     return table
 
@@ -152,9 +303,13 @@ def count_macs(model: keras.Model) -> int:
 
     The papers count the multiply-adds of the convolutions and fully connected layers
     (ResNet-50: 3.8 x 10^9 at 224x224); batch norm, activations, pooling and additions
-    are left out, as there.
+    are left out, as there. Nested models count their layers; a shared layer counts once
+    per call.
+
+    Raises:
+        ValueError: If the model has no layer graph (see :func:`summarize`).
     """
-    return int(sum(_macs(layer) for layer in model.layers))
+    return int(sum(call.macs for call in _calls(model)))
 
 
 def receptive_field(model: keras.Model, layer_name: str) -> int:
@@ -162,15 +317,31 @@ def receptive_field(model: keras.Model, layer_name: str) -> int:
 
     Two stacked 3x3 convolutions see 5 pixels, three see 7 (the VGG argument).
 
+    Args:
+        model: keras.Model. A functional or ``Sequential`` model.
+        layer_name: str. A layer name as in :func:`summarize` (``"backbone/conv1_conv"``); a
+            nested model's layer may also be named without the model's prefix.
+
     Raises:
-        ValueError: if the layer does not exist or has no spatial output.
+        ValueError: If the layer does not exist, has no spatial output, or names several
+            calls of a shared layer whose fields differ.
     """
-    fields = _fields(model)
-    if layer_name not in fields:
+    calls = _calls(model)
+    found = [c for c in calls if layer_name in (c.name, c.path)] or [
+        c for c in calls if c.path.rpartition("/")[2] == layer_name
+    ]  # every call of a shared layer; a nested model's layer without the model's name
+    if not found:
         raise ValueError(
             f"Model {model.name!r} has no layer {layer_name!r}. Received: layer_name={layer_name!r}"
         )
-    field = fields[layer_name]
+    fields = {c.field for c in found}
+    if len(fields) > 1:
+        names = ", ".join(c.name for c in found)
+        raise ValueError(
+            f"{layer_name!r} is more than one layer call ({names}) with different receptive "
+            f"fields: ask for one of them. Received: layer_name={layer_name!r}"
+        )
+    field = fields.pop()
     if field is None:
         raise ValueError(
             f"Layer {layer_name!r} comes after global pooling or flattening: it sees the whole "
@@ -184,7 +355,7 @@ def weight_layers(model: keras.Model) -> int:
 
     VGG-16 has 16, ResNet-50 50 (the projection shortcuts are side paths), GoogLeNet 22.
     """
-    return max(_depths(model).values(), default=0)
+    return max((call.depth for call in _calls(model)), default=0)
 
 
 def totals(model: keras.Model) -> dict[str, int]:

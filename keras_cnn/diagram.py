@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import keras
 
-from keras_cnn.analysis import _parents
+from keras_cnn.analysis import _graph, _graph_nodes
 
 #: Prefixes that name a block: ResNet ``conv3_block2``, VGG ``block3``, ``inception_4a``.
 _BLOCK = re.compile(r"^(.*?block\d+|inception_\d+[a-z])(?:_|$)")
@@ -65,15 +65,41 @@ def _quote(text: str) -> str:
     return '"' + text + '"'
 
 
-def _shape(op) -> str:
-    """Output shape of an operation without the batch axis, e.g. ``(56, 56, 256)``."""
-    if not op._inbound_nodes:
-        return "?"
-    outputs = keras.tree.flatten(op._inbound_nodes[0].output_tensors)
+@dataclass
+class _Op:
+    """An operation of the drawn graph: its name, type, output shape and parents."""
+
+    name: str
+    op: object
+    shape: str
+    parents: list
+
+
+def _shape(node) -> str:
+    """Output shape of a call without the batch axis, e.g. ``(56, 56, 256)``."""
+    outputs = keras.tree.flatten(node.output_tensors)
     if not outputs:
         return "?"
     dims = tuple(outputs[0].shape[1:])
     return "(" + ", ".join("?" if d is None else str(d) for d in dims) + ")"
+
+
+def _ops(model: keras.Model) -> list[_Op]:
+    """The model's operations in graph order, each with the producers of all its inputs.
+
+    A ``Sequential`` is read through its functional view; a nested model is one operation.
+
+    Raises:
+        ValueError: For a model without a layer graph (see ``keras_cnn.summarize``).
+    """
+    found: dict[str, _Op] = {}
+    for op, node in _graph_nodes(_graph(model)):
+        entry = found.setdefault(op.name, _Op(op.name, op, _shape(node), []))
+        for tensor in keras.tree.flatten(node.input_tensors):
+            parent = tensor._keras_history.operation.name
+            if parent not in entry.parents:
+                entry.parents.append(parent)
+    return list(found.values())
 
 
 def block_of(name: str) -> str | None:
@@ -99,7 +125,7 @@ def block_names(model: keras.Model) -> list[str]:
         Block prefixes in the order their first layer appears.
     """
     seen: dict[str, None] = {}
-    for op in model.operations:
+    for op in _ops(model):
         block = block_of(op.name)
         if block is not None:
             seen.setdefault(block)
@@ -110,19 +136,18 @@ def _in_block(name: str, block: str) -> bool:
     return name == block or name.startswith(block + "_")
 
 
-def _edges(ops: Iterable) -> list[tuple[str, str, bool]]:
+def _edges(ops: Iterable[_Op]) -> list[tuple[str, str, bool]]:
     """``(source, target, is_skip)`` for every input of every op; a skip edge enters a merge
     (Add) from a parent other than the latest one, i.e. around the block's main path."""
     ops = list(ops)
     order = {op.name: i for i, op in enumerate(ops)}
     edges = []
     for op in ops:
-        parents = _parents(op)
-        latest = max((order.get(p.name, -1) for p in parents), default=-1)
-        merge = type(op).__name__ == "Add" and len(parents) > 1
-        for parent in parents:
-            skip = merge and order.get(parent.name, -1) != latest
-            edges.append((parent.name, op.name, skip))
+        latest = max((order.get(p, -1) for p in op.parents), default=-1)
+        merge = type(op.op).__name__ == "Add" and len(op.parents) > 1
+        for parent in op.parents:
+            skip = merge and order.get(parent, -1) != latest
+            edges.append((parent, op.name, skip))
     return edges
 
 
@@ -137,8 +162,8 @@ def to_dot(
     """A Graphviz DOT description of a functional model's graph.
 
     Args:
-        model: keras.Model. A functional model (the graph is read from
-            ``model.operations`` and each operation's first inbound node).
+        model: keras.Model. A functional or ``Sequential`` model (the graph is read from
+            the layer calls that lead to its outputs); a nested model is one node.
         max_nodes: int or None. When the graph has more nodes, the middle ones are replaced
             by a single "... N more ..." node (edges are kept through it). Defaults to None
             (no limit).
@@ -154,14 +179,15 @@ def to_dot(
         The DOT source (``digraph { ... }``).
 
     Raises:
-        ValueError: If ``block`` names no layer of the model.
+        ValueError: If ``block`` names no layer of the model, or the model has no layer graph
+            (subclassed, or a ``Sequential`` without an input shape).
 
     Example:
         >>> dot = to_dot(build_resnet(152), collapse_blocks=True)  # one node per block
         >>> '"conv4_block35" -> "conv4_block36"' in dot
         True
     """
-    ops = list(model.operations)
+    ops = _ops(model)
     edges = _edges(ops)
     nodes: dict[str, _Node] = {}
 
@@ -176,12 +202,11 @@ def to_dot(
         names = {op.name for op in inside}
         by_name = {op.name: op for op in ops}
         for op in inside:
-            for parent in _parents(op):
-                if parent.name not in names and parent.name not in nodes:
-                    p = by_name.get(parent.name, parent)
-                    nodes[parent.name] = _Node(
-                        parent.name,
-                        f"{parent.name}\n(block input)\n{_shape(p)}",
+            for parent in op.parents:
+                if parent not in names and parent not in nodes:
+                    nodes[parent] = _Node(
+                        parent,
+                        f"{parent}\n(block input)\n{by_name[parent].shape}",
                         "#ffffff",
                         style="rounded,dashed",
                     )
@@ -197,13 +222,13 @@ def to_dot(
             if len(group_ops) == 1 and block_of(group_ops[0].name) is None:
                 nodes[key] = _layer_node(group_ops[0])
                 continue
-            kinds = {type(op).__name__ for op in group_ops}
+            kinds = {type(op.op).__name__ for op in group_ops}
             merge = "Add" if "Add" in kinds else "Concatenate" if "Concatenate" in kinds else ""
-            params = sum(op.count_params() for op in group_ops if getattr(op, "built", False))
+            params = sum(op.op.count_params() for op in group_ops if getattr(op.op, "built", False))
             detail = f"{len(group_ops)} layers" + (f", {merge}" if merge else "")
             nodes[key] = _Node(
                 key,
-                f"{key}\n{detail}, {params:,} params\n{_shape(group_ops[-1])}",
+                f"{key}\n{detail}, {params:,} params\n{group_ops[-1].shape}",
                 _BLOCK_COLOUR,
             )
         seen = set()
@@ -244,9 +269,12 @@ def to_dot(
     return "\n".join(lines) + "\n"
 
 
-def _layer_node(op) -> _Node:
-    kind = type(op).__name__
-    return _Node(op.name, f"{op.name}\n{kind}\n{_shape(op)}", _COLOURS.get(kind, "#f1f3f4"))
+def _layer_node(op: _Op) -> _Node:
+    kind = type(op.op).__name__
+    if isinstance(op.op, keras.Model):  # a nested model: one node, drawn as a block
+        kind = f"{kind}, {len(op.op.layers)} layers, {op.op.count_params():,} params"
+        return _Node(op.name, f"{op.name}\n{kind}\n{op.shape}", _BLOCK_COLOUR)
+    return _Node(op.name, f"{op.name}\n{kind}\n{op.shape}", _COLOURS.get(kind, "#f1f3f4"))
 
 
 def _elide(
