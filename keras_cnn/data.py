@@ -7,12 +7,22 @@ grey <-> RGB) and has the per-pixel mean of the training split subtracted (He et
 papers' augmentation: 4-pixel zero padding, a random crop back to the input size and, for
 natural images, a random horizontal flip.
 
-* ``"digits"`` (the default everywhere) is scikit-learn's bundled handwritten digits: 1,797
-  real 8x8 images with 16 grey levels, upsampled to 32x32, split 1,437 / 360 with a fixed,
-  stratified seed. It ships inside scikit-learn, so it works with no network at all.
+* ``"digits"`` (the default everywhere) is scikit-learn's bundled handwritten digits (the UCI
+  "Optical Recognition of Handwritten Digits" test set, CC BY 4.0): 1,797 real 8x8 images
+  with 16 grey levels, upsampled to 32x32, split 1,437 / 360 with a fixed, stratified seed
+  (scikit-learn's ``train_test_split(random_state=0)``). The images, labels and split ship
+  in this package (``digits.npz``, 49 kB), so they need no network, no scikit-learn and no
+  TensorFlow.
 * ``"mnist"``, ``"fashion_mnist"``, ``"cifar10"``, ``"cifar100"`` come from TensorFlow
   Datasets. A dataset that is not prepared on disk and cannot be downloaded raises
   :class:`DatasetUnavailableError` within seconds, saying how to prepare it.
+
+Two pipelines give the same batches: :func:`load` (``tf.data``, needs TensorFlow; every
+TFDS dataset) and :class:`ArrayBatches` (a ``keras.utils.PyDataset`` over in-memory numpy
+arrays, for every Keras backend with TensorFlow not installed): the same mean subtraction,
+a fresh shuffle every epoch, the same 4-pixel pad, random crop and flip. Resizing is the
+same bilinear interpolation (TensorFlow's half-pixel ``resize``, reproduced in numpy by
+:func:`resize_bilinear`).
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
 
 #: Zero padding before the random crop (He et al. 2015, §4.2: "4 pixels are padded on each side").
@@ -108,6 +119,10 @@ SPLITS = ("train", "test")
 #: Size of the embedded dataset's test split and the seed of its stratified split.
 DIGITS_TEST_SIZE = 360
 DIGITS_SEED = 0
+#: The embedded digits: uint8 images (0..16), labels, and the indices of each split.
+DIGITS_FILE = Path(__file__).with_name("digits.npz")
+#: Weights of TensorFlow's ``rgb_to_grayscale`` (ITU-R BT.601 luma).
+GREY_WEIGHTS = np.array([0.2989, 0.5870, 0.1140], "float32")
 
 
 def spec(name: str) -> DatasetSpec:
@@ -135,19 +150,42 @@ def _check_split(split: str) -> None:
 @functools.cache
 def _digits() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The embedded digits at 32x32, in [0, 1], split once (cached per process)."""
-    import tensorflow as tf
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+    with np.load(DIGITS_FILE) as stored:
+        images = stored["images"].astype("float32")[..., None] / 16.0
+        labels = stored["labels"].astype("int32")
+        splits = {split: stored[split].astype("int64") for split in SPLITS}
+    images = np.clip(resize_bilinear(images, (32, 32)), 0.0, 1.0)
+    return {split: (images[index], labels[index]) for split, index in splits.items()}
 
-    digits = load_digits()
-    images = (digits.images / 16.0).astype("float32")[..., None]
-    images = tf.image.resize(images, (32, 32), method="bilinear").numpy()
-    images = np.clip(images, 0.0, 1.0)
-    labels = digits.target.astype("int32")
-    x_train, x_test, y_train, y_test = train_test_split(
-        images, labels, test_size=DIGITS_TEST_SIZE, random_state=DIGITS_SEED, stratify=labels
-    )
-    return {"train": (x_train, y_train), "test": (x_test, y_test)}
+
+def _bilinear_axis(size_in: int, size_out: int):
+    position = (np.arange(size_out) + 0.5) * (size_in / size_out) - 0.5
+    floor = np.floor(position)
+    low = np.clip(floor, 0, size_in - 1).astype("int64")
+    high = np.clip(np.ceil(position), 0, size_in - 1).astype("int64")
+    return low, high, (position - floor).astype("float32")
+
+
+def resize_bilinear(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of ``(..., H, W, C)`` float arrays, as ``tf.image.resize`` does.
+
+    Half-pixel centres, no antialiasing: the same numbers as TensorFlow's default
+    ``method="bilinear"`` (to float32 rounding), without TensorFlow.
+
+    Args:
+        images: float array ``(..., H, W, C)``.
+        size: ``(height, width)`` wanted.
+
+    Returns:
+        A float32 array ``(..., height, width, C)``.
+    """
+    images = np.asarray(images, "float32")
+    low, high, frac = _bilinear_axis(images.shape[-3], size[0])
+    frac = frac[:, None, None]
+    images = images[..., low, :, :] * (1 - frac) + images[..., high, :, :] * frac
+    low, high, frac = _bilinear_axis(images.shape[-2], size[1])
+    frac = frac[:, None]
+    return images[..., low, :] * (1 - frac) + images[..., high, :] * frac
 
 
 def _target_shape(native: tuple[int, int, int], input_shape) -> tuple[int, int, int]:
@@ -184,6 +222,28 @@ def adapt_images(images, shape: tuple[int, int, int]):
         images = tf.image.grayscale_to_rgb(images)
     elif have == 3 and channels == 1:
         images = tf.image.rgb_to_grayscale(images)
+    return images
+
+
+def adapt_arrays(images, shape: tuple[int, int, int]) -> np.ndarray:
+    """:func:`adapt_images` for numpy arrays, without TensorFlow (the same numbers).
+
+    Args:
+        images: float array ``(H, W, C)`` or ``(N, H, W, C)``.
+        shape: ``(height, width, channels)`` wanted; channels 1 or 3.
+
+    Returns:
+        A float32 numpy array with the wanted height, width and channels.
+    """
+    images = np.asarray(images, "float32")
+    height, width, channels = shape
+    if tuple(images.shape[-3:-1]) != (height, width):
+        images = resize_bilinear(images, (height, width))
+    have = images.shape[-1]
+    if have == 1 and channels == 3:
+        images = np.repeat(images, 3, axis=-1)
+    elif have == 3 and channels == 1:
+        images = (images @ GREY_WEIGHTS)[..., None]
     return images
 
 
@@ -268,11 +328,11 @@ def _to_float(image, label, shape):
 
 @functools.cache
 def _pixel_mean_cached(name: str, data_dir: str | None, shape: tuple[int, int, int]) -> np.ndarray:
-    import tensorflow as tf
-
     if DATASETS[name].source == "embedded":
         x, _ = _digits()["train"]
-        return adapt_images(x, shape).numpy().mean(axis=0)
+        return adapt_arrays(x, shape).mean(axis=0)
+    import tensorflow as tf
+
     ds = _source(name, "train", data_dir, download=True)
     ds = ds.map(lambda x, y: _to_float(x, y, shape)[0], num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(1024)
@@ -318,6 +378,95 @@ def augment_image(image, *, flip: bool, pad: int = PAD):
     if flip:
         image = tf.image.random_flip_left_right(image)
     return image
+
+
+def augment_arrays(images: np.ndarray, rng: np.random.Generator, *, flip: bool, pad: int = PAD):
+    """:func:`augment_image` for a numpy batch: pad, random crop and flip, per image.
+
+    Args:
+        images: float array ``(N, H, W, C)`` (mean-subtracted, so the padding is the mean).
+        rng: a ``numpy.random.Generator`` drawing the offsets and flips.
+        flip: bool. Also flip left-right with probability 1/2.
+        pad: int. Zero padding on each side before the crop. Defaults to 4.
+
+    Returns:
+        The augmented batch, same shape.
+    """
+    count, height, width, _ = images.shape
+    padded = np.pad(images, [(0, 0), (pad, pad), (pad, pad), (0, 0)])
+    rows = rng.integers(0, 2 * pad + 1, count)[:, None] + np.arange(height)
+    columns = np.arange(width)
+    columns = np.where(
+        (rng.random(count) < 0.5)[:, None] if flip else np.zeros((count, 1), bool),
+        columns[::-1],
+        columns,
+    )
+    columns = columns + rng.integers(0, 2 * pad + 1, count)[:, None]
+    index = np.arange(count)[:, None, None]
+    return padded[index, rows[:, :, None], columns[:, None, :]]
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """Batches of in-memory arrays for ``model.fit`` on any Keras backend (no TensorFlow).
+
+    The same as :func:`load` gives from a ``tf.data`` pipeline: a fresh shuffle each
+    epoch (seeded), and with ``augment`` the papers' pad, random crop and flip, drawn per
+    image on the host with numpy. Images are used as given (subtract the mean first, as
+    :func:`arrays` does).
+
+    Args:
+        images: float array ``(N, H, W, C)``.
+        labels: int array ``(N,)``.
+        batch_size: int. The last batch may be smaller.
+        shuffle: bool. Reshuffle every epoch. Defaults to True.
+        augment: bool. Pad, crop (and flip). Defaults to False.
+        flip: bool. With ``augment``, also flip left-right (natural images).
+        seed: optional int for the order and the augmentation.
+
+    Example:
+        >>> x, y = arrays("digits", "train")
+        >>> batches = ArrayBatches(x, y, 128, augment=True, seed=0)
+        >>> len(batches), batches[0][0].shape
+        (12, (128, 32, 32, 1))
+    """
+
+    def __init__(
+        self,
+        images,
+        labels,
+        batch_size: int,
+        *,
+        shuffle: bool = True,
+        augment: bool = False,
+        flip: bool = False,
+        seed: int | None = None,
+    ):
+        super().__init__(workers=1, use_multiprocessing=False)
+        self.images = np.asarray(images, "float32")
+        self.labels = np.asarray(labels, "int32")
+        if len(self.images) != len(self.labels) or not len(self.images):
+            raise ValueError(
+                "`images` and `labels` must be as many and not empty. Received: "
+                f"{len(self.images)} images, {len(self.labels)} labels"
+            )
+        self.batch_size, self.shuffle, self.augment, self.flip = batch_size, shuffle, augment, flip
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(self.images)) if shuffle else None
+
+    def __len__(self) -> int:
+        return -(-len(self.images) // self.batch_size)
+
+    def __getitem__(self, index: int):
+        window = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        chosen = self.order[window] if self.order is not None else window
+        images, labels = self.images[chosen], self.labels[chosen]
+        if self.augment:
+            images = augment_arrays(images, self.rng, flip=self.flip)
+        return images, labels
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self.order = self.rng.permutation(len(self.images))
 
 
 def load(
@@ -425,13 +574,17 @@ def arrays(
     info = spec(name)
     _check_split(split)
     shape = _target_shape(info.shape, input_shape)
-    ds = _source(name, split, data_dir, download)
-    if limit is not None:
-        ds = ds.take(int(limit))
-    ds = ds.map(lambda x, y: _to_float(x, y, shape)).batch(4096)
-    parts = list(ds.as_numpy_iterator())
-    x = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, *shape), "float32")
-    y = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0,), "int32")
+    if info.source == "embedded":  # numpy only: no TensorFlow needed
+        x, y = _digits()[split]
+        x, y = adapt_arrays(x[:limit], shape), y[:limit]
+    else:
+        ds = _source(name, split, data_dir, download)
+        if limit is not None:
+            ds = ds.take(int(limit))
+        ds = ds.map(lambda x, y: _to_float(x, y, shape)).batch(4096)
+        parts = list(ds.as_numpy_iterator())
+        x = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, *shape), "float32")
+        y = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0,), "int32")
     if normalize:
         x = x - pixel_mean(name, shape, data_dir=data_dir)
     return x.astype("float32"), y.astype("int32")

@@ -54,7 +54,7 @@ def degradation(
     epochs: int = 5,
     batch_size: int = 128,
     learning_rate: float = 0.1,
-    schedule: str = "paper",
+    schedule: str = "auto",
     seed: int = 0,
     limit: int | None = None,
     observers: Sequence[Any] = (),
@@ -81,7 +81,7 @@ def degradation(
 
     Returns:
         A DataFrame with columns model, depth, residual, epoch, train_error, test_error,
-        loss, val_loss, seconds: plain before residual, shallow before deep.
+        loss, test_loss, seconds: plain before residual, shallow before deep.
 
     Example:
         >>> curves = degradation((20, 56), epochs=5)
@@ -114,9 +114,9 @@ def degradation(
                         "residual": residual,
                         "epoch": history.epoch,
                         "train_error": 1.0 - history.accuracy,
-                        "test_error": 1.0 - history.val_accuracy,
+                        "test_error": 1.0 - history.test_accuracy,
                         "loss": history.loss,
-                        "val_loss": history.val_loss,
+                        "test_loss": history.test_loss,
                         "seconds": history.seconds,
                     }
                 )

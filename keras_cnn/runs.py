@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,29 @@ from keras_cnn.paths import runs_dir
 META = "meta.json"
 HISTORY = "history.csv"
 MODEL = "model.keras"
+#: Column names of earlier versions -> today's (the ``val_*`` columns were the test split).
+RENAMED = {"val_loss": "test_loss", "val_accuracy": "test_accuracy"}
+
+
+def _process_start(pid: int) -> str | None:
+    """The start time of a process (clock ticks since boot; Linux), or None if unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    """Whether the process ``pid`` that started at ``started`` still runs (this host)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process of that id
+        pass
+    now = _process_start(pid)
+    return started is None or now is None or now == started
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -62,7 +86,16 @@ def new_run(model: str, meta: dict[str, Any]) -> Path:
     path = runs_dir() / f"{stamp}-{safe}"
     path.mkdir(parents=True, exist_ok=False)
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    full = {"id": path.name, "model": model, "status": "running", "started": started, **meta}
+    process = {"pid": os.getpid(), "host": socket.gethostname()}
+    process["process_start"] = _process_start(os.getpid())
+    full = {
+        "id": path.name,
+        "model": model,
+        "status": "running",
+        "started": started,
+        **process,
+        **meta,
+    }
     atomic_write_text(path / META, json.dumps(full, indent=1, default=str))
     return path
 
@@ -172,7 +205,9 @@ def load_run(run_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
         run_id: str. The directory name under ``runs/`` (``list_runs().id``).
 
     Returns:
-        ``(history, meta)``: one row per epoch, and the run's settings and status.
+        ``(history, meta)``: one row per epoch, and the run's settings and status
+        (``"running"``, ``"finished"``, ``"stopped"``, ``"failed"``, or ``"interrupted"``:
+        the process ended without finishing, e.g. killed).
 
     Raises:
         ValueError: if there is no such run.
@@ -182,14 +217,21 @@ def load_run(run_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     history = (
         pd.read_csv(path / HISTORY) if (path / HISTORY).is_file() else pd.DataFrame(columns=[])
     )
-    return history, meta
+    if (
+        meta.get("status") == "running"
+        and meta.get("host") == socket.gethostname()
+        and isinstance(meta.get("pid"), int)
+        and not _alive(meta["pid"], meta.get("process_start"))
+    ):
+        meta["status"] = "interrupted"
+    return history.rename(columns=RENAMED), meta
 
 
 def list_runs() -> pd.DataFrame:
     """Every stored run, newest first, with its final metrics.
 
     Returns:
-        A DataFrame with columns id, model, data, status, epochs, accuracy, val_accuracy,
+        A DataFrame with columns id, model, data, status, epochs, accuracy, test_accuracy,
         started and model_file (the kept ``.keras`` file, or None; see :func:`load_model`),
         empty if there are none. Unreadable runs are skipped.
     """
@@ -200,7 +242,7 @@ def list_runs() -> pd.DataFrame:
         "status",
         "epochs",
         "accuracy",
-        "val_accuracy",
+        "test_accuracy",
         "started",
         "model_file",
     ]
@@ -220,7 +262,7 @@ def list_runs() -> pd.DataFrame:
                 "status": meta.get("status"),
                 "epochs": len(history),
                 "accuracy": last.get("accuracy"),
-                "val_accuracy": last.get("val_accuracy"),
+                "test_accuracy": last.get("test_accuracy"),
                 "started": meta.get("started"),
                 "model_file": meta.get("model_file")
                 if meta.get("model_file") and (path / meta["model_file"]).is_file()

@@ -10,18 +10,30 @@ the settings, wires the callbacks and keeps the records:
   1e-4 gives the same step for plain SGD; with momentum they differ slightly).
 * **Schedules** -- per epoch: ``"paper"`` divides the rate by 10 at 50% and 75% of the
   epochs (He et al.: at 32k and 48k of 64k iterations), ``"cosine"`` anneals to 0,
-  ``"constant"`` keeps it.
+  ``"constant"`` keeps it. ``"auto"`` (the default) is ``"paper"`` for runs of at least
+  :data:`PAPER_MIN_EPOCHS` epochs and ``"constant"`` for shorter ones: a 2-epoch run that
+  divides the rate after its first epoch learns far less (an explicit ``"paper"`` on so
+  short a run is kept, with a warning).
+* **Data** -- TFDS datasets go through ``tf.data`` (:func:`keras_cnn.data.load`). The
+  embedded digits and ``(images, labels)`` arrays do too under the TensorFlow backend; under
+  JAX or PyTorch they go through :class:`keras_cnn.data.ArrayBatches` (numpy, the same
+  shuffling, mean subtraction and augmentation), so TensorFlow need not be installed.
 * **Devices** -- on a GPU mixed precision (``mixed_float16``) and XLA are on by default; on
   a CPU float32 without XLA (XLA halves ResNet-20's training speed on a 2-core CPU:
   57 vs 119 images/s measured). ``strategy=`` takes any ``tf.distribute`` strategy
-  (TensorFlow backend) or ``keras.distribution`` distribution (JAX backend).
+  (TensorFlow backend: ``MirroredStrategy`` on one machine, ``MultiWorkerMirroredStrategy``
+  across processes and machines) or ``keras.distribution`` distribution (JAX backend).
+  Under a multi-worker strategy only the chief writes checkpoints and the stored run.
+* **Timing** -- ``seconds`` is the whole epoch (training and testing); ``images_per_second``
+  the training images over the training part only, measured after the device has finished
+  (asynchronous backends such as JAX return before the work is done).
 * **Progress** -- Keras' progress bar in a terminal; a :class:`TrainingObserver` for live
   displays; a ``threading.Event`` (``stop=``) honoured at the next batch.
 * **Checkpoints** -- with ``checkpoint_dir``, after every epoch ``ckpt-<epoch>.keras`` (model
   and optimizer), then ``meta.json`` (the history, the settings and a fingerprint of the
   model) and ``history.csv``, each written to a temporary file and renamed. A rerun resumes
   after the last saved epoch; another model, other settings or a corrupt file raise
-  :class:`CheckpointError`.
+  :class:`CheckpointError`, which names what is wrong and how to start over.
 * **Runs** -- with ``record=True`` (the default) each run is kept under
   ``$KERAS_CNN_HOME/runs`` (see :mod:`keras_cnn.runs`), with its trained model
   (``model.keras``, when the run finished or was stopped): ``keras_cnn.runs.load_model(id)``.
@@ -29,15 +41,17 @@ the settings, wires the callbacks and keeps the records:
 
 from __future__ import annotations
 
-import argparse
 import contextlib
+import difflib
 import hashlib
 import json
 import math
 import os
+import tempfile
 import threading
 import time
 import warnings
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,16 +67,31 @@ COLUMNS = [
     "epoch",
     "loss",
     "accuracy",
-    "val_loss",
-    "val_accuracy",
+    "test_loss",
+    "test_accuracy",
     "learning_rate",
     "seconds",
     "images_per_second",
 ]
 
 
+#: Names of earlier versions' columns (``val_*`` were always the test split).
+RENAMED = {"val_loss": "test_loss", "val_accuracy": "test_accuracy"}
+#: Below this many epochs the ``"auto"`` schedule keeps the rate constant.
+PAPER_MIN_EPOCHS = 5
+
+
 class CheckpointError(ValueError):
-    """A checkpoint directory holds another run, other settings, or an unreadable file."""
+    """A checkpoint directory holds another run, other settings, or an unreadable file.
+
+    ``str(error)`` advises Python users (``resume=False``, ``checkpoint_dir``); ``cli`` holds
+    the same message for the command line (``--no-resume``, ``--checkpoint-dir``).
+    """
+
+    def __init__(self, text: str):
+        api = text.replace("{resume}", "resume=False").replace("{dir}", "checkpoint_dir")
+        super().__init__(api)
+        self.cli = text.replace("{resume}", "--no-resume").replace("{dir}", "--checkpoint-dir")
 
 
 def _paper(base: float, epoch: int, epochs: int) -> float:
@@ -73,8 +102,13 @@ def _cosine(base: float, epoch: int, epochs: int) -> float:
     return 0.5 * base * (1.0 + math.cos(math.pi * epoch / max(epochs, 1)))
 
 
+def _auto(base: float, epoch: int, epochs: int) -> float:
+    return _paper(base, epoch, epochs) if epochs >= PAPER_MIN_EPOCHS else base
+
+
 #: name -> learning rate of a 0-based epoch: f(base, epoch, epochs).
 SCHEDULES: dict[str, Callable[[float, int, int], float]] = {
+    "auto": _auto,
     "paper": _paper,
     "cosine": _cosine,
     "constant": lambda base, epoch, epochs: base,
@@ -96,7 +130,7 @@ def learning_rate_at(schedule: str, base: float, epoch: int, epochs: int) -> flo
     """The learning rate of a 0-based ``epoch`` under a schedule.
 
     Args:
-        schedule: str. ``"paper"``, ``"cosine"`` or ``"constant"``.
+        schedule: str. ``"auto"``, ``"paper"``, ``"cosine"`` or ``"constant"``.
         base: float. The initial learning rate.
         epoch: int. 0-based epoch.
         epochs: int. Total epochs of the run.
@@ -110,6 +144,8 @@ def learning_rate_at(schedule: str, base: float, epoch: int, epochs: int) -> flo
     Example:
         >>> [learning_rate_at("paper", 0.1, e, 4) for e in range(4)]
         [0.1, 0.1, 0.010000000000000002, 0.0010000000000000002]
+        >>> [learning_rate_at("auto", 0.1, e, 4) for e in range(4)]
+        [0.1, 0.1, 0.1, 0.1]
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"`schedule` must be one of {list(SCHEDULES)}. Received: {schedule=}")
@@ -165,6 +201,17 @@ class TrainingObserver:
         """Training ended (finished or stopped) with this history."""
 
 
+def _wait_for_device(model: keras.Model) -> None:
+    """Block until the model's queued training steps have run.
+
+    JAX (and TensorFlow or PyTorch on a GPU) return from a step before the device has done
+    it; reading the optimizer's step counter back to the host waits for the last one.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        keras.ops.convert_to_numpy(optimizer.iterations)
+
+
 class _History(keras.callbacks.Callback):
     """Builds the per-epoch rows, measures time and images/s, and feeds the observers."""
 
@@ -191,9 +238,14 @@ class _History(keras.callbacks.Callback):
         self.train_end = None
         self.batches = None  # set by _Live when it runs; else the whole epoch ran
 
+    def _finished(self) -> float:
+        """The time once the device has finished the epoch's training steps."""
+        _wait_for_device(self.model)
+        return time.perf_counter()
+
     def on_test_begin(self, logs=None):
         if self.train_end is None:
-            self.train_end = time.perf_counter()
+            self.train_end = self._finished()
 
     @property
     def _current(self) -> int:
@@ -201,8 +253,10 @@ class _History(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
+        if self.train_end is None:
+            self.train_end = self._finished()
         end = time.perf_counter()
-        train_seconds = (self.train_end or end) - self.start
+        train_seconds = self.train_end - self.start
         steps = self.params.get("steps")
         batches = self.batches if self.batches is not None else steps
         images = (batches or 0) * self.batch_size
@@ -215,8 +269,8 @@ class _History(keras.callbacks.Callback):
             "epoch": epoch + 1,
             "loss": logs.get("loss", np.nan),
             "accuracy": logs.get("accuracy", logs.get("compile_metrics", np.nan)),
-            "val_loss": logs.get("val_loss", np.nan),
-            "val_accuracy": logs.get("val_accuracy", np.nan),
+            "test_loss": logs.get("val_loss", np.nan),
+            "test_accuracy": logs.get("val_accuracy", np.nan),
             "learning_rate": float(keras.ops.convert_to_numpy(lr)),
             "seconds": end - self.start,
             "images_per_second": images / train_seconds if train_seconds > 0 else np.nan,
@@ -293,15 +347,13 @@ class _Checkpoint:
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise CheckpointError(
                 f"The checkpoint in {self.dir} is unreadable ({self.meta.name}: {error}). "
-                "Delete the directory, choose another checkpoint_dir, or pass resume=False "
-                "to start over."
+                "Delete the directory, choose another {dir}, or pass {resume} to start over."
             ) from error
         if meta.get("fingerprint") != fingerprint:
             raise CheckpointError(
                 f"The checkpoint in {self.dir} belongs to another model "
                 f"({meta.get('model')!r}, fingerprint {meta.get('fingerprint')}; this model: "
-                f"{fingerprint}). Choose another checkpoint_dir, or pass resume=False to "
-                "overwrite it."
+                f"{fingerprint}). Choose another {{dir}}, or pass {{resume}} to overwrite it."
             )
         stored = meta.get("settings", {})
         changed = {k: (stored.get(k), v) for k, v in settings.items() if stored.get(k) != v}
@@ -309,24 +361,33 @@ class _Checkpoint:
             detail = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
             raise CheckpointError(
                 f"The checkpoint in {self.dir} was made with other settings ({detail}). "
-                "Use the same settings to resume, another checkpoint_dir, or resume=False."
+                "Use the same settings to resume, another {dir}, or pass {resume} to overwrite it."
             )
         model_path = self.dir / path
         if not model_path.is_file():
             raise CheckpointError(
                 f"The checkpoint in {self.dir} names {path}, which is missing. Delete the "
-                "directory or pass resume=False to start over."
+                "directory or pass {resume} to start over."
             )
+        history = [{RENAMED.get(k, k): v for k, v in row.items()} for row in history]
         return {"epoch": epoch, "history": history, "model_path": model_path}
 
     def load_into(self, model: keras.Model, model_path: Path) -> None:
         """Copy the weights and optimizer state of a saved model into ``model``."""
+        if not zipfile.is_zipfile(model_path):
+            size = model_path.stat().st_size
+            raise CheckpointError(
+                f"The checkpoint file {model_path} exists but is not a .keras archive "
+                f"({size:,} bytes, not a zip file: truncated or overwritten). Delete "
+                f"{self.dir}, or pass {{resume}} to start over."
+            )
         try:
             saved = keras.models.load_model(model_path, compile=True)
         except Exception as error:
             raise CheckpointError(
-                f"The checkpoint file {model_path} cannot be loaded ({type(error).__name__}: "
-                f"{error}). Delete {self.dir} or pass resume=False to start over."
+                f"The checkpoint file {model_path} is a .keras archive that cannot be loaded "
+                f"({type(error).__name__}: {error}). Delete {self.dir}, or pass {{resume}} to "
+                "start over."
             ) from error
         model.set_weights(saved.get_weights())
         model.optimizer.build(model.trainable_variables)
@@ -337,7 +398,7 @@ class _Checkpoint:
         ):
             raise CheckpointError(
                 f"The optimizer state in {model_path} does not match this run's optimizer. "
-                "Use the same optimizer to resume, or pass resume=False."
+                "Use the same optimizer to resume, or pass {resume} to start over."
             )
         for ours_var, theirs_var in zip(ours, theirs, strict=True):
             ours_var.assign(theirs_var.value)
@@ -400,31 +461,71 @@ def build_model(
         keras.config.set_dtype_policy(previous)
 
 
-def _datasets(data, validation, *, batch_size, augment, input_shape, seed, limit, data_dir):
-    """(train dataset, validation dataset or None, images per epoch, data label)."""
-    import tensorflow as tf
+def _is_tf_dataset(value) -> bool:
+    """Whether ``value`` is a ``tf.data.Dataset`` (without importing TensorFlow)."""
+    return type(value).__module__.startswith("tensorflow") and hasattr(value, "element_spec")
 
+
+def _pair(value, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """An ``(images, labels)`` tuple as arrays, checked."""
+    if len(value) != 2:
+        raise ValueError(
+            f"`{what}` as a tuple must be (images, labels). Received: a tuple of {len(value)}"
+        )
+    x, y = np.asarray(value[0]), np.asarray(value[1])
+    if x.ndim not in (3, 4) or y.ndim != 1 or len(x) != len(y) or not len(x):
+        raise ValueError(
+            f"`{what}` must be (images (N, H, W[, C]), labels (N,)) with N >= 1. "
+            f"Received: images {x.shape}, labels {y.shape}"
+        )
+    if x.ndim == 3:
+        x = x[..., None]
+    return x.astype("float32"), y.astype("int32")
+
+
+def _datasets(data, validation, *, batch_size, augment, input_shape, seed, limit, data_dir):
+    """(training data, test data or None, images per epoch, data label) for ``model.fit``.
+
+    TFDS datasets use ``tf.data``; in-memory data (the embedded digits, arrays) uses it under
+    the TensorFlow backend and :class:`keras_cnn.data.ArrayBatches` under the others.
+    """
+    tf_data = keras.backend.backend() == "tensorflow"
     if isinstance(data, str):
-        common = dict(batch_size=batch_size, data_dir=data_dir, input_shape=input_shape)
-        train_ds = data_lib.load(data, "train", augment=augment, seed=seed, limit=limit, **common)
-        count = data_lib.num_examples(data, "train", data_dir=data_dir)
-        count = min(count, limit) if count and limit else (count or limit)
+        info = data_lib.spec(data)
+        if info.source == "tfds" or tf_data:
+            common = dict(batch_size=batch_size, data_dir=data_dir, input_shape=input_shape)
+            train_ds = data_lib.load(
+                data, "train", augment=augment, seed=seed, limit=limit, **common
+            )
+            count = data_lib.num_examples(data, "train", data_dir=data_dir)
+            count = min(count, limit) if count and limit else (count or limit)
+            val_ds = None
+            if isinstance(validation, str):
+                val_ds = data_lib.load(data, validation, limit=limit, shuffle=False, **common)
+            return train_ds, val_ds, count, data
+        x, y = data_lib.arrays(data, "train", input_shape=input_shape, limit=limit)
+        train_ds = data_lib.ArrayBatches(
+            x, y, batch_size, augment=augment, flip=info.flip, seed=seed
+        )
         val_ds = None
         if isinstance(validation, str):
-            val_ds = data_lib.load(data, validation, limit=limit, shuffle=False, **common)
-        return train_ds, val_ds, count, data
+            x_val, y_val = data_lib.arrays(data, validation, input_shape=input_shape, limit=limit)
+            val_ds = data_lib.ArrayBatches(x_val, y_val, batch_size, shuffle=False)
+        return train_ds, val_ds, len(x), data
     if isinstance(data, tuple):
-        x, y = data
-        x = data_lib.adapt_images(np.asarray(x, "float32"), input_shape).numpy()
-        if limit:
-            x, y = x[:limit], np.asarray(y)[:limit]
-        ds = tf.data.Dataset.from_tensor_slices((x, np.asarray(y, "int32"))).cache()
+        x, y = _pair(data, "data")
+        x, y = data_lib.adapt_arrays(x[:limit], input_shape), y[:limit]
+        if not tf_data:
+            train_ds = data_lib.ArrayBatches(x, y, batch_size, augment=augment, seed=seed)
+            return train_ds, None, len(x), "arrays"
+        import tensorflow as tf
+
+        ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
         if augment:
             ds = ds.map(lambda a, b: (data_lib.augment_image(a, flip=False), b))
-        train_ds = ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-        return train_ds, None, len(x), "arrays"
-    if isinstance(data, tf.data.Dataset):
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE), None, len(x), "arrays"
+    if _is_tf_dataset(data):
         return data, None, None, "dataset"
     raise ValueError(
         "`data` must be a dataset name, an (images, labels) tuple or a batched "
@@ -433,26 +534,21 @@ def _datasets(data, validation, *, batch_size, augment, input_shape, seed, limit
 
 
 def _validation(validation, *, batch_size, input_shape):
-    """A validation dataset from arrays / a dataset, or None (names are handled earlier)."""
+    """A test dataset from arrays / a dataset, or None (names are handled earlier)."""
+    if validation is None or isinstance(validation, str) or _is_tf_dataset(validation):
+        return validation if _is_tf_dataset(validation) else None
+    x, y = _pair(validation, "validation")
+    x = data_lib.adapt_arrays(x, input_shape)
+    if keras.backend.backend() != "tensorflow":
+        return data_lib.ArrayBatches(x, y, batch_size, shuffle=False)
     import tensorflow as tf
 
-    if validation is None or isinstance(validation, str):
-        return None
-    if isinstance(validation, tuple):
-        x, y = validation
-        x = data_lib.adapt_images(np.asarray(x, "float32"), input_shape).numpy()
-        ds = tf.data.Dataset.from_tensor_slices((x, np.asarray(y, "int32")))
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    if isinstance(validation, tf.data.Dataset):
-        return validation
-    raise ValueError(
-        "`validation` must be a split name, an (images, labels) tuple, a tf.data.Dataset or "
-        f"None. Received: validation={type(validation).__name__}"
-    )
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def _switch(value, what: str) -> bool | None:
-    if value not in _SWITCH:
+    if value not in _SWITCH or isinstance(value, int) and not isinstance(value, bool):
         raise ValueError(f"`{what}` must be 'auto', True or False. Received: {what}={value!r}")
     return _SWITCH[value]
 
@@ -475,6 +571,178 @@ def _check_strategy(strategy) -> None:
         )
 
 
+def _is_chief(strategy) -> bool:
+    """Whether this process writes checkpoints and runs (always, without a strategy)."""
+    extended = getattr(strategy, "extended", None)
+    if extended is not None and hasattr(extended, "should_checkpoint"):
+        return bool(extended.should_checkpoint)  # tf.distribute: the chief worker
+    if strategy is not None and keras.backend.backend() == "jax":
+        import jax
+
+        return jax.process_index() == 0
+    return True
+
+
+#: numeric argument -> (test, what valid values are). Shared with the command line.
+NUMBERS: dict[str, tuple[Callable[[float], bool], str]] = {
+    "learning_rate": (lambda v: v > 0, "a finite number > 0, e.g. 0.1"),
+    "momentum": (lambda v: 0 <= v < 1, "a finite number in [0, 1), e.g. 0.9"),
+    "weight_decay": (lambda v: v >= 0, "a finite number >= 0, e.g. 1e-4 (0 for none)"),
+    "bn_momentum": (lambda v: 0 <= v < 1, "a finite number in [0, 1), e.g. 0.9, or None"),
+}
+#: integer argument -> smallest valid value. Shared with the command line.
+INTEGERS = {"epochs": 1, "batch_size": 1, "limit": 1}
+
+
+def check_number(name: str, value):
+    """``value`` if it is valid for the numeric argument ``name`` (see :data:`NUMBERS`).
+
+    Raises:
+        ValueError: naming the valid values.
+    """
+    test, valid = NUMBERS[name]
+    number = isinstance(value, int | float | np.integer | np.floating)
+    if isinstance(value, bool) or not number or not math.isfinite(value) or not test(value):
+        raise ValueError(f"`{name}` must be {valid}. Received: {name}={value!r}")
+    return value
+
+
+def check_integer(name: str, value):
+    """``value`` if it is a valid integer for ``name`` (see :data:`INTEGERS`).
+
+    Raises:
+        ValueError: naming the valid values.
+    """
+    low = INTEGERS[name]
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise ValueError(f"`{name}` must be an int >= {low}. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_checkpoint_dir(directory) -> Path:
+    """A usable checkpoint directory: created if missing, and writable.
+
+    Raises:
+        ValueError: for a path that is a file, under a file, or not writable.
+    """
+    path = Path(directory).expanduser()
+    received = f"Received: checkpoint_dir={os.fspath(directory)!r}"
+    if path.exists() and not path.is_dir():
+        raise ValueError(
+            f"`checkpoint_dir` must be a directory (it is created if missing), but {path} is "
+            f"a file. Choose another path. {received}"
+        )
+    parent = path
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(
+            f"`checkpoint_dir` cannot be created: {parent} is a file, not a directory. {received}"
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise ValueError(
+            f"`checkpoint_dir` {path} is not a writable directory ({error.strerror or error}). "
+            f"Choose a directory you can write to. {received}"
+        ) from error
+    return path
+
+
+def _training_size(data, limit, data_dir) -> int | None:
+    """How many training images an epoch has, when that is known before loading."""
+    if isinstance(data, str):
+        count = data_lib.num_examples(data, "train", data_dir=data_dir)
+    elif isinstance(data, tuple):
+        count = len(_pair(data, "data")[0])
+    else:
+        return None
+    return min(count, limit) if count and limit else count
+
+
+def _check_arguments(args: dict) -> None:
+    """Every argument of :func:`train`, before any work (see its ``Raises``)."""
+    model = args["model_or_name"]
+    if not isinstance(model, keras.Model | str):
+        raise ValueError(
+            "`model_or_name` must be a keras.Model or a model name. "
+            f"Received: {type(model).__name__}"
+        )
+    if isinstance(model, str):
+        _check_model_name(model)
+    for name in ("epochs", "batch_size"):
+        check_integer(name, args[name])
+    if args["limit"] is not None:
+        check_integer("limit", args["limit"])
+    for name in ("learning_rate", "momentum", "weight_decay"):
+        check_number(name, args[name])
+    if args["bn_momentum"] is not None:
+        check_number("bn_momentum", args["bn_momentum"])
+    learning_rate_at(args["schedule"], 0.1, 0, 1)  # a known schedule
+    optimizer = args["optimizer"]
+    if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
+        raise ValueError(f"`optimizer` must be one of {list(OPTIMIZERS)}. Received: {optimizer=}")
+    if not isinstance(optimizer, str | keras.optimizers.Optimizer):
+        raise ValueError(
+            f"`optimizer` must be one of {list(OPTIMIZERS)} or a keras optimizer. "
+            f"Received: optimizer={optimizer!r}"
+        )
+    data, validation = args["data"], args["validation"]
+    if isinstance(data, str):
+        data_lib.spec(data)
+    elif not isinstance(data, tuple) and not _is_tf_dataset(data):
+        raise ValueError(
+            "`data` must be a dataset name, an (images, labels) tuple or a batched "
+            f"tf.data.Dataset. Received: data={type(data).__name__}"
+        )
+    if isinstance(validation, str):
+        data_lib._check_split(validation)
+    elif isinstance(validation, tuple):
+        _pair(validation, "validation")
+    elif validation is not None and not _is_tf_dataset(validation):
+        raise ValueError(
+            "`validation` must be a split name, an (images, labels) tuple, a tf.data.Dataset "
+            f"or None. Received: validation={type(validation).__name__}"
+        )
+    count = _training_size(data, args["limit"], args["data_dir"])
+    if count is not None and args["batch_size"] > count:
+        raise ValueError(
+            f"`batch_size` must be at most the {count:,} training images of this run "
+            f"({data if isinstance(data, str) else 'the arrays'}"
+            f"{', limit ' + str(args['limit']) if args['limit'] else ''}). "
+            f"Received: batch_size={args['batch_size']}"
+        )
+    if args["seed"] is not None and (
+        isinstance(args["seed"], bool) or not isinstance(args["seed"], int | np.integer)
+    ):
+        raise ValueError(f"`seed` must be an int or None. Received: seed={args['seed']!r}")
+    if args["verbose"] not in ("auto", 0, 1, 2) or isinstance(args["verbose"], bool):
+        raise ValueError(
+            f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={args['verbose']!r}"
+        )
+    _switch(args["mixed_precision"], "mixed_precision")
+    _switch(args["jit_compile"], "jit_compile")
+    _check_strategy(args["strategy"])
+    if args["checkpoint_dir"] is not None:
+        check_checkpoint_dir(args["checkpoint_dir"])
+
+
+def _check_model_name(name: str) -> None:
+    from keras_cnn.registry import MODELS
+    from keras_cnn.small import SMALL_MODELS, is_small
+
+    if not is_small(name) and name not in MODELS:
+        close = difflib.get_close_matches(name, [*SMALL_MODELS, *MODELS], n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"Unknown model {name!r}.{hint} Small variants: {sorted(SMALL_MODELS)} and any "
+            f"CIFAR resnet/plain of depth 6n+2 (resnet20, plain56, ...); or a registry name "
+            f"(`python -m keras_cnn list`). Received: model_or_name={name!r}"
+        )
+
+
 def train(
     model_or_name: keras.Model | str,
     data: Any = "digits",
@@ -485,7 +753,7 @@ def train(
     learning_rate: float = 0.1,
     momentum: float = 0.9,
     weight_decay: float = 1e-4,
-    schedule: str = "paper",
+    schedule: str = "auto",
     validation: Any = "test",
     augment: bool = False,
     limit: int | None = None,
@@ -518,22 +786,28 @@ def train(
         learning_rate: float. Initial learning rate. Defaults to 0.1 (He et al.).
         momentum: float. Defaults to 0.9.
         weight_decay: float. The optimizer's decoupled weight decay. Defaults to 1e-4.
-        schedule: ``"paper"`` (÷10 at 50% and 75% of the epochs), ``"cosine"`` or
-            ``"constant"``.
-        validation: a split name of ``data`` (default ``"test"``), ``(images, labels)``, a
-            batched ``tf.data.Dataset``, or None.
+        schedule: ``"auto"`` (the default: ``"paper"`` from :data:`PAPER_MIN_EPOCHS` epochs
+            on, ``"constant"`` below), ``"paper"`` (÷10 at 50% and 75% of the epochs; warns
+            on a shorter run), ``"cosine"`` or ``"constant"``.
+        validation: the data measured after every epoch (the history's ``test_*``
+            columns): a split name of ``data`` (default ``"test"``), ``(images, labels)``,
+            a batched ``tf.data.Dataset``, or None.
         augment: bool. The papers' pad-crop(-flip) augmentation.
         limit: optional int. Use only the first ``limit`` images of each split.
         data_dir: TFDS data directory.
         callbacks: more Keras callbacks.
         observers: :class:`TrainingObserver` objects for live progress.
         stop: a ``threading.Event``; setting it stops training at the next batch.
-        strategy: a ``tf.distribute`` strategy (TensorFlow) or ``keras.distribution``
-            distribution (JAX); the model is built (or cloned) and trained in its scope.
+        strategy: a ``tf.distribute`` strategy (TensorFlow; ``MultiWorkerMirroredStrategy``
+            across processes, each running this call with its ``TF_CONFIG``) or a
+            ``keras.distribution`` distribution (JAX); the model is built (or cloned) and
+            trained in its scope. Only the chief writes checkpoints and the stored run.
         mixed_precision: ``"auto"`` (on a GPU), True or False. Applies to models built here
             by name; a given model keeps its own dtype policy.
         jit_compile: ``"auto"`` (XLA on a GPU, and always under JAX), True or False.
-        checkpoint_dir: optional directory to save and resume from (see the module doc).
+        checkpoint_dir: optional directory to save and resume from (see the module doc);
+            created if missing. Across machines it must be shared storage for the other
+            workers to resume.
         resume: bool. Resume from ``checkpoint_dir`` when it holds a checkpoint.
         seed: optional int: the same seed gives the same initial weights and data order.
         verbose: Keras' ``verbose``: ``"auto"``/1 a progress bar, 2 a line per epoch, 0 none.
@@ -550,27 +824,33 @@ def train(
         ``attrs`` hold ``model``, ``data``, ``device``, ``stopped`` and ``run_dir``.
 
     Raises:
-        ValueError: for invalid arguments.
+        ValueError: for an invalid argument, before any work: a non-positive or non-finite
+            rate, ``limit`` < 1, a batch larger than the training images, a checkpoint
+            directory that is a file or not writable ... (the message names valid values).
         CheckpointError: for a checkpoint of another model or settings, or a corrupt one.
         keras_cnn.data.DatasetUnavailableError: for a TFDS dataset that is not available.
 
     Example:
         >>> history = train("resnet20", epochs=5)          # digits, CPU or GPU
-        >>> history[["epoch", "val_accuracy"]].tail(1)
+        >>> history[["epoch", "test_accuracy"]].tail(1)
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"`epochs` must be a positive int. Received: {epochs=}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive int. Received: {batch_size=}")
-    learning_rate_at(schedule, learning_rate, 0, epochs)  # validates the schedule
-    if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
-        raise ValueError(f"`optimizer` must be one of {list(OPTIMIZERS)}. Received: {optimizer=}")
+    _check_arguments(dict(locals()))
+    if schedule == "paper" and epochs < PAPER_MIN_EPOCHS:
+        warnings.warn(
+            f'schedule="paper" divides the learning rate by 10 at 50% and 75% of the epochs: '
+            f"with epochs={epochs} the first division comes after epoch "
+            f"{math.ceil(epochs / 2)}, too early for most networks to have learned. "
+            f'schedule="auto" (the default) keeps runs under {PAPER_MIN_EPOCHS} epochs at a '
+            "constant rate.",
+            UserWarning,
+            stacklevel=2,
+        )
     mixed, jit = _switch(mixed_precision, "mixed_precision"), _switch(jit_compile, "jit_compile")
-    _check_strategy(strategy)
     device = device_info()
     gpu = device["device"] == "GPU"
     mixed = gpu if mixed is None else mixed
     jit = (gpu or device["backend"] == "jax") if jit is None else jit
+    chief = _is_chief(strategy)
     if seed is not None:
         keras.utils.set_random_seed(seed)
 
@@ -578,11 +858,6 @@ def train(
     given = model_or_name if isinstance(model_or_name, keras.Model) else None
     with scope:
         if given is None:
-            if not isinstance(model_or_name, str):
-                raise ValueError(
-                    "`model_or_name` must be a keras.Model or a model name. "
-                    f"Received: {type(model_or_name).__name__}"
-                )
             model = build_model(
                 model_or_name, data if isinstance(data, str) else "digits", mixed_precision=mixed
             )
@@ -655,10 +930,11 @@ def train(
         "seed": seed,
         **(tags or {}),
     }
+    record = record and chief
     run_dir = runs_lib.new_run(model.name, meta | {"data": data_label}) if record else None
 
     def save(rows: list[dict], stopped: bool) -> None:
-        if checkpoint is not None and not stopped:  # a stopped epoch is not complete
+        if checkpoint is not None and chief and not stopped:  # a stopped epoch is incomplete
             checkpoint.save(model, rows, meta)
         if run_dir is not None:
             runs_lib.update_run(run_dir, pd.DataFrame(rows, columns=COLUMNS))
@@ -689,11 +965,14 @@ def train(
                     *callbacks,
                 ],
                 verbose=verbose,
-                shuffle=False,  # the tf.data pipeline shuffles
+                shuffle=False,  # the pipelines shuffle
             )
         status = "stopped" if history_cb.stopped else "finished"
         if run_dir is not None:
             _keep_model(run_dir, model)
+    except (KeyboardInterrupt, SystemExit):
+        status = "interrupted"
+        raise
     finally:
         if run_dir is not None:
             runs_lib.update_run(run_dir, status=status)
@@ -724,80 +1003,3 @@ def _keep_model(run_dir: Path, model: keras.Model) -> None:
             f"({type(error).__name__}: {error}).",
             stacklevel=3,
         )
-
-
-# ----------------------------------------------------------------------------- command line
-
-
-def _on_off(value: str):
-    return {"auto": "auto", "on": True, "off": False}[value]
-
-
-def _train_command(args: argparse.Namespace) -> int:
-    info = device_info()
-    print(f"Training {args.model} on {args.data} ({info['device']}, {info['backend']} backend)")
-    history = train(
-        args.model,
-        args.data,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        optimizer=args.optimizer,
-        learning_rate=args.lr,
-        momentum=args.momentum,
-        weight_decay=args.weight_decay,
-        schedule=args.schedule,
-        augment=args.augment,
-        limit=args.limit,
-        data_dir=args.data_dir,
-        checkpoint_dir=args.checkpoint_dir,
-        resume=not args.no_resume,
-        seed=args.seed,
-        mixed_precision=_on_off(args.mixed_precision),
-        jit_compile=_on_off(args.jit),
-        verbose=args.verbose,
-        record=not args.no_record,
-    )
-    print()
-    with pd.option_context("display.width", 200, "display.max_rows", None):
-        print(history.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    if len(history):
-        last = history.iloc[-1]
-        total = history.seconds.sum()
-        print(
-            f"\nFinal: accuracy {last.accuracy:.3f}, val_accuracy {last.val_accuracy:.3f} "
-            f"after {int(last.epoch)} epochs ({total:.0f} s)"
-        )
-    if history.attrs.get("run_dir"):
-        print(f"Stored in {history.attrs['run_dir']}")
-    return 0
-
-
-def add_train_command(sub, commands: dict) -> None:
-    """Add ``python -m keras_cnn train`` to the command line's subparsers.
-
-    Args:
-        sub: the ``argparse`` subparsers object.
-        commands: the command table ``name -> (handler, help)``; ``train`` is added.
-    """
-    help_text = "train a model (default: on the embedded digits) and print its history"
-    commands["train"] = (_train_command, help_text)
-    p = sub.add_parser("train", help=help_text)
-    p.add_argument("model", help="resnet20, plain20, resnet56, lenet5, vgg_small, …")
-    p.add_argument("--data", default="digits", choices=sorted(data_lib.DATASETS))
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--optimizer", default="sgd", choices=sorted(OPTIMIZERS))
-    p.add_argument("--lr", type=float, default=0.1, help="initial learning rate")
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--schedule", default="paper", choices=list(SCHEDULES))
-    p.add_argument("--augment", action="store_true", help="pad-crop(-flip) augmentation")
-    p.add_argument("--limit", type=int, help="use only the first N images of each split")
-    p.add_argument("--data-dir", help="TFDS data directory (default: TFDS_DATA_DIR)")
-    p.add_argument("--checkpoint-dir", help="save every epoch here and resume from it")
-    p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--mixed-precision", default="auto", choices=["auto", "on", "off"])
-    p.add_argument("--jit", default="auto", choices=["auto", "on", "off"])
-    p.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
-    p.add_argument("--no-record", action="store_true", help="do not store the run")

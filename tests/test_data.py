@@ -97,3 +97,64 @@ def test_connectivity_check_times_out_quickly():
     start = time.perf_counter()
     assert data._can_reach("10.255.255.1", timeout=0.5) is False  # unroutable
     assert time.perf_counter() - start < 3
+
+
+def test_embedded_digits_are_scikit_learns_split_resized_as_tensorflow_does():
+    """digits.npz holds scikit-learn's digits and split; numpy resizes them like TF."""
+    import tensorflow as tf
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    images = tf.image.resize((digits.images / 16.0).astype("float32")[..., None], (32, 32))
+    images = np.clip(images.numpy(), 0.0, 1.0)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, digits.target, test_size=360, random_state=0, stratify=digits.target
+    )
+    for split, (x, y) in {"train": (x_train, y_train), "test": (x_test, y_test)}.items():
+        ours_x, ours_y = data.arrays("digits", split, normalize=False)
+        np.testing.assert_array_equal(ours_y, y)
+        np.testing.assert_allclose(ours_x, x, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("shape", "target"),
+    [((4, 8, 8, 1), (32, 32, 1)), ((3, 32, 32, 3), (36, 36, 3)), ((2, 32, 32, 3), (24, 20, 1))],
+)
+def test_numpy_adaptation_matches_tensorflow(rng, shape, target):
+    images = rng.random(shape, dtype="float32")
+    expected = data.adapt_images(images, target).numpy()
+    np.testing.assert_allclose(data.adapt_arrays(images, target), expected, atol=1e-5)
+
+
+def test_array_batches_shuffle_every_epoch_and_crop_and_flip_like_the_papers(rng):
+    images = rng.random((10, 6, 6, 1), dtype="float32")
+    labels = np.arange(10)
+    batches = data.ArrayBatches(images, labels, 4, seed=0)
+    assert len(batches) == 3 and [len(batches[i][1]) for i in range(3)] == [4, 4, 2]
+    first = np.concatenate([batches[i][1] for i in range(3)])
+    batches.on_epoch_end()
+    second = np.concatenate([batches[i][1] for i in range(3)])
+    assert sorted(first) == sorted(second) == list(range(10)) and list(first) != list(second)
+    again = data.ArrayBatches(images, labels, 4, seed=0)
+    np.testing.assert_array_equal(np.concatenate([again[i][1] for i in range(3)]), first)
+    assert list(data.ArrayBatches(images, labels, 4, shuffle=False)[0][1]) == [0, 1, 2, 3]
+    # Every augmented image is a 6x6 window of the zero-padded original, flipped or not,
+    # and over many draws every offset and both orientations occur.
+    padded = np.pad(images, [(0, 0), (4, 4), (4, 4), (0, 0)])
+    seen = set()
+    for _ in range(40):
+        out = data.augment_arrays(images, rng, flip=True)
+        for image, source in zip(out, padded, strict=True):
+            found = [
+                (dy, dx, flip)
+                for dy in range(9)
+                for dx in range(9)
+                for flip in (False, True)
+                if np.array_equal(
+                    image, (source[:, ::-1] if flip else source)[dy : dy + 6, dx : dx + 6]
+                )
+            ]
+            assert found
+            seen.update(found)
+    assert {dy for dy, _, _ in seen} == set(range(9)) and {f for _, _, f in seen} == {False, True}

@@ -54,10 +54,10 @@ def test_page_shows_the_device_and_trains_live_and_stores_the_run():
     assert _buttons(at) == (True, False)
     history = at.dataframe[-1].value
     assert history.epoch.tolist() == [1]
-    assert history.val_accuracy.between(0, 1).all()
+    assert history.test_accuracy.between(0, 1).all()
     assert "lenet5 finished after 1 epoch(s)." in at.success[0].value
     assert at.metric[1].label == "Test accuracy"
-    assert float(at.metric[1].value) == pytest.approx(history.val_accuracy.iloc[-1], abs=1e-3)
+    assert float(at.metric[1].value) == pytest.approx(history.test_accuracy.iloc[-1], abs=1e-3)
     # After one epoch: integer epoch ticks, train and test in two colours with a legend.
     spec = _chart_spec(at)["spec"]["encoding"]
     assert spec["x"]["axis"]["format"] == "d" and spec["x"]["axis"]["tickMinStep"] == 1

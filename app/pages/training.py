@@ -29,7 +29,7 @@ VIEWS = {
     "degradation": "Degradation experiment",
     "gradients": "Gradient flow",
 }
-METRICS = ["val_accuracy", "accuracy", "val_loss", "loss"]
+METRICS = ["test_accuracy", "accuracy", "test_loss", "loss"]
 #: Train and test curves: blue and orange (legible for the common colour-vision deficiencies).
 SPLIT_COLOURS = ["#1a73e8", "#e8710a"]
 POLL_SECONDS = 0.5
@@ -118,10 +118,10 @@ def _curves(rows: pd.DataFrame) -> alt.Chart:
         var_name="metric",
         value_name="value",
     ).dropna()
-    long["panel"] = long.metric.str.replace("val_", "").map(
+    long["panel"] = long.metric.str.replace("test_", "").map(
         {"accuracy": "accuracy", "loss": "loss"}
     )
-    long["split"] = long.metric.str.startswith("val_").map({True: "test", False: "train"})
+    long["split"] = long.metric.str.startswith("test_").map({True: "test", False: "train"})
     encoding = dict(
         x=_epoch_axis(int(long.epoch.max()) if len(long) else 1),
         y=alt.Y("value:Q", title=None),
@@ -217,7 +217,7 @@ def _train_result(job: jobs.Job) -> None:
         last = history.iloc[-1]
         cols = st.columns(4)
         cols[0].metric("Train accuracy", f"{last.accuracy:.3f}")
-        cols[1].metric("Test accuracy", f"{last.val_accuracy:.3f}")
+        cols[1].metric("Test accuracy", f"{last.test_accuracy:.3f}")
         cols[2].metric("Images / s", f"{history.images_per_second.iloc[-1]:.0f}")
         cols[3].metric("Seconds", f"{history.seconds.sum():.1f}")
         st.altair_chart(_curves(history.assign(model=history.attrs["model"])))
