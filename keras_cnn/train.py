@@ -835,7 +835,7 @@ def train(
         >>> history[["epoch", "test_accuracy"]].tail(1)
     """
     _check_arguments(dict(locals()))
-    if schedule == "paper" and epochs < PAPER_MIN_EPOCHS:
+    if schedule == "paper" and 2 <= epochs < PAPER_MIN_EPOCHS:  # 1 epoch: no division
         warnings.warn(
             f'schedule="paper" divides the learning rate by 10 at 50% and 75% of the epochs: '
             f"with epochs={epochs} the first division comes after epoch "
