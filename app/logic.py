@@ -69,12 +69,13 @@ def course_map_dot(matrix: quiz.Matrix) -> str:
         matrix: From ``quiz.architecture_matrix(course, passed)``.
 
     Returns:
-        DOT source, left to right (LeNet-5 -> AlexNet -> VGG / Inception -> ResNet ...).
+        DOT source, top to bottom (LeNet-5 -> AlexNet -> VGG / Inception -> ResNet ...), so the
+        labels keep a readable size beside the lesson list.
     """
     lines = [
         "digraph course {",
-        '  graph [rankdir=LR, nodesep=0.3, ranksep=0.45, bgcolor="transparent"];',
-        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, '
+        '  graph [rankdir=TB, nodesep=0.35, ranksep=0.3, bgcolor="transparent"];',
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=14, '
         'fontcolor="#202124", penwidth=1.6, margin="0.15,0.08"];',
         '  edge [color="#9aa0a6", arrowsize=0.7];',
     ]

@@ -432,3 +432,37 @@ def test_model_lab_refuses_oversized_requests_before_building():
     assert not [b for b in at.get("download_button")]
     at.text_input(key="lab_shape").input("").run()  # VGG-19 at 224: 144M, downloadable
     assert len(at.get("download_button")) == 1
+
+
+def test_glossary_lesson_references_are_links():
+    at = start()
+    at.switch_page("app/pages/glossary.py").run()
+    at.text_input(key="glossary_query").input("receptive field").run()
+    entry = next(e for e in COURSE.glossary if e.term == "Receptive field")
+    lesson = COURSE.lesson(entry.lesson)
+    links = [link.proto.label for link in at.get("page_link")]
+    assert f"Lesson {lesson.order}: {lesson.title}" in links
+    assert not any(c.startswith("Lesson:") for c in texts(at, "caption"))
+
+
+def test_explorer_counts_in_si_units_and_model_lab_labels_fit():
+    import json
+
+    at = start()
+    at.switch_page("app/pages/explorer.py").run()
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    axes = {s["encoding"]["x"]["title"]: s["encoding"]["x"].get("axis", {}) for s in specs}
+    assert axes["Multiply-adds"]["format"] == "~s" and axes["Parameters"]["format"] == "~s"
+    at.switch_page("app/pages/model_lab.py").run()
+    assert at.selectbox(key="lab_shortcut").options == [
+        "A: zero_pad / identity",
+        "B: projection / identity",
+        "C: projection / projection",
+    ]
+    assert at.checkbox(key="lab_top").label == "Classifier"
+    assert all(len(w.label) <= 26 for w in (*at.selectbox, *at.checkbox, *at.number_input))
+
+
+def test_course_map_labels_are_readable():
+    dot = logic.course_map_dot(quiz.architecture_matrix(COURSE, set()))
+    assert "rankdir=TB" in dot and "fontsize=14" in dot

@@ -32,21 +32,24 @@ else:
     if st.button(f"{verb}: {lesson.order}. {lesson.title}", type="primary", key="continue"):
         lesson_pages.go_to_lesson(target)
 
-st.subheader("Architecture matrix")
-st.graphviz_chart(logic.course_map_dot(quiz.architecture_matrix(course, passed)))
-st.caption("Green: passed · blue: open · grey: locked (pass the lessons its arrows come from)")
+matrix_col, list_col = st.columns([2, 3], gap="large")
+with matrix_col:
+    st.subheader("Architecture matrix")
+    st.graphviz_chart(logic.course_map_dot(quiz.architecture_matrix(course, passed)))
+    st.caption("Green: passed · blue: open · grey: locked (pass the lessons its arrows come from)")
 
-st.subheader("Lessons")
-for lesson in course.lessons:
-    state = states[lesson.id]
-    style = logic.STATE_STYLE[state]
-    left, right = st.columns([3, 2], vertical_alignment="center")
-    with left:
-        lesson_pages.lesson_link(lesson.id, icon=logic.MATERIAL_ICON[state])
-    with right:
-        best = scores.get(lesson.id)
-        text = f"{style['word']}" + (f", best score {best:.0%}" if best is not None else "")
-        st.progress(min(max(best or 0.0, 0.0), 1.0), text=text)
+with list_col:
+    st.subheader("Lessons")
+    for lesson in course.lessons:
+        state = states[lesson.id]
+        style = logic.STATE_STYLE[state]
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        with left:
+            lesson_pages.lesson_link(lesson.id, icon=logic.MATERIAL_ICON[state])
+        with right:
+            best = scores.get(lesson.id)
+            text = f"{style['word']}" + (f", best score {best:.0%}" if best is not None else "")
+            st.progress(min(max(best or 0.0, 0.0), 1.0), text=text)
 
 with st.expander("Open any lesson"):
     ids = [le.id for le in course.lessons]

@@ -19,11 +19,12 @@ ERRORS = {
     "ImageNet top-5 error (%)": "top5_error",
     "CIFAR-10 error (%)": "cifar10_error",
 }
+#: Title -> (column, encoding, scale, tick format): counts in SI units (40G, not 40,000,000,000).
 AXES = {
-    "Year": ("year", "year:O", None),
-    "Parameters": ("params", "params:Q", "log"),
-    "Multiply-adds": ("macs", "macs:Q", "log"),
-    "Depth (weight layers)": ("weight_layers", "weight_layers:Q", "log"),
+    "Year": ("year", "year:O", None, None),
+    "Parameters": ("params", "params:Q", "log", "~s"),
+    "Multiply-adds": ("macs", "macs:Q", "log", "~s"),
+    "Depth (weight layers)": ("weight_layers", "weight_layers:Q", "log", "d"),
 }
 
 st.title("Architecture explorer")
@@ -53,9 +54,14 @@ tooltip = [
 
 selected = []
 columns = st.columns(2)
-for i, (title, (_, encoding, scale)) in enumerate(AXES.items()):
+for i, (title, (_, encoding, scale, ticks)) in enumerate(AXES.items()):
     pick = alt.selection_point(fields=["name"], name="pick", on="click")
-    x = alt.X(encoding, title=title, scale=alt.Scale(type=scale) if scale else alt.Undefined)
+    x = alt.X(
+        encoding,
+        title=title,
+        scale=alt.Scale(type=scale) if scale else alt.Undefined,
+        axis=alt.Axis(format=ticks) if ticks else alt.Undefined,
+    )
     chart = (
         alt.Chart(data, title=f"{title} vs error")
         .mark_circle(size=110)

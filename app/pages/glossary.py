@@ -6,6 +6,7 @@ from app import lesson as lesson_pages
 from app import logic, shell
 
 course = shell.course()
+lesson_ids = {lesson.id for lesson in course.lessons}
 st.title("Glossary and FAQ")
 query = st.text_input(
     "Search", placeholder="e.g. receptive field, bottleneck, transfer", key="glossary_query"
@@ -19,16 +20,15 @@ with glossary_tab:
         st.info("No glossary term matches your search.")
     for entry in terms:
         st.markdown(f"**{entry.term}**: {entry.definition}")
-        extra = []
         if entry.see_also:
-            extra.append("See also: " + ", ".join(entry.see_also))
-        if entry.lesson:
-            try:
-                extra.append(f"Lesson: {course.lesson(entry.lesson).title}")
-            except KeyError:
-                pass
-        if extra:
-            st.caption(" · ".join(extra))
+            st.caption("See also: " + ", ".join(entry.see_also))
+        if entry.lesson in lesson_ids:  # a link, like the FAQ's
+            lesson = course.lesson(entry.lesson)
+            lesson_pages.lesson_link(
+                entry.lesson,
+                label=f"Lesson {lesson.order}: {lesson.title}",
+                icon=":material/menu_book:",
+            )
 with faq_tab:
     if not faq:
         st.info("No question matches your search.")

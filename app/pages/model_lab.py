@@ -44,13 +44,22 @@ def shortcut_select(default: str, key: str) -> str:
     """The paper's shortcut option A/B/C, starting at the builder's default."""
     options = list(SHORTCUT_OPTIONS)
     return st.selectbox(
-        "Shortcut", options, index=options.index(default), format_func=shortcut_label, key=key
+        "Shortcut",
+        options,
+        index=options.index(default),
+        format_func=shortcut_label,
+        key=key,
+        help="; ".join(
+            f"{o}: {SHORTCUT_OPTIONS[o][0]} where the shape changes, else {SHORTCUT_OPTIONS[o][1]}"
+            for o in options
+        ),
     )
 
 
 def shortcut_label(option: str) -> str:
+    """Short enough for the narrow column: ``A: zero_pad / identity`` (the help says more)."""
     changing, same = SHORTCUT_OPTIONS[option]
-    return f"{option}: {changing} when the shape changes, else {same}"
+    return f"{option}: {changing} / {same}"
 
 
 left, right = st.columns([1, 3], gap="large")
@@ -111,7 +120,7 @@ with left:
         "Input shape", placeholder="default, or e.g. 160, 160, 3", key="lab_shape"
     )
     options["include_top"] = st.checkbox(
-        "Include the classifier (include_top)", True, key="lab_top"
+        "Classifier", True, key="lab_top", help="include_top: the pooling and dense head"
     )
     options["classes"] = int(
         st.number_input(
@@ -119,7 +128,10 @@ with left:
         )
     )
     options["pooling"] = st.selectbox(
-        "Pooling (without the classifier)", [None, "avg", "max"], key="lab_pooling"
+        "Pooling",
+        [None, "avg", "max"],
+        key="lab_pooling",
+        help="pooling: used without the classifier",
     )
 
 with right:
