@@ -484,6 +484,8 @@ def test_quiz_items_fixed():
     ids = {q.id for q in course.questions}
     # give-aways and trivia are gone or rewritten
     assert "alexnet-relu-value" not in ids and "lenet-year" not in ids
+    assert "degradation-imagenet-gap" not in ids and "gradflow-zero-residual" not in ids
+    assert course.question("residual-formula").prompt != "What does a residual block compute?"
     assert "256" not in course.question("inception-3a-channels").prompt.split("?")[-1]
     assert course.question("inception-3a-channels").answer == 416
     # the history ordering of lesson 4 no longer asks about ResNet, two lessons early
@@ -653,3 +655,9 @@ def test_spelling_is_oxford_british():
     )
     american = re.findall(r"\b(?:color|colors|center|centers|neighbor\w*|labeled)\b", text)
     assert british_ise == [] and american == []
+
+
+def test_every_lesson_has_generated_questions_so_a_retake_differs():
+    for lesson in get_course().lessons:
+        generated = [q for q in lesson.questions if q.kind == "generated"]
+        assert len(generated) >= 2, lesson.id
