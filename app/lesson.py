@@ -81,12 +81,15 @@ def render(lesson_id: str) -> None:
     if lesson.goals:
         with st.expander("What you will learn", expanded=False):
             st.markdown("\n".join(f"- {goal}" for goal in lesson.goals))
-    for section in lesson.sections:
-        _section(section)
+    later = [draw for section in lesson.sections if (draw := _section(section))]
     if lesson.sources:
         with st.expander("Sources"):
             st.markdown("\n".join(_source(s) for s in lesson.sources))
     system_check(course, progress, learner, lesson)
+    # Live models and widgets last: the text and the System Check are on screen already, and
+    # each view is drawn into its place (TensorFlow loads on the first one, seconds when cold).
+    for draw in later:
+        draw()
 
 
 def _locked(course: quiz.Course, lesson: quiz.Lesson, passed: set[str], missing: list[str]):
@@ -124,26 +127,38 @@ def _source(source: quiz.Source) -> str:
     return f"- {title}" + (f" — {who}" if who else "")
 
 
-def _section(section: quiz.Section) -> None:
+def _section(section: quiz.Section) -> Callable[[], None] | None:
+    """Draw a section; for a live model or a widget, draw a placeholder and return the function
+    that draws the view into it later (after the System Check)."""
     st.subheader(section.title, anchor=section.id)
+    draw = None
     if section.kind == "markdown":
         st.markdown(section.body)
     elif section.kind == "latex":
         st.latex(section.body)
     elif section.kind == "code":
         st.code(section.body, language=section.language or "python")
-    elif section.kind == "model":
+    elif section.kind in ("model", "widget"):
         if section.body:
             st.markdown(section.body)
-        from app import views  # pandas and, on first use, TensorFlow: not for the course map
+        slot = st.empty()
+        what = "live model" if section.kind == "model" else "interactive view"
+        slot.caption(f":material/hourglass_top: Loading the {what} …")
 
-        views.show_model(section.model, block=section.block, key=f"section-{section.id}")
-    elif section.kind == "widget":
-        if section.body:
-            st.markdown(section.body)
-        widgets.render(section.widget, key=f"widget-{section.id}")
+        def draw(section=section, slot=slot) -> None:
+            with slot.container():
+                if section.kind == "model":
+                    from app import views  # pandas, and TensorFlow on first use
+
+                    views.show_model(
+                        section.model, block=section.block, key=f"section-{section.id}"
+                    )
+                else:
+                    widgets.render(section.widget, key=f"widget-{section.id}")
+
     if section.caption:
         st.caption(section.caption)
+    return draw
 
 
 # -- the System Check -------------------------------------------------------------------------

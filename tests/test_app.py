@@ -466,3 +466,38 @@ def test_explorer_counts_in_si_units_and_model_lab_labels_fit():
 def test_course_map_labels_are_readable():
     dot = logic.course_map_dot(quiz.architecture_matrix(COURSE, set()))
     assert "rankdir=TB" in dot and "fontsize=14" in dot
+
+
+def test_lesson_text_and_system_check_come_before_the_live_models(monkeypatch):
+    """A lesson draws its text and System Check first and its models into their places after,
+    so a cold TensorFlow import never holds back what a learner reads and answers."""
+    import streamlit as st
+
+    from app import views
+
+    seen = []
+
+    def show_model(name, **kwargs):
+        seen.append(lesson_page.attempt_key("convolution") in st.session_state)
+        st.markdown(f"model view of {name}")
+
+    monkeypatch.setattr(views, "show_model", show_model)
+    at = start()
+    at.button(key="continue").click().run()
+    assert not at.exception, at.exception
+    assert seen == [True]  # the check had been drawn when the model view started
+    assert "model view of lenet5" in texts(at, "markdown")
+    # ... drawn into its place: after its section's title, before the System Check.
+    order = [str(getattr(node, "value", "")) for node in _walk(at.main)]
+    view, check = order.index("model view of lenet5"), order.index("System Check")
+    assert order.index("LeNet-5 in keras_cnn") < view < check
+
+
+def _walk(node):
+    """The elements of an AppTest block, in page order."""
+    children = getattr(node, "children", None)
+    if children is None:
+        yield node
+        return
+    for key in sorted(children):
+        yield from _walk(children[key])
