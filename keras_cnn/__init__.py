@@ -11,6 +11,7 @@ Example:
     25636712
 """
 
+from keras_cnn._common import WeightsUnavailableError
 from keras_cnn.analysis import (
     count_macs,
     inspect_structure,
@@ -30,6 +31,7 @@ from keras_cnn.classic import build_alexnet, build_googlenet, build_lenet5
 from keras_cnn.data import DatasetUnavailableError
 from keras_cnn.diagram import to_dot
 from keras_cnn.experiments import degradation, gradient_norms
+from keras_cnn.imagenet import decode_predictions, preprocess_input
 from keras_cnn.registry import MODELS, get_model, list_models
 from keras_cnn.resnet import build_cifar_resnet, build_resnet, build_resnext, build_wide_resnet
 from keras_cnn.train import CheckpointError, TrainingObserver, build_model
@@ -42,6 +44,7 @@ __all__ = [
     "DatasetUnavailableError",
     "MODELS",
     "TrainingObserver",
+    "WeightsUnavailableError",
     "basic_block",
     "bottleneck_block",
     "build_alexnet",
@@ -54,6 +57,7 @@ __all__ = [
     "build_vgg",
     "build_wide_resnet",
     "count_macs",
+    "decode_predictions",
     "degradation",
     "get_model",
     "gradient_norms",
@@ -61,6 +65,7 @@ __all__ = [
     "inspect_structure",
     "list_models",
     "local_response_normalization",
+    "preprocess_input",
     "receptive_field",
     "summarize",
     "to_dot",

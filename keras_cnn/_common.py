@@ -97,6 +97,34 @@ IMAGENET_WEIGHTS: dict[str, tuple[WeightFile, WeightFile]] = {
 }
 
 
+class WeightsUnavailableError(RuntimeError):
+    """Published weights are neither in the Keras cache nor downloadable now (offline)."""
+
+
+def _download(wf: WeightFile) -> str:
+    """The path of a published weight file, from the Keras cache or downloaded into it.
+
+    Raises:
+        WeightsUnavailableError: Naming the file, the cache folder and ``weights=path``,
+            instead of keras' bare ``Exception: URL fetch failure`` and its long traceback.
+    """
+    try:
+        return keras.utils.get_file(
+            wf.file_name, wf.url, cache_subdir="models", file_hash=wf.file_hash
+        )
+    except Exception as error:  # keras raises a bare Exception for a failed download
+        home = os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")
+        cache = os.path.join(home, "models")
+        reason = " ".join(str(error).split())
+        raise WeightsUnavailableError(
+            f"The ImageNet weights {wf.file_name} are not in the Keras cache ({cache}) and "
+            f"could not be downloaded from {wf.url} ({reason}). On a machine with network "
+            f"access, download that file and copy it into {cache}, or load it from anywhere "
+            f'with weights="path/to/{wf.file_name}"; weights=None builds the model with '
+            "random weights."
+        ) from None
+
+
 def check_args(
     *,
     weights: str | None,
@@ -253,10 +281,7 @@ def finish(
     if weights == "imagenet":
         top, notop = IMAGENET_WEIGHTS[weights_name]
         wf = top if include_top else notop
-        path = keras.utils.get_file(
-            wf.file_name, wf.url, cache_subdir="models", file_hash=wf.file_hash
-        )
-        model.load_weights(path)
+        model.load_weights(_download(wf))
     elif weights is not None:
         model.load_weights(os.fspath(weights))
     return model
