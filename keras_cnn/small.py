@@ -9,6 +9,7 @@ import re
 import keras
 from keras import layers
 
+from keras_cnn._common import BN_MOMENTUM_TORCH, check_rate
 from keras_cnn.blocks import vgg_block
 from keras_cnn.classic import build_lenet5
 from keras_cnn.resnet import build_cifar_resnet
@@ -23,6 +24,7 @@ def build_small_vgg(
     fc_units: int = 128,
     batch_norm: bool = True,
     dropout: float = 0.5,
+    bn_momentum: float = BN_MOMENTUM_TORCH,
     name: str = "vgg_small",
 ) -> keras.Model:
     """A VGG in miniature: ``vgg_block`` stages of 3x3 convolutions, then two dense layers.
@@ -39,6 +41,9 @@ def build_small_vgg(
         fc_units: int. Units of the hidden fully connected layer.
         batch_norm: bool. Batch normalization after each convolution. Defaults to True.
         dropout: float. Dropout after the hidden fully connected layer.
+        bn_momentum: float. Momentum of the batch-norm moving averages. Defaults to 0.9,
+            which a plain ``model.fit`` on a small data set needs (see
+            `keras_cnn.build_cifar_resnet`).
         name: str. Model name.
 
     Returns:
@@ -47,6 +52,7 @@ def build_small_vgg(
     Raises:
         ValueError: if ``filters`` and ``convs`` differ in length.
     """
+    check_rate(bn_momentum, "bn_momentum")
     if len(filters) != len(convs):
         raise ValueError(
             f"`filters` and `convs` must have the same length. Received: {filters=}, {convs=}"
@@ -54,7 +60,7 @@ def build_small_vgg(
     inputs = keras.Input(input_shape, name="input")
     x = inputs
     for i, (width, n) in enumerate(zip(filters, convs, strict=True), start=1):
-        x = vgg_block(x, width, n, batch_norm=batch_norm, name=f"block{i}")
+        x = vgg_block(x, width, n, batch_norm=batch_norm, bn_momentum=bn_momentum, name=f"block{i}")
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(fc_units, activation="relu", name="fc1")(x)
     x = layers.Dropout(dropout, name="fc1_dropout")(x)

@@ -34,6 +34,7 @@ def build_vgg(
     classifier_activation: str | None = "softmax",
     dropout: float = 0.5,
     fc_units: int = 4096,
+    bn_momentum: float = _common.BN_MOMENTUM_KERAS,
     name: str | None = None,
 ) -> keras.Model:
     """Build VGG-11/13/16/19, configuration A/B/D/E of Simonyan & Zisserman (2014).
@@ -57,6 +58,10 @@ def build_vgg(
         classifier_activation: str or None. Activation of the classifier.
         dropout: float. Dropout rate after ``fc1`` and ``fc2``. Defaults to 0.5.
         fc_units: int. Units of ``fc1`` and ``fc2``. Defaults to 4096.
+        bn_momentum: float. Momentum of the batch-norm moving averages with
+            ``batch_norm=True``. Defaults to Keras' 0.99, like every builder with a
+            ``keras.applications`` twin; pass 0.9 to train from scratch on small data with
+            a plain ``model.fit`` (see `build_cifar_resnet`).
         name: str. Model name; defaults to ``vgg16`` / ``vgg16_bn`` etc.
 
     Returns:
@@ -76,6 +81,7 @@ def build_vgg(
     """
     if depth not in VGG_SPECS:
         raise ValueError(f"VGG depth must be one of {sorted(VGG_SPECS)}. Received: depth={depth!r}")
+    _common.check_rate(bn_momentum, "bn_momentum")
     weights_name = None if batch_norm else f"vgg{depth}"
     _common.check_args(
         weights=weights,
@@ -94,7 +100,9 @@ def build_vgg(
     )
     inputs, x = _common.make_input(input_tensor, input_shape)
     for b, (convs, filters) in enumerate(zip(VGG_SPECS[depth], VGG_FILTERS, strict=True), 1):
-        x = vgg_block(x, filters, convs, batch_norm=batch_norm, name=f"block{b}")
+        x = vgg_block(
+            x, filters, convs, batch_norm=batch_norm, bn_momentum=bn_momentum, name=f"block{b}"
+        )
     if include_top:
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(fc_units, activation="relu", name="fc1")(x)
