@@ -41,6 +41,7 @@ else:
             "Explore": [
                 st.Page("app/pages/explorer.py", title="Architecture explorer"),
                 st.Page("app/pages/model_lab.py", title="Model lab"),
+                st.Page("app/pages/look_inside.py", title="Look inside", url_path="look_inside"),
                 st.Page("app/pages/glossary.py", title="Glossary and FAQ"),
             ],
             "Training": [st.Page("app/pages/training.py", title="Training", url_path="training")],

@@ -1,0 +1,261 @@
+"""Look inside: a model's prediction, feature maps, a unit's receptive fields and Grad-CAM
+on an embedded digit or the learner's own image.
+
+Models, in this order: the learner's own training runs (``keras_cnn.runs``), the small
+course models and ImageNet models (ImageNet weights when they are on disk, else random
+initialisation with a warning). All computing is ``keras_cnn.inside``; this page draws.
+"""
+
+from __future__ import annotations
+
+import io
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+st.title("Look inside")
+st.markdown(
+    "Pick a model and an input: see what the model predicts, what each stage computes, what "
+    "one unit can see (its **receptive field**, the box) and what it actually looks at (its "
+    "**effective receptive field**, the gradient), and where the evidence for a class lies "
+    "(**Grad-CAM**)."
+)
+
+with st.spinner("Loading keras_cnn ..."):
+    import keras
+
+    from keras_cnn import data as data_lib
+    from keras_cnn import inside
+    from keras_cnn import runs as runs_lib
+    from keras_cnn.train import build_model
+
+SMALL = {
+    "lenet5": "LeNet-5",
+    "vgg_small": "Small VGG",
+    "resnet20": "ResNet-20",
+    "plain20": "Plain-20",
+}
+IMAGENET = {"vgg16": "VGG-16", "resnet50": "ResNet-50"}
+DISPLAY = 256  # pixels: every picture is enlarged (nearest neighbour) to at least this size
+MAX_CELLS = 4096  # a layer output larger than this is picked with number inputs only
+
+
+def model_sources() -> list[tuple[str, str, str]]:
+    """``(kind, name, label)`` for every model the page offers, the learner's runs first."""
+    sources = []
+    stored = runs_lib.list_runs()
+    for run in stored[stored.model_file.notna()].itertuples():
+        accuracy = "" if pd.isna(run.val_accuracy) else f", test accuracy {run.val_accuracy:.0%}"
+        sources.append(("run", run.id, f"Your run: {run.model} on {run.data}{accuracy} ({run.id})"))
+    sources += [("small", k, f"{v}, random weights") for k, v in SMALL.items()]
+    for name, title in IMAGENET.items():
+        have = inside.imagenet_weights_on_disk(name)
+        sources.append(
+            ("imagenet", name, f"{title}, {'ImageNet weights' if have else 'random weights'}")
+        )
+    return sources
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def load(kind: str, name: str) -> tuple[keras.Model, dict]:
+    """The model and what the page needs to know about it (cached for every session)."""
+    if kind == "run":
+        _, meta = runs_lib.load_run(name)
+        return runs_lib.load_model(name), {"data": meta.get("data", "digits"), "random": False}
+    if kind == "small":
+        keras.utils.set_random_seed(0)
+        return build_model(name), {"data": "digits", "random": True}
+    have = inside.imagenet_weights_on_disk(name)
+    from keras_cnn import get_model
+
+    model = get_model(name, weights="imagenet" if have else None)
+    return model, {"data": "imagenet", "random": not have}
+
+
+def preprocess(raw: np.ndarray, info: dict, shape: tuple) -> np.ndarray:
+    """Raw [0, 1] images -> the model's input, as its training saw them."""
+    if info["data"] == "imagenet":
+        return keras.applications.imagenet_utils.preprocess_input(raw * 255.0, mode="caffe")
+    try:
+        return raw - data_lib.pixel_mean(info["data"], shape)
+    except Exception as error:  # a TFDS dataset that is not prepared here
+        st.warning(f"Without the training data's mean image ({error}); the input is not centred.")
+        return raw
+
+
+def class_names(info: dict, count: int) -> list[str]:
+    return [str(i) for i in range(count)]
+
+
+sources = model_sources()
+left, right = st.columns([1, 2], gap="large")
+with left:
+    picked = st.selectbox(
+        "Model", range(len(sources)), format_func=lambda i: sources[i][2], key="inside_model"
+    )
+    kind, name, label = sources[picked]
+    with st.spinner(f"Loading {label} ..."):
+        model, info = load(kind, name)
+    shape = tuple(int(d) for d in model.input_shape[1:])
+    if info["random"]:
+        st.warning(
+            "Random weights: this model has learned nothing, so its maps and heat maps show "
+            "structure, not knowledge. Train one on the **Training** page (it appears here "
+            "first), or put the ImageNet weights on disk."
+        )
+    if kind == "small" and not any(s[0] == "run" for s in sources):
+        st.info("No trained run yet: `python -m keras_cnn train lenet5 --epochs 5` makes one.")
+
+    source = st.radio(
+        "Input", ["Embedded digit", "Upload an image"], key="inside_input", horizontal=True
+    )
+    if source == "Embedded digit":
+        digits, labels = data_lib.arrays("digits", "test", input_shape=shape, normalize=False)
+        index = st.number_input("Test digit", 0, len(digits) - 1, 0, key="inside_digit")
+        raw, caption = digits[index], f"test digit {index}: a {labels[index]}"
+    else:
+        upload = st.file_uploader("Image", type=["png", "jpg", "jpeg"], key="inside_upload")
+        if upload is None:
+            st.stop()
+        from PIL import Image
+
+        picture = Image.open(io.BytesIO(upload.getvalue())).convert("RGB")
+        array = np.asarray(picture, np.float32) / 255.0
+        raw = np.asarray(data_lib.adapt_images(array, shape))
+        caption = (
+            f"{upload.name}: {picture.width}x{picture.height} resized to {shape[1]}x{shape[0]}"
+        )
+    x = preprocess(raw[None], info, shape)
+    st.image(inside.to_image(raw, size=DISPLAY), caption=caption)
+
+    scores = inside.logits(model, x)[0]
+    probabilities = np.exp(scores - scores.max())
+    probabilities /= probabilities.sum()
+    names = class_names(info, len(scores))
+    top = np.argsort(-probabilities)[:5]
+    st.markdown(f"**Prediction: {names[top[0]]}** ({probabilities[top[0]]:.0%})")
+    st.dataframe(
+        pd.DataFrame({"class": [names[i] for i in top], "probability": probabilities[top]}),
+        hide_index=True,
+        column_config={"probability": st.column_config.ProgressColumn(format="%.3f", max_value=1)},
+    )
+
+with right:
+    blocks = inside.block_outputs(model)
+    maps = inside.feature_maps(model, x, blocks)
+    st.subheader("Feature maps")
+    st.caption(
+        "Each stage's output on this input: its 8 most active channels (by mean activation), "
+        "each on its own scale (dark: low, yellow: high)."
+    )
+    columns = st.columns(min(3, len(blocks)))
+    for i, (block, activation) in enumerate(maps.items()):
+        channels = inside.top_channels(activation[0], 8)
+        grid = inside.tile(np.moveaxis(activation[0][..., channels], -1, 0), columns=4, scale=True)
+        h, w, c = activation.shape[1:]
+        with columns[i % len(columns)]:
+            st.image(
+                inside.to_image(grid, size=DISPLAY // 2),
+                caption=f"{block}: {h}x{w}, channels {', '.join(map(str, channels))} of {c}",
+            )
+
+st.subheader("One unit: what it can see, and what it looks at")
+layers = inside.spatial_layers(model)
+default = blocks[len(blocks) // 2] if blocks else layers[0]
+unit_left, unit_right = st.columns([1, 2], gap="large")
+with unit_left:
+    layer = st.selectbox("Layer", layers, index=layers.index(default), key="inside_layer")
+    activation = inside.feature_maps(model, x, [layer])[layer][0]
+    height, width = activation.shape[:2]
+    for axis, size in (("row", height), ("col", width)):
+        key = f"inside_{axis}"
+        if st.session_state.get(key, 0) >= size or st.session_state.get(f"{key}_layer") != layer:
+            st.session_state[key] = size // 2
+            st.session_state[f"{key}_layer"] = layer
+    if height * width <= MAX_CELLS:
+        cells = pd.DataFrame(
+            [(r, c, float(v)) for (r, c), v in np.ndenumerate(activation.sum(axis=-1))],
+            columns=["row", "col", "activation"],
+        )
+        pick = alt.selection_point(fields=["row", "col"], name="unit", on="click")
+        chart = (
+            alt.Chart(cells)
+            .mark_rect()
+            .encode(
+                x=alt.X("col:O", axis=None),
+                y=alt.Y("row:O", axis=None),
+                color=alt.Color("activation:Q", scale=alt.Scale(scheme="viridis"), legend=None),
+                opacity=alt.condition(pick, alt.value(1.0), alt.value(0.6)),
+                tooltip=["row", "col", "activation"],
+            )
+            .add_params(pick)
+            .properties(width=240, height=240 * height / width)
+        )
+        event = st.altair_chart(chart, on_select="rerun", key="inside_units")
+        chosen = (event or {}).get("selection", {}).get("unit") or []
+        if chosen and chosen[0] != st.session_state.get("inside_last_click"):
+            st.session_state["inside_last_click"] = chosen[0]
+            st.session_state["inside_row"] = int(chosen[0]["row"])
+            st.session_state["inside_col"] = int(chosen[0]["col"])
+        st.caption(f"{layer}: {height}x{width} units (summed over channels). Click one.")
+    row = st.number_input("Row", 0, height - 1, key="inside_row")
+    col = st.number_input("Column", 0, width - 1, key="inside_col")
+
+with unit_right:
+    box = inside.receptive_field_box(model, layer, (row, col))
+    full = inside.receptive_field_box(model, layer, (row, col), clip=False)
+    erf = inside.effective_receptive_field(model, layer, x, position=(row, col))
+    factor = max(1, -(-DISPLAY // shape[0]))
+    scaled = tuple(v * factor for v in box)
+    picture = inside.overlay(inside.to_image(raw, size=DISPLAY), erf)
+    picture = inside.draw_box(picture, scaled, width=2)
+    st.image(picture, width=DISPLAY * 2)
+    size = full[2] - full[0], full[3] - full[1]
+    st.markdown(
+        f"Unit ({row}, {col}) of `{layer}`: its **receptive field** is {size[0]}x{size[1]} "
+        f"pixels (rows {full[0]}..{full[2] - 1}, columns {full[1]}..{full[3] - 1}"
+        + ("; clipped to the image, the rest is padding" if box != full else "")
+        + "), the red box. The heat is its **effective receptive field** on this input, "
+        "|d unit / d pixel|: "
+        f"{100 * float((erf > 0.05 * erf.max()).sum()) / max(1, (box[2] - box[0]) * (box[3] - box[1])):.0f}% "
+        "of the box gets more than 5% of the strongest gradient."
+    )
+
+st.subheader("Grad-CAM: where the evidence for a class lies")
+cam_left, cam_right = st.columns([1, 2], gap="large")
+with cam_left:
+    options = ["predicted", *names]
+    wanted = st.selectbox("Class", options, key="inside_class")
+    class_index = None if wanted == "predicted" else names.index(wanted)
+    cam_layers = [n for n in layers if model.get_layer(n).output.shape[1] > 1]
+    cam_layer = st.selectbox(
+        "Layer",
+        cam_layers,
+        index=cam_layers.index(inside.default_cam_layer(model)),
+        key="inside_cam_layer",
+    )
+with cam_right:
+    try:
+        heat = inside.grad_cam(model, x, class_index, layer=cam_layer)[0]
+    except NotImplementedError as error:
+        st.error(str(error))
+    else:
+        shown = names[top[0]] if class_index is None else wanted
+        st.image(
+            inside.overlay(inside.to_image(raw, size=DISPLAY), heat),
+            width=DISPLAY * 2,
+        )
+        st.caption(f"Grad-CAM of class {shown} at {cam_layer} (Selvaraju et al. 2017).")
+
+with st.expander("The same in a notebook"):
+    st.code(
+        f"""from keras_cnn import inside
+maps = inside.feature_maps(model, x)                       # each stage's output
+box = inside.receptive_field_box(model, {layer!r}, ({row}, {col}))   # {box}
+erf = inside.effective_receptive_field(model, {layer!r}, x, position=({row}, {col}))
+heat = inside.grad_cam(model, x, layer={cam_layer!r})       # (N, H, W) in [0, 1]
+picture = inside.overlay(x[0], heat[0])                    # RGB uint8""",
+        language="python",
+    )

@@ -1,0 +1,80 @@
+"""The Look inside page in Chromium: a learner's run, a unit clicked on the layer's map, its
+receptive-field box drawn, Grad-CAM shown, no exception and no console error. Screenshots go
+to ``test-artifacts/browser/``. Reuses ``tests/test_browser.py``'s fixtures and pattern."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from app import serve
+from keras_cnn.train import train
+
+ARTIFACTS = serve.ROOT / "test-artifacts" / "browser"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    if not Path(serve.CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{serve.CHROMIUM} is missing in CI: install it with apt-get")
+        pytest.skip(f"{serve.CHROMIUM} not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        yield pw
+
+
+def unit_text(page) -> str:
+    return page.get_by_text(re.compile(r"^Unit \(\d+, \d+\) of")).inner_text()
+
+
+def test_look_inside_click_a_unit_in_chromium(playwright):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    home = Path(os.environ["KERAS_CNN_HOME"])
+    train("lenet5", epochs=3, seed=0, verbose=0)  # the learner's run, on the embedded digits
+    with serve.streamlit_server(home, log=ARTIFACTS / "streamlit-look-inside.log") as (url, _):
+        browser = serve.launch(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        errors: list[str] = []
+        page.on(
+            "console",
+            lambda m: (
+                errors.append(f"{m.text} ({m.location.get('url', '')})")
+                if m.type == "error"
+                else None
+            ),
+        )
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            # Through the sidebar: a deep link first asks /look_inside/_stcore/health (a 404).
+            page.goto(url)
+            serve.settle(page, 120_000)
+            page.get_by_role("link", name="Look inside").click()
+            page.get_by_text(re.compile(r"^Prediction: ")).wait_for(timeout=120_000)
+            chart = page.locator('[data-testid="stVegaLiteChart"]').first
+            chart.wait_for(timeout=120_000)
+            serve.settle(page, 120_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert "Unit (5, 5) of c3" in unit_text(page)
+            # Click the unit in row 1, column 8 of C3's 10x10 map.
+            canvas = chart.locator("canvas, svg").first
+            canvas.wait_for()
+            canvas.scroll_into_view_if_needed()
+            page.screenshot(path=ARTIFACTS / "look-inside-before-click.png")
+            box = canvas.bounding_box()
+            cell = 240 / 10
+            page.mouse.click(box["x"] + 8.5 * cell, box["y"] + 1.5 * cell)
+            page.get_by_text(re.compile(r"^Unit \(1, 8\) of c3")).wait_for(timeout=60_000)
+            serve.settle(page, 120_000)
+            assert "14x14 pixels (rows 2..15, columns 16..29)" in unit_text(page)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            page.screenshot(path=ARTIFACTS / "look-inside.png", full_page=True)
+        except Exception:
+            page.screenshot(path=ARTIFACTS / "look-inside-failure.png", full_page=True)
+            raise
+        finally:
+            browser.close()
+    assert not errors, f"browser console errors: {errors}"

@@ -1,0 +1,54 @@
+"""The Look inside page through Streamlit's AppTest: a learner's run comes first, its
+prediction, feature maps, a unit's boxes and Grad-CAM render; random weights are flagged."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from keras_cnn import runs
+from keras_cnn.train import train
+
+PAGE = str(Path(__file__).resolve().parents[1] / "app" / "pages" / "look_inside.py")
+
+
+def _page() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=180).run()
+
+
+def test_a_trained_run_comes_first_and_every_view_renders():
+    train("lenet5", epochs=1, limit=64, batch_size=32, seed=0, verbose=0)
+    (run_id,) = runs.list_runs().id
+    at = _page()
+    assert not at.exception, at.exception
+    model = at.selectbox(key="inside_model")
+    assert model.options[0].startswith("Your run: lenet5 on digits") and run_id in model.options[0]
+    assert not at.warning, "a trained run needs no random-weights warning"
+    assert any(m.value.startswith("**Prediction: ") for m in at.markdown)
+    assert len(at.dataframe[0].value) == 5  # the top 5 classes
+    # LeNet-5's middle stage is C3: the centre unit (5, 5) sees 14x14 pixels from (10, 10).
+    assert at.selectbox(key="inside_layer").value == "c3"
+    unit = [m.value for m in at.markdown if m.value.startswith("Unit (")]
+    assert (
+        "Unit (5, 5) of `c3`" in unit[0] and "14x14 pixels (rows 10..23, columns 10..23)" in unit[0]
+    )
+    # Another layer and unit: C1's unit (0, 3) sees rows 0..4, columns 3..7.
+    at.selectbox(key="inside_layer").set_value("c1").run()
+    at.number_input(key="inside_row").set_value(0).run()
+    at.number_input(key="inside_col").set_value(3).run()
+    assert not at.exception, at.exception
+    unit = [m.value for m in at.markdown if m.value.startswith("Unit (")]
+    assert "5x5 pixels (rows 0..4, columns 3..7)" in unit[0]
+    at.selectbox(key="inside_class").set_value("7").run()
+    assert not at.exception, at.exception
+    assert any("Grad-CAM of class 7 at s4" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("choice", ["LeNet-5, random weights", "ResNet-20, random weights"])
+def test_random_weights_are_flagged(choice):
+    at = _page()
+    model = at.selectbox(key="inside_model")
+    model.set_value(model.options.index(choice)).run()
+    assert not at.exception, at.exception
+    assert "Random weights" in at.warning[0].value
+    assert any(m.value.startswith("**Prediction: ") for m in at.markdown)
