@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from keras_cnn.analysis import _WINDOWED, _pair, _parents
+from keras_cnn.analysis import _WINDOWED, _pair
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -125,6 +125,14 @@ def block_outputs(model: keras.Model) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- boxes
+
+
+def _parents(op) -> list:
+    """The operations whose outputs feed ``op`` (its first call in the graph)."""
+    if not op._inbound_nodes:
+        return []
+    node = op._inbound_nodes[0]
+    return [t._keras_history.operation for t in keras.tree.flatten(node.input_tensors)]
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def model_sources() -> list[tuple[str, str, str]]:
     sources = []
     stored = runs_lib.list_runs()
     for run in stored[stored.model_file.notna()].itertuples():
-        accuracy = "" if pd.isna(run.val_accuracy) else f", test accuracy {run.val_accuracy:.0%}"
+        accuracy = "" if pd.isna(run.test_accuracy) else f", test accuracy {run.test_accuracy:.0%}"
         sources.append(("run", run.id, f"Your run: {run.model} on {run.data}{accuracy} ({run.id})"))
     sources += [("small", k, f"{v}, random weights") for k, v in SMALL.items()]
     for name, title in IMAGENET.items():
