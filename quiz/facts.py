@@ -38,6 +38,8 @@ KNOWN_MODELS: frozenset[str] = frozenset(
     resnet18 resnet34 resnet50 resnet101 resnet152 resnet50_v2 resnet101_v2 resnet152_v2
     resnet20 resnet32 resnet44 resnet56 resnet110 resnet1202
     plain20 plain32 plain44 plain56 plain110 lenet5 alexnet googlenet
+    resnet110_v2 resnet164_v2 resnet1001_v2 wrn16_8 wrn28_10 wrn40_4
+    wide_resnet50_2 wide_resnet101_2 resnext50_32x4d resnext101_32x8d resnext101_64x4d
     """.split()
 )
 """Model names of the ``keras_cnn`` registry that lessons may reference."""

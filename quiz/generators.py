@@ -727,3 +727,77 @@ def render_question(
         answer=answer,
         params=tuple(sorted(params.items())),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Grouped convolutions (ResNeXt, lesson "deep-resnets").
+# --------------------------------------------------------------------------------------------
+
+
+def grouped_conv_params(k: int, c: int, g: int) -> int:
+    """Weights of a ``k x k`` convolution from ``c`` to ``c`` channels in ``g`` groups, no bias.
+
+    Each group convolves ``c / g`` input channels into ``c / g`` output channels, so every
+    output channel sees only ``c / g`` inputs: ``g`` times fewer weights than ungrouped.
+
+    Args:
+        k: Kernel size.
+        c: Input and output channels (a multiple of ``g``).
+        g: Groups.
+
+    Returns:
+        ``k * k * (c // g) * c``.
+    """
+    return k * k * (c // g) * c
+
+
+def resnext_block_params(c: int, paths: int, d: int) -> int:
+    """Weights of a ResNeXt bottleneck branch on ``c`` channels: ``paths`` paths of width ``d``.
+
+    Each path is a 1x1 convolution ``c -> d``, a 3x3 ``d -> d`` and a 1x1 ``d -> c`` (no
+    biases); written as one block it is a 1x1 to ``paths * d`` channels, a 3x3 in ``paths``
+    groups and a 1x1 back to ``c`` (Xie et al. 2017, Figure 3).
+
+    Args:
+        c: Channels of the block's input and output.
+        paths: Cardinality (number of paths).
+        d: Width of each path.
+
+    Returns:
+        ``paths * (c * d + 9 * d * d + d * c)``.
+    """
+    return paths * (c * d + 9 * d * d + d * c)
+
+
+#: Xie et al. (2017) Table 2: (cardinality, width) pairs with about the same complexity
+#: as ResNet-50's conv2 bottleneck (1 x 64d).
+RESNEXT_TABLE_2 = ((1, 64), (2, 40), (4, 24), (8, 14), (32, 4))
+
+GENERATORS.update(
+    {
+        g.name: g
+        for g in (
+            Generator(
+                "grouped_conv_params",
+                grouped_conv_params,
+                {"k": (1, 3), "c": (64, 128, 256, 512), "g": (1, 2, 4, 8, 32, 64)},
+                derived=lambda k, c, g: {
+                    "per_group": c // g,
+                    "ungrouped": format_number(k * k * c * c),
+                },
+                description="weights of a grouped convolution",
+            ),
+            Generator(
+                "resnext_block_params",
+                resnext_block_params,
+                {"c": (256,), "paths": (1, 2, 4, 8, 32), "d": (4, 14, 24, 40, 64)},
+                constraint=lambda c, paths, d: (paths, d) in RESNEXT_TABLE_2,
+                derived=lambda c, paths, d: {
+                    "width": paths * d,
+                    "grouped": format_number(9 * d * paths * d),
+                },
+                description="weights of a ResNeXt bottleneck branch of the paper's Table 2",
+            ),
+        )
+    }
+)

@@ -160,7 +160,24 @@ def brute(name: str, p: dict) -> float:
         standard = sim_macs(h, k, c_in, c_out)
         depthwise = sum(1 for _ in range(h * h * c_in) for _ in range(k * k))
         return standard / (depthwise + sim_macs(h, 1, c_in, c_out))
+    if name == "grouped_conv_params":
+        return count_grouped_weights(p["k"], p["c"], p["c"], p["g"])
+    if name == "resnext_block_params":
+        # one block: 1x1 to paths * d channels, the 3x3 in `paths` groups, 1x1 back
+        width = p["paths"] * p["d"]
+        return (
+            count_conv_weights(1, p["c"], width, False)
+            + count_grouped_weights(3, width, width, p["paths"])
+            + count_conv_weights(1, width, p["c"], False)
+        )
     raise AssertionError(f"no brute force for {name}")
+
+
+def count_grouped_weights(k: int, c_in: int, c_out: int, groups: int) -> int:
+    """Count the (input, output) channel pairs a grouped convolution connects, k*k each."""
+    group_of_in = [i * groups // c_in for i in range(c_in)]
+    group_of_out = [o * groups // c_out for o in range(c_out)]
+    return sum(k * k for o in group_of_out for i in group_of_in if i == o)
 
 
 # Keep the brute force affordable: cap the simulated sizes, not the closed forms.
@@ -175,6 +192,7 @@ CHEAP_LIMITS = {
     "separable_saving": {"c_in": (32,), "c_out": (32, 64)},
     "bottleneck_params": {"c": (256, 512), "b": (64, 128)},
     "stack_weight_saving": {"c": (64,)},
+    "grouped_conv_params": {"c": (64, 128)},
 }
 
 
