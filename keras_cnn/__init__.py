@@ -29,7 +29,7 @@ from keras_cnn.blocks import (
 )
 from keras_cnn.classic import build_alexnet, build_googlenet, build_lenet5
 from keras_cnn.data import DatasetUnavailableError
-from keras_cnn.diagram import to_dot
+from keras_cnn.diagram import Diagram, show, to_dot
 from keras_cnn.experiments import degradation, gradient_norms
 from keras_cnn.imagenet import decode_predictions, preprocess_input
 from keras_cnn.registry import MODELS, get_model, list_models
@@ -42,6 +42,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CheckpointError",
     "DatasetUnavailableError",
+    "Diagram",
     "MODELS",
     "TrainingObserver",
     "WeightsUnavailableError",
@@ -67,6 +68,7 @@ __all__ = [
     "local_response_normalization",
     "preprocess_input",
     "receptive_field",
+    "show",
     "summarize",
     "to_dot",
     "totals",

@@ -187,6 +187,18 @@ def to_dot(
         >>> '"conv4_block35" -> "conv4_block36"' in dot
         True
     """
+    nodes, edges = _view(model, max_nodes=max_nodes, collapse_blocks=collapse_blocks, block=block)
+    return _dot_text(nodes, edges, title)
+
+
+def _view(
+    model: keras.Model,
+    *,
+    max_nodes: int | None,
+    collapse_blocks: bool,
+    block: str | None,
+) -> tuple[dict[str, _Node], list[tuple[str, str, bool]]]:
+    """The nodes and ``(source, target, is_skip)`` edges to draw (see :func:`to_dot`)."""
     ops = _ops(model)
     edges = _edges(ops)
     nodes: dict[str, _Node] = {}
@@ -246,6 +258,13 @@ def to_dot(
     if max_nodes is not None and len(nodes) > max(max_nodes, 3):
         nodes, edges = _elide(nodes, edges, max(max_nodes, 3))
 
+    return nodes, [e for e in edges if e[0] in nodes and e[1] in nodes]
+
+
+def _dot_text(
+    nodes: dict[str, _Node], edges: list[tuple[str, str, bool]], title: str | None
+) -> str:
+    """The DOT source of a view."""
     lines = [
         "digraph {",
         '  graph [rankdir=TB, nodesep=0.25, ranksep=0.3, fontname="Helvetica", '
@@ -298,3 +317,111 @@ def _elide(
             seen.add((src, dst))
             redirected.append((src, dst, skip and ellipsis not in (src, dst)))
     return kept, redirected
+
+
+#: How :func:`show` can draw: Graphviz's ``dot`` program, or the built-in Python layout.
+ENGINES = ("auto", "dot", "python")
+
+
+class Diagram:
+    """A drawing of a model that a notebook displays by itself (``_repr_svg_``).
+
+    Attributes:
+        dot: str. The Graphviz DOT source (as :func:`to_dot` returns it).
+        svg: str. The SVG drawing.
+        engine: str. ``"dot"`` or ``"python"``: what drew it.
+    """
+
+    def __init__(self, dot: str, svg: str, engine: str) -> None:
+        self.dot, self.svg, self.engine = dot, svg, engine
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def __repr__(self) -> str:
+        return f"<keras_cnn.Diagram: {self.dot.count(' -> ')} edges, drawn by {self.engine}>"
+
+    def save(self, path) -> None:
+        """Write the drawing: SVG for a ``.svg`` path, the DOT source for ``.dot`` / ``.gv``.
+
+        Raises:
+            ValueError: For another file extension.
+        """
+        import pathlib
+
+        path = pathlib.Path(path)
+        texts = {".svg": self.svg, ".dot": self.dot, ".gv": self.dot}
+        if path.suffix not in texts:
+            raise ValueError(
+                f"Diagram.save writes {', '.join(texts)} files. Received: path={str(path)!r}"
+            )
+        path.write_text(texts[path.suffix], encoding="utf-8")
+
+
+def show(
+    model: keras.Model,
+    *,
+    collapse_blocks: bool | None = None,
+    block: str | None = None,
+    max_nodes: int | None = None,
+    title: str | None = None,
+    engine: str = "auto",
+) -> Diagram:
+    """A picture of a model in one call: in a notebook, ``keras_cnn.show(model)`` draws it.
+
+    It draws the graph of :func:`to_dot` (skip edges in red, one node per block when
+    collapsed). Graphviz's ``dot`` program is used when it is installed; without it (the
+    usual case after ``pip install``) a built-in layout in pure Python draws the same nodes
+    and edges, so nothing else needs installing.
+
+    Args:
+        model: keras.Model. A functional or ``Sequential`` model.
+        collapse_blocks: bool or None. One node per block. Defaults to None: collapsed when
+            the model has more than 60 layers (ResNet-50 shows its 16 blocks).
+        block: str or None. Draw only this block and its inputs (e.g. ``"conv2_block1"``).
+        max_nodes: int or None. Elide the middle of bigger graphs (see :func:`to_dot`).
+        title: str or None. A title above the drawing. Defaults to the model's name.
+        engine: str. ``"auto"`` (``dot`` when installed, else ``"python"``), ``"dot"``
+            (Graphviz; an error names how to install it when it is missing) or
+            ``"python"``. Defaults to ``"auto"``.
+
+    Returns:
+        A :class:`Diagram`: it displays itself in Jupyter; ``.svg`` and ``.dot`` hold the
+        drawing and its source, ``.save("model.svg")`` writes it.
+
+    Raises:
+        ValueError: For an unknown engine, ``engine="dot"`` without Graphviz, an unknown
+            block, or a model without a layer graph.
+
+    Example:
+        >>> keras_cnn.show(keras_cnn.build_cifar_resnet(20), block="conv2_block1")
+        <keras_cnn.Diagram: 10 edges, drawn by python>
+    """
+    import shutil
+    import subprocess
+
+    from keras_cnn import svg
+
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}. Received: engine={engine!r}")
+    program = shutil.which("dot")
+    if engine == "dot" and program is None:
+        raise ValueError(
+            "engine='dot' needs Graphviz's `dot` program, which is not on the PATH. Install "
+            "Graphviz (Debian/Ubuntu: `apt install graphviz`, macOS: `brew install graphviz`, "
+            "conda: `conda install graphviz`), or use engine='python' (the default 'auto' "
+            "does so by itself)."
+        )
+    if collapse_blocks is None:
+        collapse_blocks = block is None and len(_ops(model)) > 60
+    title = model.name if title is None else title
+    nodes, edges = _view(model, max_nodes=max_nodes, collapse_blocks=collapse_blocks, block=block)
+    dot = _dot_text(nodes, edges, title)
+    if engine == "python" or program is None:
+        return Diagram(dot, svg.render(nodes, edges, title), "python")
+    done = subprocess.run(
+        [program, "-Tsvg"], input=dot, capture_output=True, text=True, timeout=60, check=False
+    )
+    if done.returncode != 0:
+        raise ValueError(f"Graphviz's dot failed on the diagram: {done.stderr.strip()}")
+    return Diagram(dot, done.stdout, "dot")

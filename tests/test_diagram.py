@@ -109,3 +109,91 @@ def test_resnet152_collapsed_is_small_and_fast():
     # and a 2-layer head (avg_pool, predictions).
     assert len(nodes(dot)) == 50 + 7 + 2
     assert ("conv4_block35", "conv4_block36") in edges(dot)
+
+
+# ------------------------------------------------------------------------------------------------
+# keras_cnn.show: a picture in one call, with or without Graphviz (issue 11, item 6)
+# ------------------------------------------------------------------------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def drawn(diagram) -> tuple[list[tuple[float, float, float, float]], list[str], list]:
+    """Boxes (x, y, w, h), texts and paths of a diagram's SVG, parsed as XML."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(diagram._repr_svg_())
+    boxes = [
+        tuple(float(r.get(k)) for k in ("x", "y", "width", "height"))
+        for r in root.iter(f"{SVG}rect")
+    ]
+    paths = [p for p in root.iter(f"{SVG}path") if p.get("marker-end")]  # edges, not arrowheads
+    return boxes, [t.text for t in root.iter(f"{SVG}text")], paths
+
+
+@pytest.fixture
+def no_dot(monkeypatch):
+    """A machine without Graphviz's dot program (the usual notebook)."""
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+
+
+def test_show_draws_a_block_without_graphviz(resnet20, no_dot):
+    diagram = keras_cnn.show(resnet20, block="conv3_block1")
+    assert diagram.engine == "python" and repr(diagram).endswith("drawn by python>")
+    assert diagram.dot == to_dot(resnet20, block="conv3_block1", title="resnet20")
+    boxes, texts, paths = drawn(diagram)
+    assert len(boxes) == len(nodes(diagram.dot)) == 13
+    assert set(nodes(diagram.dot)) <= set(texts)  # every layer is labelled
+    assert len(paths) == len(edges(diagram.dot)) == 13
+    skips = [p for p in paths if p.get("stroke") == "#d93025"]
+    assert len(skips) == 1 and "skip" in texts  # the shortcut into conv3_block1_add
+    for i, (x, y, w, h) in enumerate(boxes):  # no two boxes overlap
+        for x2, y2, w2, h2 in boxes[i + 1 :]:
+            assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y
+
+
+def test_show_collapses_big_models_and_draws_sequential_ones(no_dot):
+    big = keras_cnn.show(keras_cnn.build_cifar_resnet(20))
+    assert "conv2_block1" in nodes(big.dot) and "conv2_block1_add" not in nodes(big.dot)
+    import keras
+
+    seq = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, name="c")])
+    boxes, texts, _ = drawn(keras_cnn.show(seq))
+    assert len(boxes) == 2 and "c" in texts
+
+
+def test_show_says_what_is_missing_and_refuses_bad_arguments(resnet20, no_dot, tmp_path):
+    with pytest.raises(ValueError, match="apt install graphviz"):
+        keras_cnn.show(resnet20, engine="dot")
+    with pytest.raises(ValueError, match="engine must be one of"):
+        keras_cnn.show(resnet20, engine="svg")
+    diagram = keras_cnn.show(resnet20, block="conv2_block1")
+    diagram.save(tmp_path / "block.svg")
+    diagram.save(tmp_path / "block.dot")
+    assert (tmp_path / "block.svg").read_text().startswith("<svg")
+    assert (tmp_path / "block.dot").read_text() == diagram.dot
+    with pytest.raises(ValueError, match="writes .svg, .dot, .gv files"):
+        diagram.save(tmp_path / "block.png")
+
+
+def test_show_hands_the_dot_source_to_graphviz(resnet20, tmp_path, monkeypatch):
+    """With a ``dot`` program on the PATH (a stand-in here that echoes what it was given and
+    how), show() draws with it, and a failing ``dot`` is an error, not a blank picture."""
+    import shutil
+    import stat
+
+    fake = tmp_path / "dot"
+    fake.write_text(
+        '#!/bin/sh\nif [ "$1" != "-Tsvg" ]; then echo "bad format $1" >&2; exit 3; fi\n'
+        'echo "<svg xmlns=\\"http://www.w3.org/2000/svg\\"><!--"; cat; echo "--></svg>"\n'
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: str(fake))
+    diagram = keras_cnn.show(resnet20, block="conv2_block1")
+    assert diagram.engine == "dot" and diagram.dot in diagram.svg
+    fake.write_text('#!/bin/sh\necho "syntax error in line 3" >&2\nexit 1\n')
+    with pytest.raises(ValueError, match="dot failed on the diagram: syntax error in line 3"):
+        keras_cnn.show(resnet20, block="conv2_block1")
+    assert keras_cnn.show(resnet20, block="conv2_block1", engine="python").engine == "python"
