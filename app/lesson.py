@@ -287,31 +287,54 @@ def system_check(
         "your answers are saved for learner "
         f"**{learner}**."
     )
-    submitted_now = False
-    values = []
     with st.form(f"form:{lesson.id}:{seed}", border=True):
         for i, question in enumerate(questions):
             wkey = widget_key(lesson.id, seed, i)
             if results is None:
-                values.append(_widget(question, i, wkey))
+                _widget(question, i, wkey)
             else:
                 typed = attempt["values"][i]
                 _widget(question, i, wkey, typed)
                 _feedback(results[i], your_answer(question, results[i], typed))
-        submitted_now = st.form_submit_button(
-            "Submit answers", type="primary", disabled=results is not None
+        # Graded in the callback, before this script reruns: one run from Submit to the score.
+        st.form_submit_button(
+            "Submit answers",
+            type="primary",
+            disabled=results is not None,
+            on_click=_submit,
+            args=(course, progress, learner, lesson),
         )
-    if submitted_now and results is None:
-        _submit(course, progress, learner, lesson, attempt, values)
+    problem = attempt.pop("problem", None)
+    if problem:
+        kind, message = problem
+        getattr(st, kind)(message, icon=":material/error:" if kind == "error" else None)
     if attempt["results"] is not None:
         _verdict(course, attempt)
-        if st.button("Try again with new questions", key=f"retry:{lesson.id}"):
-            st.session_state[key] = new_attempt(lesson)
-            st.rerun()
+        st.button(
+            "Try again with new questions",
+            key=f"retry:{lesson.id}",
+            on_click=_retry,
+            args=(lesson,),
+        )
 
 
-def _submit(course, progress, learner, lesson, attempt, values) -> None:
+def _retry(lesson: quiz.Lesson) -> None:
+    st.session_state[attempt_key(lesson.id)] = new_attempt(lesson)
+
+
+def _submit(
+    course: quiz.Course, progress: quiz.ProgressStore, learner: str, lesson: quiz.Lesson
+) -> None:
+    """Submit's callback: grade the answers as the form holds them, store and keep the result
+    on the attempt, or keep the reason it was not graded (``attempt["problem"]``)."""
+    attempt = st.session_state.get(attempt_key(lesson.id))
+    if attempt is None or attempt["results"] is not None:
+        return
     questions = attempt["questions"]
+    values = [
+        st.session_state.get(widget_key(lesson.id, attempt["seed"], i))
+        for i in range(len(questions))
+    ]
     responses, unreadable, missing = [], [], []
     for i, (question, value) in enumerate(zip(questions, values, strict=True)):
         try:
@@ -324,31 +347,33 @@ def _submit(course, progress, learner, lesson, attempt, values) -> None:
                 missing.append(i + 1)
         responses.append(response)
     if unreadable:
-        st.warning("Please check your answers: " + "; ".join(unreadable))
+        attempt["problem"] = ("warning", "Please check your answers: " + "; ".join(unreadable))
         return
     if missing:
-        st.warning(f"Answer every question before submitting (missing: {missing}).")
+        attempt["problem"] = (
+            "warning",
+            f"Answer every question before submitting (missing: {missing}).",
+        )
         return
     try:
         results = [quiz.grade(q, r) for q, r in zip(questions, responses, strict=True)]
     except quiz.ResponseError as exc:
-        st.warning(f"Please check your answers: {exc}")
+        attempt["problem"] = ("warning", f"Please check your answers: {exc}")
         return
     passed_before = progress.passed_lessons(learner)
     try:
         record = progress.record_check(learner, lesson.id, results)
     except quiz.StoreError as exc:
-        st.error(
+        attempt["problem"] = (
+            "error",
             f"Your answers were graded but could not be saved: {exc}. Your progress is "
             "unchanged; make the progress store writable and submit again.",
-            icon=":material/error:",
         )
         return
     unlocked = []
     if record.passed and lesson.id not in passed_before:
         unlocked = quiz.newly_unlocked(course, passed_before, lesson.id)
-    attempt.update(results=results, record=record, unlocked=unlocked, values=list(values))
-    st.rerun()
+    attempt.update(results=results, record=record, unlocked=unlocked, values=values)
 
 
 def _verdict(course: quiz.Course, attempt: dict) -> None:
