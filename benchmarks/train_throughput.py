@@ -9,6 +9,10 @@ multiply-add rate, counting a training step as 3x the forward multiply-adds of
 ``keras_cnn.count_macs`` (forward, and backward for activations and for weights).
 
     .venv/bin/python benchmarks/train_throughput.py [--epochs 3] [--repeats 2] [--images 1024]
+        [--model resnet20 | wrn16_4]
+
+``--model wrn16_4`` trains the Wide ResNet WRN-16-4 (2.7M parameters, about ten times
+ResNet-20's multiply-adds per image) the same two ways.
 """
 
 from __future__ import annotations
@@ -26,6 +30,12 @@ import keras_cnn  # noqa: E402
 from keras_cnn import data  # noqa: E402
 from keras_cnn.train import device_info, train  # noqa: E402
 
+#: --model -> builder(input_shape=...): the networks this benchmark can train.
+MODELS = {
+    "resnet20": lambda shape: keras_cnn.build_cifar_resnet(20, input_shape=shape),
+    "wrn16_4": lambda shape: keras_cnn.build_wide_resnet(16, 4, input_shape=shape),
+}
+
 
 class _Timer(keras.callbacks.Callback):
     def __init__(self):
@@ -39,10 +49,10 @@ class _Timer(keras.callbacks.Callback):
         self.epochs.append(time.perf_counter() - self.start)
 
 
-def reference(x, y, epochs, batch_size, jit) -> float:
+def reference(x, y, epochs, batch_size, jit, model_name="resnet20") -> float:
     """Images/s of plain ``model.fit`` on in-memory tensors (warm-up epoch excluded)."""
     keras.utils.set_random_seed(0)
-    model = keras_cnn.build_cifar_resnet(20, input_shape=x.shape[1:])
+    model = MODELS[model_name](x.shape[1:])
     model.compile(
         optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=1e-4),
         loss="sparse_categorical_crossentropy",
@@ -54,10 +64,10 @@ def reference(x, y, epochs, batch_size, jit) -> float:
     return len(x) * epochs / sum(timer.epochs[1:])
 
 
-def ours(x, y, epochs, batch_size, jit) -> float:
+def ours(x, y, epochs, batch_size, jit, model_name="resnet20") -> float:
     """Images/s of ``keras_cnn.train`` (its own per-epoch measurement, warm-up excluded)."""
     keras.utils.set_random_seed(0)
-    model = keras_cnn.build_cifar_resnet(20, input_shape=x.shape[1:])
+    model = MODELS[model_name](x.shape[1:])
     history = train(
         model,
         (x, y),
@@ -79,24 +89,26 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--images", type=int, default=1024)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--model", choices=sorted(MODELS), default="resnet20")
     args = parser.parse_args()
 
     info = device_info()
     jit = info["device"] == "GPU" or info["backend"] == "jax"
     x, y = data.arrays("digits", input_shape=(32, 32, 3), limit=args.images)
     print(
-        f"ResNet-20, {len(x)} images 32x32x3, batch {args.batch_size}, {args.epochs} timed "
+        f"{args.model}, {len(x)} images 32x32x3, batch {args.batch_size}, {args.epochs} timed "
         f"epochs x {args.repeats}; {info['device']} {info['names'] or ''} "
         f"({info['cpus']} CPU cores), backend {info['backend']}, jit_compile={jit}"
     )
     results = {"reference": [], "keras_cnn.train": []}
     for _ in range(args.repeats):
-        results["reference"].append(reference(x, y, args.epochs, args.batch_size, jit))
-        results["keras_cnn.train"].append(ours(x, y, args.epochs, args.batch_size, jit))
+        run = (x, y, args.epochs, args.batch_size, jit, args.model)
+        results["reference"].append(reference(*run))
+        results["keras_cnn.train"].append(ours(*run))
     # Best-of is the throughput with the least interference from other processes; the
     # median is printed too, and each pair (run back to back) for a sense of the noise.
     ref, got = max(results["reference"]), max(results["keras_cnn.train"])
-    macs = keras_cnn.count_macs(keras_cnn.build_cifar_resnet(20))
+    macs = keras_cnn.count_macs(MODELS[args.model](x.shape[1:]))
     for name, values in results.items():
         print(f"{name:>16}: " + ", ".join(f"{v:.1f}" for v in values) + " images/s")
     pairs = [g / r for g, r in zip(results["keras_cnn.train"], results["reference"], strict=True)]
