@@ -518,7 +518,7 @@ def build_cifar_resnet(
         >>> build_cifar_resnet(20).count_params()  # 269,722 trainable
         271098
         >>> keras_cnn.totals(build_cifar_resnet(164, version=2))["trainable_params"]
-        1703258
+        1711770
     """
     _check_choice(version, VERSIONS, "version")
     _check_choice(block, {*CIFAR_BLOCKS, "auto"}, "block")
@@ -585,10 +585,11 @@ def build_wide_resnet(
     A pre-activation CIFAR ResNet of basic blocks made ``width`` (k) times wider: a 3x3
     convolution with 16 filters, three stages of n = (d - 4) / 6 pre-activation basic
     blocks with 16k, 32k and 64k filters (a 1x1 projection where the channels change),
-    BN and ReLU, global average pooling and the classifier: d = 6n + 4 layers counting
-    the projections. WRN-28-10 has 36.5M parameters, WRN-40-4 8.9M, WRN-16-8 11.0M
+    BN and ReLU, global average pooling and the classifier. The paper counts d = 6n + 4
+    layers; the longest path has 6n + 2 weight layers (what ``weight_layers`` reports).
+    WRN-28-10 has 36.5M parameters, WRN-40-4 8.9M, WRN-16-8 11.0M
     (the paper's Tables 4 and 5); ``dropout`` between the two convolutions of every
-    block is the paper's regularizer (0.3 for WRN-28-10 with dropout, Table 6).
+    block is the paper's regularizer (it uses 0.3).
 
     The ImageNet Wide ResNets (WRN-50-2-bottleneck) are bottleneck networks:
     ``build_resnext(50, cardinality=1, width=128)`` or ``get_model("wide_resnet50_2")``.
@@ -620,7 +621,7 @@ def build_wide_resnet(
 
     Example:
         >>> keras_cnn.totals(build_wide_resnet(16, 8))["trainable_params"]
-        10961370
+        10964058
     """
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 10 or (depth - 4) % 6:
         hint = (
