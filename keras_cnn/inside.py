@@ -369,38 +369,44 @@ def feature_maps(
         ("maps", *names),
         lambda: keras.Model(model.input, [model.get_layer(n).output for n in names]),
     )
-    outputs = sub(x, training=False)
+    outputs = sub.predict_on_batch(x)
     outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
-    return {name: keras.ops.convert_to_numpy(o) for name, o in zip(names, outputs, strict=True)}
+    return {name: np.asarray(o) for name, o in zip(names, outputs, strict=True)}
 
 
 # ----------------------------------------------------------------------------- gradients
 
 
-def _tensorflow_gradient(fn: Callable, x):
+def _tensorflow_gradient(fn: Callable) -> Callable:
     import tensorflow as tf
 
-    x = tf.convert_to_tensor(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        value = fn(x)
-    return tape.gradient(value, x)
+    @tf.function(reduce_retracing=True)
+    def gradient(target, *args):
+        with tf.GradientTape() as tape:
+            tape.watch(target)
+            value = fn(target, *args)
+        return tape.gradient(value, target)
+
+    return gradient
 
 
-def _jax_gradient(fn: Callable, x):
+def _jax_gradient(fn: Callable) -> Callable:
     import jax
 
-    return jax.grad(lambda v: fn(v))(jax.numpy.asarray(x))
+    return jax.jit(jax.grad(fn))
 
 
-#: Backend name -> ``gradient(fn, x)``: the gradient of the scalar ``fn(x)`` at ``x``.
+#: Backend name -> ``compile(fn)``: a function ``(target, *args) -> d fn(target, *args) /
+#: d target`` for a scalar ``fn``, compiled (a ``tf.function``, ``jax.jit``) once per model.
 GRADIENT_BACKENDS: dict[str, Callable] = {
     "tensorflow": _tensorflow_gradient,
     "jax": _jax_gradient,
 }
 
 
-def _gradient(fn: Callable, x) -> np.ndarray:
+def _gradient(model: keras.Model, key: tuple, fn: Callable, target, *args) -> np.ndarray:
+    """The gradient of the scalar ``fn(target, *args)`` with respect to ``target``; the
+    compiled function is kept per model and ``key`` (``fn`` must depend on nothing else)."""
     backend = keras.backend.backend()
     if backend not in GRADIENT_BACKENDS:
         raise NotImplementedError(
@@ -409,7 +415,9 @@ def _gradient(fn: Callable, x) -> np.ndarray:
             "KERAS_BACKEND=tensorflow (or jax) before importing keras. Feature maps and "
             "receptive-field boxes work on every backend."
         )
-    return keras.ops.convert_to_numpy(GRADIENT_BACKENDS[backend](fn, x))
+    compiled = _submodel(model, ("gradient", backend, *key), lambda: GRADIENT_BACKENDS[backend](fn))
+    tensors = [keras.ops.convert_to_tensor(np.asarray(v, np.float32)) for v in (target, *args)]
+    return keras.ops.convert_to_numpy(compiled(*tensors))
 
 
 def _head(model: keras.Model):
@@ -456,7 +464,8 @@ def logits(model: keras.Model, images) -> np.ndarray:
     x = _batch(model, images)
     features, to_logits = _head(model)
     sub = _submodel(model, ("features",), lambda: keras.Model(model.input, features))
-    return keras.ops.convert_to_numpy(to_logits(sub(x, training=False)))
+    penultimate = keras.ops.convert_to_tensor(sub.predict_on_batch(x))
+    return keras.ops.convert_to_numpy(to_logits(penultimate))
 
 
 def _one_hot(classes: np.ndarray, count: int) -> np.ndarray:
@@ -488,10 +497,10 @@ def saliency(model: keras.Model, images, class_index=None) -> np.ndarray:
     features, to_logits = _head(model)
     sub = _submodel(model, ("features",), lambda: keras.Model(model.input, features))
 
-    def score(v):
+    def score(v, picked):
         return keras.ops.sum(to_logits(sub(v, training=False)) * picked)
 
-    grad = np.abs(_gradient(score, x)).max(axis=-1)
+    grad = np.abs(_gradient(model, ("saliency",), score, x, picked)).max(axis=-1)
     return _normalise(grad)
 
 
@@ -551,21 +560,20 @@ def grad_cam(model: keras.Model, images, class_index=None, layer: str | None = N
     target = _layer(model, layer)
     x = _batch(model, images)
     features, to_logits = _head(model)
-    head = _submodel(model, ("cam-head", layer), lambda: keras.Model(model.input, target.output))
+    probe = _submodel(
+        model, ("cam-probe", layer), lambda: keras.Model(model.input, [target.output, features])
+    )
     tail = _submodel(
         model, ("cam-tail", layer), lambda: keras.Model([model.input, target.output], features)
     )
-    activations = keras.ops.convert_to_numpy(head(x, training=False))
-    x_tensor = keras.ops.convert_to_tensor(x)
-    scores = keras.ops.convert_to_numpy(
-        to_logits(tail([x_tensor, keras.ops.convert_to_tensor(activations)], training=False))
-    )
+    activations, penultimate = probe.predict_on_batch(x)
+    scores = keras.ops.convert_to_numpy(to_logits(keras.ops.convert_to_tensor(penultimate)))
     picked = _one_hot(_classes(class_index, scores), scores.shape[-1])
 
-    def score(a):
-        return keras.ops.sum(to_logits(tail([x_tensor, a], training=False)) * picked)
+    def score(a, x, picked):
+        return keras.ops.sum(to_logits(tail([x, a], training=False)) * picked)
 
-    grads = _gradient(score, activations)
+    grads = _gradient(model, ("grad-cam", layer), score, activations, x, picked)
     weights = grads.mean(axis=(1, 2), keepdims=True)
     cam = np.maximum((weights * activations).sum(axis=-1), 0)
     return _normalise(_upsample(cam, unit_centres(model, layer), model.input_shape[1:3]))
@@ -615,14 +623,14 @@ def effective_receptive_field(
         shape = tuple(model.input_shape[1:])
         images = np.random.default_rng(seed).standard_normal((samples, *shape), np.float32)
     x = _batch(model, images)
-    sub = _submodel(model, ("maps", layer), lambda: keras.Model(model.input, [target.output]))
+    sub = _submodel(model, ("output", layer), lambda: keras.Model(model.input, target.output))
+    mask = np.zeros((1, *target.output.shape[1:3], 1), np.float32)
+    mask[0, row, col, 0] = 1.0
 
-    def unit(v):
-        out = sub(v, training=False)
-        out = out[0] if isinstance(out, list | tuple) else out
-        return keras.ops.sum(out[:, row, col, :])
+    def unit(v, mask):
+        return keras.ops.sum(sub(v, training=False) * mask)
 
-    return np.abs(_gradient(unit, x)).sum(axis=-1).mean(axis=0)
+    return np.abs(_gradient(model, ("erf", layer), unit, x, mask)).sum(axis=-1).mean(axis=0)
 
 
 # ----------------------------------------------------------------------------- weights

@@ -27,7 +27,7 @@ with st.spinner("Loading keras_cnn ..."):
     import keras
 
     from keras_cnn import data as data_lib
-    from keras_cnn import inside
+    from keras_cnn import imagenet, inside
     from keras_cnn import runs as runs_lib
     from keras_cnn.train import build_model
 
@@ -67,17 +67,24 @@ def load(kind: str, name: str) -> tuple[keras.Model, dict]:
     if kind == "small":
         keras.utils.set_random_seed(0)
         return build_model(name), {"data": "digits", "random": True}
-    have = inside.imagenet_weights_on_disk(name)
     from keras_cnn import get_model
 
-    model = get_model(name, weights="imagenet" if have else None)
-    return model, {"data": "imagenet", "random": not have}
+    if inside.imagenet_weights_on_disk(name):
+        try:
+            return get_model(name, weights="imagenet"), {
+                "data": "imagenet",
+                "random": False,
+                "name": name,
+            }
+        except Exception as error:  # e.g. a damaged file in the cache
+            st.warning(f"The ImageNet weights did not load ({error}).")
+    return get_model(name), {"data": "imagenet", "random": True, "name": name}
 
 
 def preprocess(raw: np.ndarray, info: dict, shape: tuple) -> np.ndarray:
     """Raw [0, 1] images -> the model's input, as its training saw them."""
     if info["data"] == "imagenet":
-        return keras.applications.imagenet_utils.preprocess_input(raw * 255.0, mode="caffe")
+        return imagenet.preprocess_input(raw * 255.0, info["name"])
     try:
         return raw - data_lib.pixel_mean(info["data"], shape)
     except Exception as error:  # a TFDS dataset that is not prepared here
@@ -86,6 +93,8 @@ def preprocess(raw: np.ndarray, info: dict, shape: tuple) -> np.ndarray:
 
 
 def class_names(info: dict, count: int) -> list[str]:
+    if info["data"] == "imagenet" and count == imagenet.N_CLASSES:
+        return [f"{i}: {name}" for i, (_, name) in enumerate(imagenet.class_names())]
     return [str(i) for i in range(count)]
 
 
