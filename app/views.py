@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 #: Above this many layers the diagram shows one node per block by default.
 COLLAPSE_ABOVE = 120
+#: A deep net's default diagram: at most this many nodes (about one screen), the middle blocks
+#: elided; "Every block" and "Every layer" draw the rest on demand.
+OVERVIEW_NODES = 16
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class ModelView:
     dot: str
     collapsed_dot: str
     layers: int
+    overview_dot: str = ""
 
 
 def _kwargs(kwargs_json: str) -> dict[str, Any]:
@@ -67,15 +71,23 @@ def model_view(name: str, kwargs_json: str = "{}", block: str = "", builder: str
             dot = ""
         else:
             dot = to_dot(model, title=model.name)
+        collapsed = to_dot(model, collapse_blocks=True, title=f"{model.name}, one node per block")
+        overview = ""
+        if not block and collapsed.count(" [label=") > OVERVIEW_NODES:
+            overview = to_dot(
+                model,
+                collapse_blocks=True,
+                max_nodes=OVERVIEW_NODES,
+                title=f"{model.name}: first and last blocks",
+            )
         return ModelView(
             name=model.name,
             table=keras_cnn.summarize(model),
             totals=keras_cnn.totals(model),
             dot=dot,
-            collapsed_dot=to_dot(
-                model, collapse_blocks=True, title=f"{model.name}, one node per block"
-            ),
+            collapsed_dot=collapsed,
             layers=layers,
+            overview_dot=overview,
         )
 
     # Only shapes are shown: build without initialising the weights (3x faster).
@@ -114,16 +126,40 @@ def show_table(view: ModelView, key: str) -> None:
     )
 
 
+#: The diagrams a deep net offers, from the one that fits a screen to the full graph.
+_DIAGRAMS = {
+    "overview": "First and last blocks",
+    "blocks": "Every block",
+    "layers": "Every layer",
+}
+
+
 def show_diagram(view: ModelView, key: str, block: str = "") -> None:
+    """The model's diagram. A deep net starts with an overview that fits a screen (its first
+    and last blocks); every block, and every layer where drawn, are a click away."""
     if block:
         st.graphviz_chart(view.dot)
         return
-    collapse = not view.dot or st.toggle(
-        "One node per block", value=view.layers > 60, key=f"{key}-collapse"
-    )
-    st.graphviz_chart(view.collapsed_dot if collapse else view.dot)
+    sources = {"overview": view.overview_dot, "blocks": view.collapsed_dot, "layers": view.dot}
+    offered = [name for name, dot in sources.items() if dot]
+    if view.layers <= 60 and view.dot:  # a small net: every layer, blocks on request
+        offered = ["layers", "blocks"]
+    choice = offered[0]
+    if len(offered) > 1:
+        choice = (
+            st.segmented_control(
+                "Diagram",
+                offered,
+                default=offered[0],
+                format_func=_DIAGRAMS.get,
+                key=f"{key}-diagram",
+                label_visibility="collapsed",
+            )
+            or offered[0]
+        )
+    st.graphviz_chart(sources[choice])
     if not view.dot:
-        st.caption(f"{view.layers} layers: drawn one node per block.")
+        st.caption(f"{view.layers} layers: drawn at most one node per block.")
 
 
 def show_model(
