@@ -7,6 +7,7 @@ and no page module: lesson pages and links to them live in :mod:`app.lesson`, wh
 from __future__ import annotations
 
 import threading
+import time
 import warnings
 
 import streamlit as st
@@ -115,27 +116,40 @@ def sidebar(progress: quiz.ProgressStore) -> str:
 
 _prewarm_lock = threading.Lock()
 _prewarmed = False
-#: Seconds after the first page run before TensorFlow is imported in the background.
-PREWARM_DELAY_S = 3.0
+_last_run = 0.0
+#: The server must have run no page for this long before TensorFlow is imported in the
+#: background: the import keeps a core busy for seconds, and pages being drawn (several
+#: learners arriving at once) need the CPU first.
+PREWARM_IDLE_S = 2.0
+#: ... but no later than this after the first page run (a page that needs TensorFlow earlier
+#: imports it itself).
+PREWARM_LATEST_S = 30.0
 
 
 def prewarm() -> None:
-    """Import TensorFlow and keras_cnn in a background thread once per server process, after
-    the first page has painted, so the first model page does not wait for the import."""
-    global _prewarmed
+    """Import TensorFlow and keras_cnn in a background thread once per server process, once
+    the pages have been drawn (no page run for ``PREWARM_IDLE_S``), so the first model page does
+    not wait for the import. Called at the end of every page run."""
+    global _prewarmed, _last_run
     with _prewarm_lock:
+        _last_run = time.monotonic()
         if _prewarmed:
             return
         _prewarmed = True
+    first = _last_run
 
     def load() -> None:
+        while True:
+            now = time.monotonic()
+            with _prewarm_lock:
+                quiet = now - _last_run
+            if quiet >= PREWARM_IDLE_S or now - first >= PREWARM_LATEST_S:
+                break
+            time.sleep(PREWARM_IDLE_S - quiet if quiet < PREWARM_IDLE_S else 0.1)
         try:
             import keras_cnn  # noqa: F401
         except Exception:  # pragma: no cover - the page importing it shows the error
             pass
 
-    # Start a little later: the import keeps a core busy for seconds, and the browser needs
-    # the CPU first to draw the page (on 2 cores: first paint 3.2 s without the delay, 2.1 s with it).
-    timer = threading.Timer(PREWARM_DELAY_S, load)
-    timer.name, timer.daemon = "keras-cnn-prewarm", True
-    timer.start()
+    thread = threading.Thread(target=load, name="keras-cnn-prewarm", daemon=True)
+    thread.start()
