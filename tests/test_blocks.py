@@ -135,3 +135,37 @@ def test_local_response_normalization_matches_tensorflow():
         x, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75
     )
     np.testing.assert_allclose(model.predict(x, verbose=0), expected.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "strides"),
+    [
+        (dict(), ((2, 2), (1, 1))),  # original ordering: the stride on the first 1x1
+        (dict(stride_in_3x3=True), ((1, 1), (2, 2))),  # torchvision, ResNeXt
+        (dict(preactivation=True), ((1, 1), (2, 2))),  # keras' ResNetV2
+    ],
+)
+def test_bottleneck_stride_placement(kwargs, strides):
+    model = _model(keras_cnn.bottleneck_block, (8, 8, 16), filters=8, stride=2, name="b", **kwargs)
+    got = (model.get_layer("b_1_conv").strides, model.get_layer("b_2_conv").strides)
+    assert got == strides
+    assert model.output.shape == (None, 4, 4, 32)
+
+
+def test_basic_block_dropout_sits_between_the_convolutions():
+    model = _model(keras_cnn.basic_block, (8, 8, 16), filters=16, dropout=0.25, name="b")
+    names = [layer.name for layer in model.layers]
+    assert names.index("b_1_relu") < names.index("b_1_dropout") < names.index("b_2_conv")
+    assert model.get_layer("b_1_dropout").rate == 0.25
+
+
+def test_blocks_pass_bn_momentum_to_every_batch_norm():
+    model = _model(
+        keras_cnn.bottleneck_block, (8, 8, 16), filters=8, stride=2, bn_momentum=0.9, name="b"
+    )
+    momenta = {
+        layer.momentum
+        for layer in model.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    }
+    assert momenta == {0.9}
