@@ -7,7 +7,7 @@ rejects an unknown name without importing the app); ``tests/test_app.py`` checks
 name the same widgets. To add a widget: write ``def my_view(key: str) -> None``, add it here and
 its name and description to ``quiz/data.py``'s ``WIDGETS``.
 
-Imports Streamlit and ``app.logic`` only; a widget that needs ``keras_cnn`` imports it inside
+Imports Streamlit, ``app.logic`` and ``app.inside_widgets`` only; a widget that needs ``keras_cnn`` imports it inside
 its function (the lesson text must not wait for TensorFlow).
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from app import logic
+from app import inside_widgets, logic
 
 #: The LeNet-5 feature extractor on a 32x32 image: conv 5x5, pool 2x2, conv 5x5, pool 2x2.
 _DEFAULT_LAYERS = ((5, 1, 0), (2, 2, 0), (5, 1, 0), (2, 2, 0))
@@ -71,6 +71,9 @@ def conv_calculator(key: str) -> None:
 
 WIDGETS: dict[str, Callable[[str], None]] = {
     "conv-calculator": conv_calculator,
+    "first-layer-maps": inside_widgets.first_layer_maps,
+    "vgg-boxes": inside_widgets.vgg_boxes,
+    "residual-erf": inside_widgets.residual_erf,
 }
 """Widget name -> render function ``render(key)``; the same names as ``quiz.WIDGETS``."""
 

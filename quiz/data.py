@@ -28,6 +28,9 @@ SECTION_KINDS: tuple[str, ...] = ("markdown", "latex", "code", "model", "widget"
 
 WIDGETS: dict[str, str] = {
     "conv-calculator": "Output size, jump and receptive field of a stack of convolutions",
+    "first-layer-maps": "A trained LeNet-5's first-layer kernels and feature maps of a digit",
+    "vgg-boxes": "The 3x3, 5x5 and 7x7 receptive fields of stacked 3x3 convolutions on a digit",
+    "residual-erf": "Effective receptive field and gradient map of ResNet-20 against plain-20",
 }
 """The interactive app views a ``widget`` section may embed: name -> what it shows.
 
