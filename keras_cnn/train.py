@@ -571,6 +571,59 @@ def _check_strategy(strategy) -> None:
         )
 
 
+def _multi_worker(strategy) -> bool:
+    """Whether ``strategy`` is a ``tf.distribute`` strategy over several worker processes."""
+    extended = getattr(strategy, "extended", None)
+    return bool(getattr(extended, "_in_multi_worker_mode", lambda: False)())
+
+
+def _build_from_a_local_batch(model: keras.Model, dataset) -> None:
+    """Work around Keras 3's ``fit`` under ``MultiWorkerMirroredStrategy``.
+
+    Before its first step Keras builds the metrics from one batch, which it first averages
+    across the workers with ``strategy.reduce`` -- and that fails on a distributed batch
+    ("Attempt to convert a value (PerReplica ...) to a Tensor", keras-team/keras#20585,
+    open in Keras 3.15). Only the batch's shapes and dtypes matter for that build, so this
+    gives it one batch of this worker's own (undistributed) dataset instead.
+    """
+    original = getattr(model, "_maybe_symbolic_build", None)
+    if original is None:  # another Keras: nothing to work around
+        return
+    batch = next(iter(dataset))
+
+    def build(iterator=None, data_batch=None):
+        return original(data_batch=batch)
+
+    object.__setattr__(model, "_maybe_symbolic_build", build)
+
+
+def _reduce_scalars_across_workers() -> None:
+    """Work around Keras 3's reporting under ``MultiWorkerMirroredStrategy``.
+
+    After each step Keras averages the step's logs (loss, metrics: scalars) across workers
+    with ``strategy.reduce("MEAN", value, axis=0)``, which fails on a scalar ("Invalid
+    reduction dimension 0 for input with 0 dimensions"). This replaces that one reduction
+    with ``axis=None`` (the mean over all replicas of every worker) in multi-worker mode,
+    and leaves every other case to Keras. Training itself (the all-reduced gradients) is
+    Keras' own.
+    """
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    original = tf_trainer.reduce_per_replica
+    if getattr(original, "keras_cnn_patched", False):
+        return
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction in ("auto", "mean") and tf_trainer._collective_all_reduce_multi_worker(
+            strategy
+        ):
+            return keras.tree.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), values)
+        return original(values, strategy, reduction)
+
+    reduce_per_replica.keras_cnn_patched = True
+    tf_trainer.reduce_per_replica = reduce_per_replica
+
+
 def _is_chief(strategy) -> bool:
     """Whether this process writes checkpoints and runs (always, without a strategy)."""
     extended = getattr(strategy, "extended", None)
@@ -854,9 +907,11 @@ def train(
     if seed is not None:
         keras.utils.set_random_seed(seed)
 
-    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    def scope():  # a fresh context each time: a strategy's scope cannot be entered twice
+        return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
     given = model_or_name if isinstance(model_or_name, keras.Model) else None
-    with scope:
+    with scope():
         if given is None:
             model = build_model(
                 model_or_name, data if isinstance(data, str) else "digits", mixed_precision=mixed
@@ -895,6 +950,9 @@ def train(
     )
     if val_ds is None:
         val_ds = _validation(validation, batch_size=batch_size, input_shape=input_shape)
+    if _multi_worker(strategy):
+        _build_from_a_local_batch(model, train_ds)
+        _reduce_scalars_across_workers()
 
     settings = {
         "data": data_label,
@@ -914,7 +972,7 @@ def train(
     if checkpoint is not None and resume:
         state = checkpoint.read(fingerprint, settings)
         if state is not None:
-            with scope:
+            with scope():
                 checkpoint.load_into(model, state["model_path"])
             rows = [dict(r) for r in state["history"]]
     initial_epoch = len(rows)
