@@ -159,14 +159,14 @@ with right:
         "Each stage's output on this input: its 8 most active channels (by mean activation), "
         "each on its own scale (dark: low, yellow: high)."
     )
-    columns = st.columns(min(3, len(blocks)))
+    columns = st.columns(min(2, len(blocks)))
     for i, (block, activation) in enumerate(maps.items()):
         channels = inside.top_channels(activation[0], 8)
         grid = inside.tile(np.moveaxis(activation[0][..., channels], -1, 0), columns=4, scale=True)
         h, w, c = activation.shape[1:]
         with columns[i % len(columns)]:
             st.image(
-                inside.to_image(grid, size=DISPLAY // 2),
+                inside.to_image(grid, size=DISPLAY),
                 caption=f"{block}: {h}x{w}, channels {', '.join(map(str, channels))} of {c}",
             )
 
