@@ -256,6 +256,30 @@ def validate_learner(name: Any) -> str:
     return name
 
 
+def _find_name(conn: sqlite3.Connection, learner: str) -> str | None:
+    """The stored name of a learner: as given (stripped), else its NFC, else its NFD form."""
+    given = learner.strip()
+    nfc, nfd = (unicodedata.normalize(form, given) for form in ("NFC", "NFD"))
+    row = conn.execute(
+        "SELECT name FROM learners WHERE name IN (?, ?, ?) ORDER BY name = ? DESC, name = ? DESC "
+        "LIMIT 1",
+        (given, nfc, nfd, given, nfc),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _stored_name(conn: sqlite3.Connection, learner: Any) -> str:
+    """The name a learner is stored under, for reading their progress.
+
+    New names are validated strictly (:func:`validate_learner`); a learner stored before
+    names were NFC-normalised and checked for invisible characters is still found, so an
+    older store's progress stays visible.
+    """
+    if not isinstance(learner, str):
+        raise ValueError(f"learner name must be a string, got {type(learner).__name__}")
+    return _find_name(conn, learner) or unicodedata.normalize("NFC", learner.strip())
+
+
 def _to_json(value: Any) -> str:
     def default(obj: Any) -> Any:
         if isinstance(obj, set | frozenset | tuple):
@@ -504,10 +528,20 @@ class ProgressStore:
         Raises:
             ValueError: If the name is invalid.
         """
-        learner = validate_learner(learner)
+        learner = self._writable_name(learner)
         with self._transaction() as conn:
             self._ensure_learner(conn, learner)
         return learner
+
+    def _writable_name(self, learner: Any) -> str:
+        """:func:`validate_learner`, except that a learner already in the store keeps the
+        name stored (one saved before names were normalised and checked goes on working)."""
+        if isinstance(learner, str) and learner.strip():
+            with self._read() as conn:
+                found = _find_name(conn, learner)
+            if found is not None:
+                return found
+        return validate_learner(learner)
 
     def learners(self) -> list[str]:
         """Names of all learners on this machine.
@@ -568,7 +602,7 @@ class ProgressStore:
         Raises:
             ValueError: If the learner name is invalid or ``result`` is for another question.
         """
-        learner = validate_learner(learner)
+        learner = self._writable_name(learner)
         if result.question_id != question_id:
             raise ValueError(f"result is for {result.question_id!r}, not {question_id!r}")
         with self._transaction() as conn:
@@ -591,7 +625,7 @@ class ProgressStore:
         Raises:
             ValueError: If the learner name is invalid or ``results`` is empty.
         """
-        learner = validate_learner(learner)
+        learner = self._writable_name(learner)
         if not results:
             raise ValueError("a system check needs at least one result")
         score = check_score(results)
@@ -626,7 +660,7 @@ class ProgressStore:
             lesson_id: The lesson being read.
             section_id: The section being read ("" for the lesson start).
         """
-        learner = validate_learner(learner)
+        learner = self._writable_name(learner)
         with self._transaction() as conn:
             self._ensure_learner(conn, learner)
             conn.execute(
@@ -651,7 +685,7 @@ class ProgressStore:
         with self._read() as conn:
             row = conn.execute(
                 "SELECT lesson_id, section_id FROM last_visited WHERE learner = ?",
-                (validate_learner(learner),),
+                (_stored_name(conn, learner),),
             ).fetchone()
         return (row[0], row[1]) if row else None
 
@@ -690,11 +724,11 @@ class ProgressStore:
     def _select(self, select: str, learner: str, lesson_id: str | None) -> list[tuple]:
         """Rows of ``select`` for one learner (and lesson), oldest first."""
         sql = select + " WHERE learner = ?"
-        args: list[Any] = [validate_learner(learner)]
-        if lesson_id is not None:
-            sql += " AND lesson_id = ?"
-            args.append(lesson_id)
         with self._read() as conn:
+            args: list[Any] = [_stored_name(conn, learner)]
+            if lesson_id is not None:
+                sql += " AND lesson_id = ?"
+                args.append(lesson_id)
             return conn.execute(sql + " ORDER BY id", args).fetchall()
 
     def checks(self, learner: str, lesson_id: str | None = None) -> list[CheckRecord]:
@@ -726,7 +760,7 @@ class ProgressStore:
         with self._read() as conn:
             rows = conn.execute(
                 "SELECT lesson_id, MAX(score) FROM checks WHERE learner = ? GROUP BY lesson_id",
-                (validate_learner(learner),),
+                (_stored_name(conn, learner),),
             ).fetchall()
         return {row[0]: row[1] for row in rows}
 
@@ -742,7 +776,7 @@ class ProgressStore:
         with self._read() as conn:
             rows = conn.execute(
                 "SELECT DISTINCT lesson_id FROM checks WHERE learner = ? AND passed = 1",
-                (validate_learner(learner),),
+                (_stored_name(conn, learner),),
             ).fetchall()
         return {row[0] for row in rows}
 
@@ -760,8 +794,8 @@ class ProgressStore:
         Raises:
             KeyError: If the learner is unknown.
         """
-        learner = validate_learner(learner)
         with self._read() as conn:
+            learner = _stored_name(conn, learner)
             if not conn.execute("SELECT 1 FROM learners WHERE name = ?", (learner,)).fetchone():
                 raise KeyError(f"unknown learner {learner!r}")
             checks = conn.execute(
@@ -848,7 +882,7 @@ class ProgressStore:
             raise ValueError(f"not a {EXPORT_FORMAT} export")
         if doc.get("version") != EXPORT_VERSION:
             raise ValueError(f"unsupported export version {doc.get('version')!r}")
-        name = validate_learner(learner if learner is not None else doc.get("learner"))
+        name = self._writable_name(learner if learner is not None else doc.get("learner"))
         if lessons is None:
             from quiz.loader import load_course
 

@@ -643,3 +643,26 @@ def test_invisible_characters_in_learner_names_are_refused(store, name):
     with pytest.raises(ValueError, match=r"learner name contains .* U\+"):
         store.add_learner(name)
     assert store.learners() == []
+
+
+def test_names_stored_before_the_checks_stay_readable(store):
+    """A store written before names were NFC-normalised and checked keeps showing them."""
+    conn = sqlite3.connect(store.path, isolation_level=None)
+    for name, lesson in (("ada\u200b", "vgg"), ("Jose\u0301", "alexnet")):
+        conn.execute("INSERT INTO learners VALUES (?, '2026-01-01')", (name,))
+        conn.execute(
+            "INSERT INTO checks(uid, learner, lesson_id, score, passed, n_questions, created) "
+            "VALUES (?, ?, ?, 1.0, 1, 10, '2026-01-01')",
+            (lesson, name, lesson),
+        )
+    conn.close()
+    assert store.learners() == ["Jose\u0301", "ada\u200b"]
+    assert store.passed_lessons("ada\u200b") == {"vgg"}  # as the learner picker passes it
+    assert len(store.checks("ada\u200b")) == 1 and store.lesson_scores("ada\u200b") == {"vgg": 1}
+    assert store.passed_lessons("Jos\u00e9") == {"alexnet"}  # typed in NFC, stored in NFD
+    assert json.loads(store.export_json("Jos\u00e9"))["learner"] == "Jose\u0301"
+    store.set_last_visited("ada\u200b", "vgg")  # an existing learner goes on working
+    assert store.record_check("Jos\u00e9", "vgg", [result("q", 1.0)]).learner == "Jose\u0301"
+    assert store.learners() == ["Jose\u0301", "ada\u200b"]
+    with pytest.raises(ValueError, match="invisible"):
+        store.add_learner("bob\u200b")  # but no new name like it
