@@ -7,6 +7,7 @@ is skipped locally and fails in CI (``CI`` set).
 """
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,26 @@ def test_course_end_to_end_in_chromium(playwright, tmp_path):
             serve.settle(page, 120_000)
             no_exceptions(page)
             page.screenshot(path=ARTIFACTS / "07-training-degradation.png")
+
+            # A live run in the browser: the progress redraws, Start and Stop follow the run.
+            page.locator('[data-testid="stRadioOption"]', has_text="Train").first.click()
+            page.get_by_label("Model").first.wait_for(timeout=60_000)
+            serve.settle(page, 60_000)
+            page.get_by_label("Model").first.click()
+            page.get_by_role("option", name="lenet5").first.click()
+            serve.settle(page)
+            for label, value in (("Epochs", "1"), ("Images per split (0 = all)", "128")):
+                page.get_by_label(label).fill(value)
+                page.get_by_label(label).press("Enter")
+                serve.settle(page)
+            page.get_by_role("button", name="Start").click()
+            page.get_by_text(re.compile(r"^lenet5")).first.wait_for(timeout=60_000)
+            assert page.get_by_role("button", name="Stop").is_enabled()
+            page.get_by_text("lenet5 finished after 1 epoch(s).").wait_for(timeout=180_000)
+            serve.settle(page, 60_000)
+            assert page.get_by_role("button", name="Start").is_enabled()
+            assert not page.get_by_role("button", name="Stop").is_enabled()
+            page.screenshot(path=ARTIFACTS / "08-training-run.png", full_page=True)
 
             # A phone-width course map.
             page.set_viewport_size({"width": 390, "height": 844})
