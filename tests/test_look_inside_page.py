@@ -3,7 +3,6 @@ prediction, feature maps, a unit's boxes and Grad-CAM render; random weights are
 
 from pathlib import Path
 
-import pytest  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
 from keras_cnn import runs
