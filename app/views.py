@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from app import logic
+
 if TYPE_CHECKING:
     import pandas as pd
 
 #: Above this many layers the diagram shows one node per block by default.
 COLLAPSE_ABOVE = 120
-#: A deep net's default diagram: at most this many nodes (about one screen), the middle blocks
-#: elided; "Every block" and "Every layer" draw the rest on demand.
+#: A deep net with more blocks than this starts with one node per stage (ResNet-152: 7 nodes,
+#: one screen); "Every block" and "Every layer" draw the rest on demand.
 OVERVIEW_NODES = 16
 
 
@@ -74,12 +76,7 @@ def model_view(name: str, kwargs_json: str = "{}", block: str = "", builder: str
         collapsed = to_dot(model, collapse_blocks=True, title=f"{model.name}, one node per block")
         overview = ""
         if not block and collapsed.count(" [label=") > OVERVIEW_NODES:
-            overview = to_dot(
-                model,
-                collapse_blocks=True,
-                max_nodes=OVERVIEW_NODES,
-                title=f"{model.name}: first and last blocks",
-            )
+            overview = logic.stage_dot(collapsed, title=f"{model.name}, one node per stage")
         return ModelView(
             name=model.name,
             table=keras_cnn.summarize(model),
@@ -128,15 +125,15 @@ def show_table(view: ModelView, key: str) -> None:
 
 #: The diagrams a deep net offers, from the one that fits a screen to the full graph.
 _DIAGRAMS = {
-    "overview": "First and last blocks",
+    "overview": "Stages",
     "blocks": "Every block",
     "layers": "Every layer",
 }
 
 
 def show_diagram(view: ModelView, key: str, block: str = "") -> None:
-    """The model's diagram. A deep net starts with an overview that fits a screen (its first
-    and last blocks); every block, and every layer where drawn, are a click away."""
+    """The model's diagram. A deep net starts with one node per stage, which fits a screen;
+    every block, and every layer where drawn, are a click away."""
     if block:
         st.graphviz_chart(view.dot)
         return

@@ -43,13 +43,11 @@ with list_col:
     for lesson in course.lessons:
         state = states[lesson.id]
         style = logic.STATE_STYLE[state]
-        left, right = st.columns([3, 2], vertical_alignment="center")
-        with left:
-            lesson_pages.lesson_link(lesson.id, icon=logic.MATERIAL_ICON[state])
-        with right:
-            best = scores.get(lesson.id)
-            text = f"{style['word']}" + (f", best score {best:.0%}" if best is not None else "")
-            st.progress(min(max(best or 0.0, 0.0), 1.0), text=text)
+        # The link gets the column's full width (titles are long); state and score below it.
+        lesson_pages.lesson_link(lesson.id, icon=logic.MATERIAL_ICON[state])
+        best = scores.get(lesson.id)
+        text = f"{style['word']}" + (f", best score {best:.0%}" if best is not None else "")
+        st.progress(min(max(best or 0.0, 0.0), 1.0), text=text)
 
 with st.expander("Open any lesson"):
     ids = [le.id for le in course.lessons]
