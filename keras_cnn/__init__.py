@@ -11,6 +11,7 @@ Example:
     25636712
 """
 
+from keras_cnn import inside
 from keras_cnn._common import WeightsUnavailableError
 from keras_cnn.analysis import (
     count_macs,
@@ -63,6 +64,7 @@ __all__ = [
     "get_model",
     "gradient_norms",
     "inception_block",
+    "inside",
     "inspect_structure",
     "list_models",
     "local_response_normalization",

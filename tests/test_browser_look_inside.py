@@ -6,7 +6,9 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from app import serve
 from keras_cnn.train import train
@@ -72,6 +74,15 @@ def test_look_inside_click_a_unit_in_chromium(playwright):
             assert "14x14 pixels (rows 2..15, columns 16..29)" in unit_text(page)
             assert page.locator('[data-testid="stException"]').count() == 0
             page.screenshot(path=ARTIFACTS / "look-inside.png", full_page=True)
+
+            # An uploaded picture is resized to the model's input, and the size is shown.
+            picture = Path(os.environ["KERAS_CNN_HOME"]) / "upload.png"
+            Image.fromarray(np.tile(np.arange(0, 250, 5, dtype=np.uint8), (40, 1))).save(picture)
+            page.get_by_text("Upload an image").click()
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(picture)
+            page.get_by_text("upload.png: 50x40 resized to 32x32").wait_for(timeout=60_000)
+            serve.settle(page, 120_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
         except Exception:
             page.screenshot(path=ARTIFACTS / "look-inside-failure.png", full_page=True)
             raise

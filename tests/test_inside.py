@@ -86,6 +86,22 @@ def test_resnet50_boxes_by_hand():
         assert (box[2] - box[0], box[3] - box[1]) == (size, size), name
 
 
+@pytest.mark.parametrize(
+    "name", ["lenet5", "alexnet", "googlenet", "resnet50_v2", "resnext50_32x4d", "wrn16_8"]
+)
+def test_box_sizes_equal_receptive_field_for_every_family(name):
+    def sizes(model):
+        return [
+            (inside.receptive_field_box(model, b, clip=False), keras_cnn.receptive_field(model, b))
+            for b in inside.block_outputs(model)
+        ]
+
+    found = inspect_structure(lambda: keras_cnn.get_model(name), sizes)
+    assert len(found) >= 3
+    for (top, left, bottom, right), size in found:
+        assert bottom - top == right - left == size
+
+
 def test_box_errors_name_the_valid_values():
     model = keras_cnn.build_lenet5()
     with pytest.raises(ValueError, match="no layer 'c9'.*Received: layer='c9'"):
