@@ -369,22 +369,23 @@ def test_jax_backend_gives_the_same_maps_as_tensorflow(images, tmp_path):
     np.testing.assert_allclose(jax["maps"], tf_maps, atol=1e-5)
 
 
-def _placed_digits(split: str, seed: int):
-    """The embedded digits at 16x16, each pasted at a random place of a black 32x32 canvas,
-    with the bounding box of its ink: a model must find the digit before it can name it."""
+def _placed_digits(split: str, seed: int, copies: int = 1):
+    """The embedded digits at 16x16, each pasted ``copies`` times at random places of a black
+    32x32 canvas, with the bounding box of its ink: a model must find the digit to name it."""
     from keras_cnn import data
 
     x, y = data.arrays("digits", split, input_shape=(16, 16, 1), normalize=False)
     rng = np.random.default_rng(seed)
-    canvas = np.zeros((len(x), 32, 32, 1), "float32")
+    canvas = np.zeros((copies * len(x), 32, 32, 1), "float32")
     boxes = []
-    for i, image in enumerate(x):
+    for i in range(copies * len(x)):
+        image = x[i % len(x)]
         r, c = rng.integers(0, 17, size=2)
         canvas[i, r : r + 16, c : c + 16] = image
         ink = np.argwhere(image[..., 0] > 0.1)
         (top, left), (bottom, right) = ink.min(0), ink.max(0) + 1
         boxes.append((r + top, c + left, r + bottom, c + right))
-    return canvas, y, np.array(boxes)
+    return canvas, np.tile(y, copies), np.array(boxes)
 
 
 def _localisation(model, x, boxes):
@@ -403,7 +404,7 @@ def _localisation(model, x, boxes):
 def test_grad_cam_finds_the_digit_a_random_label_model_does_not():
     from keras_cnn.train import train
 
-    x, y, _ = _placed_digits("train", 0)
+    x, y, _ = _placed_digits("train", 0, copies=4)  # 5,748 training images
     x_test, y_test, boxes = _placed_digits("test", 1)
     area = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).mean() / 32**2
     assert 0.18 < area < 0.22  # the ink box covers a fifth of the image
@@ -413,16 +414,17 @@ def test_grad_cam_finds_the_digit_a_random_label_model_does_not():
         model = keras_cnn.build_lenet5(activation="relu")
         targets = y if labels == "true" else np.random.default_rng(0).permutation(y)
         history = train(
-            model, (x, targets), validation=(x_test, y_test), epochs=15, batch_size=32,
+            model, (x, targets), validation=(x_test, y_test), epochs=8, batch_size=64,
             optimizer="adam", learning_rate=2e-3, schedule="constant", weight_decay=0.0,
             seed=0, record=False, verbose=0,
         )  # fmt: skip
         results[labels] = (history.test_accuracy.iloc[-1], *_localisation(model, x_test, boxes))
     accuracy, mass, pointing = results["true"]
-    assert accuracy > 0.75
-    # Measured: 49% of the heat inside a box of 20% of the image, peak inside 64% of the time.
-    assert mass > 0.42 and pointing > 0.55
+    assert accuracy > 0.8  # measured 88.9%
+    # Measured: the peak inside the box for 71% of the test digits, 49% of the heat inside a
+    # box of 20% of the image.
+    assert pointing > 0.65 and mass > 0.42
     accuracy, mass, pointing = results["random"]
     assert accuracy < 0.2  # learned nothing that generalises
-    # Measured: 29% and 31%: near chance.
-    assert mass < 0.35 and pointing < 0.40
+    # Measured: 30% and 28%, near chance.
+    assert pointing < 0.40 and mass < 0.35
