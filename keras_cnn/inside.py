@@ -393,11 +393,13 @@ def _tensorflow_gradient(fn: Callable) -> Callable:
 def _jax_gradient(fn: Callable) -> Callable:
     import jax
 
-    return jax.jit(jax.grad(fn))
+    # Not jax.jit: a jitted function keeps the weights it was traced with as constants, so a
+    # model trained further afterwards would get stale maps. tf.function reads the variables.
+    return jax.grad(fn)
 
 
 #: Backend name -> ``compile(fn)``: a function ``(target, *args) -> d fn(target, *args) /
-#: d target`` for a scalar ``fn``, compiled (a ``tf.function``, ``jax.jit``) once per model.
+#: d target`` for a scalar ``fn``, made once per model (TensorFlow: a ``tf.function``).
 GRADIENT_BACKENDS: dict[str, Callable] = {
     "tensorflow": _tensorflow_gradient,
     "jax": _jax_gradient,

@@ -428,3 +428,18 @@ def test_grad_cam_finds_the_digit_a_random_label_model_does_not():
     assert accuracy < 0.2  # learned nothing that generalises
     # Measured: 30% and 28%, near chance.
     assert pointing < 0.40 and mass < 0.35
+
+
+def test_maps_follow_the_weights_after_further_training(images):
+    """The compiled gradient functions read the current weights, not those of the first call."""
+    keras.utils.set_random_seed(0)
+    model = keras_cnn.build_lenet5(activation="relu")
+    before = inside.grad_cam(model, images, 0, layer="c3")
+    erf_before = inside.effective_receptive_field(model, "s4", images)
+    model.set_weights([w * 1.5 for w in model.get_weights()])
+    after = inside.grad_cam(model, images, 0, layer="c3")
+    fresh = keras.models.clone_model(model)
+    fresh.set_weights(model.get_weights())
+    np.testing.assert_allclose(after, inside.grad_cam(fresh, images, 0, layer="c3"), atol=1e-5)
+    assert not np.allclose(inside.effective_receptive_field(model, "s4", images), erf_before)
+    assert before.shape == after.shape
