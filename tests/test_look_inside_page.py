@@ -51,3 +51,40 @@ def test_random_weights_are_flagged():
     assert not at.exception, at.exception
     assert "Random weights" in at.warning[0].value
     assert any(m.value.startswith("**Prediction: ") for m in at.markdown)
+
+
+def test_a_run_on_a_prepared_tfds_dataset_offers_its_test_images(monkeypatch):
+    import numpy as np
+
+    from keras_cnn import data
+    from keras_cnn.train import build_model
+
+    run = runs.new_run("lenet5", {"data": "fashion_mnist"})
+    runs.save_model(run, build_model("lenet5"))
+    runs.update_run(run, status="finished")
+    original = data.arrays
+
+    def arrays(name, split="train", **kwargs):
+        if name != "fashion_mnist":
+            return original(name, split, **kwargs)
+        rng = np.random.default_rng(0)
+        return rng.random((5, 32, 32, 1), dtype=np.float32), np.arange(5)
+
+    monkeypatch.setattr(data, "is_available", lambda name, **kwargs: name == "fashion_mnist")
+    monkeypatch.setattr(data, "arrays", arrays)
+    monkeypatch.setattr(
+        data, "pixel_mean", lambda name, shape, **kwargs: np.zeros(shape, "float32")
+    )
+    at = _page()
+    assert not at.exception, at.exception
+    assert (
+        at.selectbox(key="inside_model").options[0].startswith("Your run: lenet5 on fashion_mnist")
+    )
+    source = at.radio(key="inside_input")
+    assert source.options == ["Embedded digit", "Test image of fashion_mnist", "Upload an image"]
+    source.set_value("Test image of fashion_mnist").run()
+    at.number_input(key="inside_test_image").set_value(4).run()
+    assert not at.exception, at.exception
+    assert "fashion_mnist test image 4: class 4" in [
+        i.proto.imgs[0].caption for i in at.get("image")
+    ]

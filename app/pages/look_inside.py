@@ -92,6 +92,14 @@ def preprocess(raw: np.ndarray, info: dict, shape: tuple) -> np.ndarray:
         return raw
 
 
+@st.cache_data(show_spinner="Reading the test images ...", max_entries=2)
+def test_images(name: str, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The first 500 test images of a prepared TFDS dataset, in [0, 1], at the model's size."""
+    return data_lib.arrays(
+        name, "test", input_shape=shape, limit=500, normalize=False, download=False
+    )
+
+
 def class_names(info: dict, count: int) -> list[str]:
     if info["data"] == "imagenet" and count == imagenet.N_CLASSES:
         return [f"{i}: {name}" for i, (_, name) in enumerate(imagenet.class_names())]
@@ -117,13 +125,24 @@ with left:
     if kind == "small" and not any(s[0] == "run" for s in sources):
         st.info("No trained run yet: `python -m keras_cnn train lenet5 --epochs 5` makes one.")
 
-    source = st.radio(
-        "Input", ["Embedded digit", "Upload an image"], key="inside_input", horizontal=True
-    )
+    inputs = ["Embedded digit", "Upload an image"]
+    trained_on = info["data"]
+    if trained_on in data_lib.DATASETS and trained_on != "digits":
+        try:
+            prepared = data_lib.is_available(trained_on)
+        except Exception:  # tensorflow_datasets missing or its folder unreadable
+            prepared = False
+        if prepared:
+            inputs.insert(1, f"Test image of {trained_on}")
+    source = st.radio("Input", inputs, key="inside_input", horizontal=True)
     if source == "Embedded digit":
         digits, labels = data_lib.arrays("digits", "test", input_shape=shape, normalize=False)
         index = st.number_input("Test digit", 0, len(digits) - 1, 0, key="inside_digit")
         raw, caption = digits[index], f"test digit {index}: a {labels[index]}"
+    elif source.startswith("Test image of"):
+        images, labels = test_images(trained_on, shape)
+        index = st.number_input("Test image", 0, len(images) - 1, 0, key="inside_test_image")
+        raw, caption = images[index], f"{trained_on} test image {index}: class {labels[index]}"
     else:
         upload = st.file_uploader("Image", type=["png", "jpg", "jpeg"], key="inside_upload")
         if upload is None:
