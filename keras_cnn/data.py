@@ -422,6 +422,10 @@ class ArrayBatches(keras.utils.PyDataset):
         augment: bool. Pad, crop (and flip). Defaults to False.
         flip: bool. With ``augment``, also flip left-right (natural images).
         seed: optional int for the order and the augmentation.
+        shard: optional ``(index, count)``: this process's part of every batch when
+            ``count`` processes train together (``keras.distribution`` across processes):
+            each takes every ``count``-th image of the same (equally seeded) global batch,
+            and a last batch smaller than ``batch_size`` is dropped. Defaults to one process.
 
     Example:
         >>> x, y = arrays("digits", "train")
@@ -440,6 +444,7 @@ class ArrayBatches(keras.utils.PyDataset):
         augment: bool = False,
         flip: bool = False,
         seed: int | None = None,
+        shard: tuple[int, int] = (0, 1),
     ):
         super().__init__(workers=1, use_multiprocessing=False)
         self.images = np.asarray(images, "float32")
@@ -450,14 +455,23 @@ class ArrayBatches(keras.utils.PyDataset):
                 f"{len(self.images)} images, {len(self.labels)} labels"
             )
         self.batch_size, self.shuffle, self.augment, self.flip = batch_size, shuffle, augment, flip
+        self.shard_index, self.shards = shard
+        if not 0 <= self.shard_index < self.shards or batch_size % self.shards:
+            raise ValueError(
+                f"`shard` must be (index, count) with 0 <= index < count and count dividing "
+                f"the batch size {batch_size}. Received: shard={shard!r}"
+            )
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(len(self.images)) if shuffle else None
 
     def __len__(self) -> int:
+        if self.shards > 1:  # every process must get a batch of the same size
+            return len(self.images) // self.batch_size
         return -(-len(self.images) // self.batch_size)
 
     def __getitem__(self, index: int):
-        window = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        window = np.arange(index * self.batch_size, (index + 1) * self.batch_size)
+        window = window[window < len(self.images)][self.shard_index :: self.shards]
         chosen = self.order[window] if self.order is not None else window
         images, labels = self.images[chosen], self.labels[chosen]
         if self.augment:

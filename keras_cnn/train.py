@@ -403,6 +403,16 @@ class _Checkpoint:
         for ours_var, theirs_var in zip(ours, theirs, strict=True):
             ours_var.assign(theirs_var.value)
 
+    @staticmethod
+    def take_part(model: keras.Model) -> None:
+        """A non-chief's share of the chief's save across JAX processes (then discarded).
+
+        Reading weights spread over several JAX processes is a collective operation: every
+        process must do it, or the chief waits for ever. Only the chief keeps the file.
+        """
+        with tempfile.TemporaryDirectory(prefix="keras-cnn-") as scratch:
+            model.save(Path(scratch) / "discarded.keras")
+
     def save(self, model: keras.Model, rows: list[dict], meta: dict) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         epoch = len(rows)
@@ -483,7 +493,9 @@ def _pair(value, what: str) -> tuple[np.ndarray, np.ndarray]:
     return x.astype("float32"), y.astype("int32")
 
 
-def _datasets(data, validation, *, batch_size, augment, input_shape, seed, limit, data_dir):
+def _datasets(
+    data, validation, *, batch_size, augment, input_shape, seed, limit, data_dir, shard=(0, 1)
+):
     """(training data, test data or None, images per epoch, data label) for ``model.fit``.
 
     TFDS datasets use ``tf.data``; in-memory data (the embedded digits, arrays) uses it under
@@ -505,19 +517,21 @@ def _datasets(data, validation, *, batch_size, augment, input_shape, seed, limit
             return train_ds, val_ds, count, data
         x, y = data_lib.arrays(data, "train", input_shape=input_shape, limit=limit)
         train_ds = data_lib.ArrayBatches(
-            x, y, batch_size, augment=augment, flip=info.flip, seed=seed
+            x, y, batch_size, augment=augment, flip=info.flip, seed=seed, shard=shard
         )
         val_ds = None
         if isinstance(validation, str):
             x_val, y_val = data_lib.arrays(data, validation, input_shape=input_shape, limit=limit)
-            val_ds = data_lib.ArrayBatches(x_val, y_val, batch_size, shuffle=False)
-        return train_ds, val_ds, len(x), data
+            val_ds = data_lib.ArrayBatches(x_val, y_val, batch_size, shuffle=False, shard=shard)
+        return train_ds, val_ds, len(train_ds) * batch_size if shard[1] > 1 else len(x), data
     if isinstance(data, tuple):
         x, y = _pair(data, "data")
         x, y = data_lib.adapt_arrays(x[:limit], input_shape), y[:limit]
         if not tf_data:
-            train_ds = data_lib.ArrayBatches(x, y, batch_size, augment=augment, seed=seed)
-            return train_ds, None, len(x), "arrays"
+            train_ds = data_lib.ArrayBatches(
+                x, y, batch_size, augment=augment, seed=seed, shard=shard
+            )
+            return train_ds, None, len(train_ds) * batch_size if shard[1] > 1 else len(x), "arrays"
         import tensorflow as tf
 
         ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
@@ -533,14 +547,14 @@ def _datasets(data, validation, *, batch_size, augment, input_shape, seed, limit
     )
 
 
-def _validation(validation, *, batch_size, input_shape):
+def _validation(validation, *, batch_size, input_shape, shard=(0, 1)):
     """A test dataset from arrays / a dataset, or None (names are handled earlier)."""
     if validation is None or isinstance(validation, str) or _is_tf_dataset(validation):
         return validation if _is_tf_dataset(validation) else None
     x, y = _pair(validation, "validation")
     x = data_lib.adapt_arrays(x, input_shape)
     if keras.backend.backend() != "tensorflow":
-        return data_lib.ArrayBatches(x, y, batch_size, shuffle=False)
+        return data_lib.ArrayBatches(x, y, batch_size, shuffle=False, shard=shard)
     import tensorflow as tf
 
     ds = tf.data.Dataset.from_tensor_slices((x, y))
@@ -622,6 +636,27 @@ def _reduce_scalars_across_workers() -> None:
 
     reduce_per_replica.keras_cnn_patched = True
     tf_trainer.reduce_per_replica = reduce_per_replica
+
+
+def _process_shard(strategy, seed) -> tuple[int, int]:
+    """``(process index, process count)`` under a ``keras.distribution`` across processes.
+
+    Each process then feeds its own part of every global batch (in-memory data), so Keras'
+    own sharding, which needs ``tf.data``, is turned off.
+    """
+    if strategy is None or keras.backend.backend() != "jax":
+        return (0, 1)
+    import jax
+
+    if jax.process_count() == 1:
+        return (0, 1)
+    if seed is None:
+        raise ValueError(
+            "Training across processes needs `seed=` so that every process shuffles its data "
+            "alike and feeds its part of the same global batches. Received: seed=None"
+        )
+    strategy.auto_shard_dataset = False
+    return (jax.process_index(), jax.process_count())
 
 
 def _is_chief(strategy) -> bool:
@@ -938,6 +973,7 @@ def train(
         )
 
     input_shape = tuple(model.input_shape[1:])
+    shard = _process_shard(strategy, seed)
     train_ds, val_ds, images, data_label = _datasets(
         data,
         validation,
@@ -947,9 +983,12 @@ def train(
         seed=seed,
         limit=limit,
         data_dir=data_dir,
+        shard=shard,
     )
     if val_ds is None:
-        val_ds = _validation(validation, batch_size=batch_size, input_shape=input_shape)
+        val_ds = _validation(
+            validation, batch_size=batch_size, input_shape=input_shape, shard=shard
+        )
     if _multi_worker(strategy):
         _build_from_a_local_batch(model, train_ds)
         _reduce_scalars_across_workers()
@@ -988,10 +1027,14 @@ def train(
         "seed": seed,
         **(tags or {}),
     }
+    collective_save = shard[1] > 1  # JAX processes: every process takes part in a save
+    keep_elsewhere = record and not chief  # the chief keeps this run's model
     record = record and chief
     run_dir = runs_lib.new_run(model.name, meta | {"data": data_label}) if record else None
 
     def save(rows: list[dict], stopped: bool) -> None:
+        if checkpoint is not None and not chief and not stopped and collective_save:
+            checkpoint.take_part(model)
         if checkpoint is not None and chief and not stopped:  # a stopped epoch is incomplete
             checkpoint.save(model, rows, meta)
         if run_dir is not None:
@@ -1011,23 +1054,26 @@ def train(
     status = "failed"
     try:
         if initial_epoch < epochs:
-            model.fit(
-                train_ds,
-                validation_data=val_ds,
-                epochs=epochs,
-                initial_epoch=initial_epoch,
-                callbacks=[
-                    _Schedule(schedule, learning_rate, epochs),
-                    *([_Live(history_cb)] if observers or stop is not None else []),
-                    history_cb,
-                    *callbacks,
-                ],
-                verbose=verbose,
-                shuffle=False,  # the pipelines shuffle
-            )
+            with scope():  # keras.distribution shards each batch only inside its scope
+                model.fit(
+                    train_ds,
+                    validation_data=val_ds,
+                    epochs=epochs,
+                    initial_epoch=initial_epoch,
+                    callbacks=[
+                        _Schedule(schedule, learning_rate, epochs),
+                        *([_Live(history_cb)] if observers or stop is not None else []),
+                        history_cb,
+                        *callbacks,
+                    ],
+                    verbose=verbose,
+                    shuffle=False,  # the pipelines shuffle
+                )
         status = "stopped" if history_cb.stopped else "finished"
         if run_dir is not None:
             _keep_model(run_dir, model)
+        elif keep_elsewhere and collective_save:
+            _Checkpoint.take_part(model)
     except (KeyboardInterrupt, SystemExit):
         status = "interrupted"
         raise

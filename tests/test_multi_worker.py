@@ -154,3 +154,89 @@ def test_the_command_line_needs_a_valid_tf_config(capsys, monkeypatch):
     monkeypatch.setenv("TF_CONFIG", json.dumps(config))
     assert main(["train", "lenet5", "--multi-worker"]) == 2
     assert "is not one of the 1 workers" in capsys.readouterr().err
+
+
+#: One JAX process: `keras.distribution.initialize` joins two local CPU processes (JAX's
+#: gloo collectives), or with "single" trains alone with the same global batch.
+JAX_WORKER = textwrap.dedent(
+    """
+    import json, sys
+    import jax
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    import keras, numpy as np
+    import keras_cnn.train as trainer
+
+    address, index, ckpt, out = sys.argv[1:5]
+    saves = []
+    save = trainer._Checkpoint.save
+    trainer._Checkpoint.save = lambda self, *a: saves.append(len(a[1])) or save(self, *a)
+    strategy = None
+    if address != "single":
+        keras.distribution.initialize(job_addresses=address, num_processes=2,
+                                      process_id=int(index))
+        strategy = keras.distribution.DataParallel(devices=jax.devices())
+    keras.utils.set_random_seed(0)
+    model = trainer.build_model("lenet5")
+    history = trainer.train(model, epochs=1, limit=256, batch_size=64, seed=0, verbose=0,
+                            strategy=strategy, checkpoint_dir=ckpt, record=False)
+    np.savez(out, *model.get_weights())
+    print(json.dumps({"history": history.to_dict("records"), "saves": saves,
+                      "processes": jax.process_count(), "devices": len(jax.devices())}))
+    """
+)
+
+
+@pytest.mark.slow
+def test_keras_distribution_across_two_jax_processes_trains_like_one(tmp_path):
+    script = tmp_path / "jax_worker.py"
+    script.write_text(JAX_WORKER)
+    address = f"127.0.0.1:{_free_ports(1)[0]}"
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "JAX_PLATFORMS": "cpu",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    runs = {"0": address, "1": address, "single": "single"}
+    procs = {
+        name: subprocess.Popen(
+            [
+                sys.executable,
+                str(script),
+                where,
+                name if name != "single" else "0",
+                str(tmp_path / ("ckpt" if name != "single" else "ckpt-single")),
+                str(tmp_path / f"weights-{name}.npz"),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, where in runs.items()
+    }
+    results = {}
+    try:
+        for name, proc in procs.items():
+            stdout, stderr = proc.communicate(timeout=300)
+            assert proc.returncode == 0, stderr[-3000:]
+            results[name] = json.loads(stdout.strip().splitlines()[-1])
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert [results[n]["processes"] for n in ("0", "1", "single")] == [2, 2, 1]
+    assert results["0"]["devices"] == 2
+    # The chief (process 0) alone saved the checkpoint; both processes end alike.
+    assert results["0"]["saves"] == [1] and results["1"]["saves"] == []
+    weights = {name: _weights(tmp_path / f"weights-{name}.npz") for name in runs}
+    for a, b in zip(weights["0"], weights["1"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Each process fed half of the same global batches: what one process gets with them,
+    # up to float summation order (LeNet-5 has no batch norm).
+    for a, b in zip(weights["0"], weights["single"], strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    assert results["0"]["history"][0]["loss"] == pytest.approx(
+        results["single"]["history"][0]["loss"], rel=1e-3
+    )
