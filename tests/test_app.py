@@ -429,9 +429,35 @@ def test_model_lab_refuses_oversized_requests_before_building():
     at.text_input(key="lab_shape").input("400, 400, 3").run()
     assert not at.exception and not texts(at, "error")
     assert any("the lab saves models up to 150M parameters" in i for i in texts(at, "info"))
-    assert not [b for b in at.get("download_button")]
+    assert not [b for b in at.button if b.key == "lab_prepare"]
     at.text_input(key="lab_shape").input("").run()  # VGG-19 at 224: 144M, downloadable
-    assert len(at.get("download_button")) == 1
+    assert at.button(key="lab_prepare")
+
+
+def test_model_lab_download_is_prepared_in_the_page_and_failures_are_shown(monkeypatch):
+    import functools
+
+    import keras_cnn
+
+    at = start()
+    at.switch_page("app/pages/model_lab.py").run()
+    at.selectbox(key="lab_family").select("LeNet-5").run()
+    at.button(key="lab_prepare").click().run()
+    assert not at.exception and not texts(at, "error")
+    [download] = at.get("download_button")
+    assert download.proto.label.startswith("Download lenet5.keras (")
+
+    @functools.wraps(keras_cnn.build_lenet5)  # the page reads the builder's signature
+    def out_of_memory(**kwargs):
+        raise MemoryError("Unable to allocate 204. GiB")
+
+    monkeypatch.setattr(keras_cnn, "build_lenet5", out_of_memory)
+    at.button(key="lab_prepare").click().run()
+    assert not at.exception
+    assert any(
+        "could not be saved: MemoryError: Unable to allocate" in e for e in texts(at, "error")
+    )
+    assert not at.get("download_button")
 
 
 def test_glossary_lesson_references_are_links():

@@ -94,7 +94,7 @@ def test_course_end_to_end_in_chromium(playwright, tmp_path):
             page.screenshot(path=ARTIFACTS / "04-explorer.png")
             page.get_by_role("link", name="Model lab").click()
             page.get_by_text("model = keras_cnn.build_resnet(50)").wait_for(timeout=90_000)
-            page.get_by_role("button", name="Download as .keras").wait_for(timeout=90_000)
+            page.get_by_role("button", name="Prepare a .keras download").wait_for(timeout=90_000)
             serve.settle(page, 120_000)
             no_exceptions(page)
             page.screenshot(path=ARTIFACTS / "05-model-lab.png")

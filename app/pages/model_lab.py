@@ -176,19 +176,29 @@ with right:
             del model
             gc.collect()
 
+    # Built in the page, not in a deferred download callback, so that a failure is shown here
+    # (a callback's error never reaches the page: the browser just got no file). The file lives
+    # until the next change of the page.
     refusal = logic.download_refusal(view.totals["params"])
     if refusal:
         st.info(refusal, icon=":material/block:")
-    else:
-        st.download_button(
-            "Download as .keras",
-            data=keras_file,
-            file_name=f"{view.name}.keras",
-            mime="application/octet-stream",
-            on_click="ignore",
-            icon=":material/download:",
-            key="lab_download",
-        )
+    elif st.button("Prepare a .keras download", key="lab_prepare", icon=":material/build:"):
+        try:
+            with st.spinner(f"Building {view.name} with its weights and saving it ..."):
+                data = keras_file()
+        except Exception as exc:  # MemoryError included: said in the page, never lost
+            gc.collect()
+            st.error(f"{view.name} could not be saved: {type(exc).__name__}: {exc}")
+        else:
+            st.download_button(
+                f"Download {view.name}.keras ({len(data) / 1e6:,.1f} MB)",
+                data=data,
+                file_name=f"{view.name}.keras",
+                mime="application/octet-stream",
+                on_click="ignore",
+                icon=":material/download:",
+                key="lab_download",
+            )
     diagram, layers = st.tabs(["Diagram", f"Layers ({len(view.table)})"])
     with diagram:
         views.show_diagram(view, "lab")
