@@ -539,3 +539,42 @@ def test_a_deep_net_diagram_starts_with_an_overview_that_fits_a_screen():
     at.segmented_control(key="lab-diagram").set_value("blocks").run()
     every = at.get("graphviz_chart")[0].proto.spec
     assert '"conv4_block35" -> "conv4_block36"' in every
+
+
+def test_registry_snapshot_is_the_live_registry():
+    import pandas as pd
+
+    import keras_cnn
+    from app import views
+
+    pd.testing.assert_frame_equal(
+        views.registry_table(),
+        keras_cnn.list_models(),
+        check_dtype=False,
+        obj='app/registry.json is stale: run python -c "from app import views; '
+        'views.write_registry_snapshot()"; the registry table',
+    )
+
+
+@pytest.mark.slow
+def test_explorer_charts_do_not_wait_for_tensorflow():
+    """In a fresh interpreter the explorer draws its four charts before anything imports
+    TensorFlow (the model summary under them is stubbed here)."""
+    import subprocess
+
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "from app import shell, views\n"
+        "shell.prewarm = lambda: None\n"
+        "seen = []\n"
+        "views.show_model = lambda *a, **k: seen.append('tensorflow' in sys.modules)\n"
+        f"at = AppTest.from_file({ENTRY!r}, default_timeout=60).run()\n"
+        "at.switch_page('app/pages/explorer.py').run()\n"
+        "assert not at.exception, at.exception\n"
+        "print(len(at.get('vega_lite_chart')), seen)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "4 [False]"

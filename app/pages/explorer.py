@@ -1,5 +1,7 @@
 """Architecture explorer: the registry's numbers as interactive charts. Every number comes
-from ``keras_cnn.list_models()`` (computed from the code or cited from the paper)."""
+from ``keras_cnn.list_models()`` (computed from the code or cited from the paper), read from the
+app's snapshot of it (``app/registry.json``, checked against the live registry by the tests), so
+the charts never wait for TensorFlow."""
 
 import altair as alt
 import streamlit as st
@@ -9,9 +11,9 @@ from app import views
 
 @st.cache_data(show_spinner=False)
 def registry():
-    from keras_cnn import list_models
-
-    return list_models()
+    """The registry's numbers from the app's snapshot: the charts never wait for TensorFlow
+    (the model summary below them does, on a cold server)."""
+    return views.registry_table()
 
 
 ERRORS = {
