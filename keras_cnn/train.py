@@ -1054,7 +1054,10 @@ def train(
     status = "failed"
     try:
         if initial_epoch < epochs:
-            with scope():  # keras.distribution shards each batch only inside its scope
+            # keras.distribution shards each batch only inside its scope; a tf.distribute
+            # strategy's fit runs outside it (inside, the chief's save is a collective)
+            tf_strategy = type(strategy).__module__.startswith("tensorflow")
+            with contextlib.nullcontext() if tf_strategy else scope():
                 model.fit(
                     train_ds,
                     validation_data=val_ds,
