@@ -24,25 +24,35 @@ WORKER = textwrap.dedent(
     import keras_cnn.train as trainer
 
     phase, ckpt, out = sys.argv[1:4]
-    saves = []
-    save = trainer._Checkpoint.save
+    saves, built, histories = [], [], []
+    save, build, run = trainer._Checkpoint.save, trainer.build_model, trainer.train
     trainer._Checkpoint.save = lambda self, *a: saves.append(len(a[1])) or save(self, *a)
+    trainer.build_model = lambda *a, **k: built.append(build(*a, **k)) or built[-1]
+    trainer.train = lambda *a, **k: histories.append(run(*a, **k)) or histories[-1]
 
     class Interrupt(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             raise KeyboardInterrupt
 
-    strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    keras.utils.set_random_seed(0)
-    model = trainer.build_model("lenet5")
-    result = {"replicas": strategy.num_replicas_in_sync}
-    try:
-        history = trainer.train(model, epochs=2, limit=256, batch_size=64, seed=0, verbose=0,
-                                strategy=strategy, checkpoint_dir=ckpt,
-                                callbacks=[Interrupt()] if phase == "1" else [])
-        result["history"] = history.to_dict("records")
-    except KeyboardInterrupt:
-        result["interrupted"] = True
+    result = {}
+    if phase == "1":  # the Python API, interrupted after epoch 1
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        result["replicas"] = strategy.num_replicas_in_sync
+        keras.utils.set_random_seed(0)
+        model = build("lenet5")
+        try:
+            trainer.train(model, epochs=2, limit=256, batch_size=64, seed=0, verbose=0,
+                          strategy=strategy, checkpoint_dir=ckpt, callbacks=[Interrupt()])
+        except KeyboardInterrupt:
+            result["interrupted"] = True
+    else:  # the command line, resuming
+        from keras_cnn.__main__ import main
+
+        result["code"] = main(["train", "lenet5", "--epochs", "2", "--limit", "256",
+                               "--batch-size", "64", "--seed", "0", "--verbose", "0",
+                               "--checkpoint-dir", ckpt, "--multi-worker"])
+        result["history"] = histories[-1].to_dict("records")
+        model = built[-1]
     np.savez(out, *model.get_weights())
     print(json.dumps({**result, "saves": saves}))
     """
@@ -131,10 +141,14 @@ def test_two_workers_train_together_checkpoint_on_the_chief_and_resume_on_both(t
     apart = np.sqrt(sum(((b - a) ** 2).sum() for a, b in zip(together, trained, strict=True)))
     assert apart < 0.3 * update
 
+    # python -m keras_cnn train ... --multi-worker on both, reading TF_CONFIG: both workers
+    # resumed after epoch 1 (its row is the checkpoint's), trained epoch 2 together and end
+    # with the same weights; the chief alone saved epoch 2 and kept the runs.
     second = _run_workers(tmp_path, "2")
-    # Both workers resumed after epoch 1 (its row is the checkpoint's), trained epoch 2
-    # together and end with the same weights; the chief alone saved epoch 2.
     stored = json.loads((tmp_path / "ckpt" / "meta.json").read_text())
+    assert [r["code"] for r in second] == [0, 0]
+    assert len(list((tmp_path / "home0" / "runs").iterdir())) == 2
+    assert not (tmp_path / "home1").exists()
     for result in second:
         assert [row["epoch"] for row in result["history"]] == [1, 2]
         assert result["history"][0] == pytest.approx(stored["history"][0])
