@@ -91,6 +91,19 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+def collect_errors(page) -> list[str]:
+    """A list that fills with the page's console errors and uncaught exceptions."""
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(f"{m.text} ({m.location.get('url', '')})") if m.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
 def settle(page, timeout: float = 60_000) -> None:
     """Wait until the script run has finished (the "running" status widget is gone)."""
     page.wait_for_timeout(100)

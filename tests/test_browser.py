@@ -6,9 +6,7 @@ Chromium comes from ``apt-get install chromium`` (``.ci/run`` installs it). With
 is skipped locally and fails in CI (``CI`` set).
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -18,17 +16,6 @@ from app import serve
 ARTIFACTS = serve.ROOT / "test-artifacts" / "browser"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    if not Path(serve.CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{serve.CHROMIUM} is missing in CI: install it with apt-get")
-        pytest.skip(f"{serve.CHROMIUM} not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        yield pw
 
 
 def no_exceptions(page) -> None:
@@ -42,16 +29,7 @@ def test_course_end_to_end_in_chromium(playwright, tmp_path):
     with serve.streamlit_server(home, log=ARTIFACTS / "streamlit.log") as (url, _):
         browser = serve.launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        errors: list[str] = []
-        page.on(
-            "console",
-            lambda m: (
-                errors.append(f"{m.text} ({m.location.get('url', '')})")
-                if m.type == "error"
-                else None
-            ),
-        )
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        errors = serve.collect_errors(page)
         try:
             # The course map.
             page.goto(url)

@@ -18,17 +18,6 @@ ARTIFACTS = serve.ROOT / "test-artifacts" / "browser"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def playwright():
-    if not Path(serve.CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{serve.CHROMIUM} is missing in CI: install it with apt-get")
-        pytest.skip(f"{serve.CHROMIUM} not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        yield pw
-
-
 def unit_text(page) -> str:
     return page.get_by_text(re.compile(r"^Unit \(\d+, \d+\) of")).inner_text()
 
@@ -40,16 +29,7 @@ def test_look_inside_click_a_unit_in_chromium(playwright):
     with serve.streamlit_server(home, log=ARTIFACTS / "streamlit-look-inside.log") as (url, _):
         browser = serve.launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        errors: list[str] = []
-        page.on(
-            "console",
-            lambda m: (
-                errors.append(f"{m.text} ({m.location.get('url', '')})")
-                if m.type == "error"
-                else None
-            ),
-        )
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        errors = serve.collect_errors(page)
         try:
             # Through the sidebar: a deep link first asks /look_inside/_stcore/health (a 404).
             page.goto(url)
