@@ -15,8 +15,8 @@ Everything here works on any functional Keras model (the registry's, a learner's
   :func:`draw_box` -- RGB ``uint8`` pictures of all of the above, with an embedded colour
   map (no plotting library needed), for notebooks and the app.
 
-The gradients need the TensorFlow or JAX backend (:data:`GRADIENT_BACKENDS`); feature maps
-and boxes work under every backend.
+The gradients need the TensorFlow, JAX or PyTorch backend (:data:`GRADIENT_BACKENDS`);
+feature maps and boxes work under every backend.
 
 Example:
     >>> model = keras_cnn.build_vgg(16)
@@ -398,11 +398,24 @@ def _jax_gradient(fn: Callable) -> Callable:
     return jax.grad(fn)
 
 
+def _torch_gradient(fn: Callable) -> Callable:
+    import torch
+
+    def gradient(target, *args):
+        target = target.detach().requires_grad_(True)
+        with torch.enable_grad():
+            (grad,) = torch.autograd.grad(fn(target, *args), target)
+        return grad
+
+    return gradient
+
+
 #: Backend name -> ``compile(fn)``: a function ``(target, *args) -> d fn(target, *args) /
 #: d target`` for a scalar ``fn``, made once per model (TensorFlow: a ``tf.function``).
 GRADIENT_BACKENDS: dict[str, Callable] = {
     "tensorflow": _tensorflow_gradient,
     "jax": _jax_gradient,
+    "torch": _torch_gradient,
 }
 
 
@@ -414,7 +427,7 @@ def _gradient(model: keras.Model, key: tuple, fn: Callable, target, *args) -> np
         raise NotImplementedError(
             f"Gradients (Grad-CAM, saliency, effective receptive fields) need one of the "
             f"backends {sorted(GRADIENT_BACKENDS)}; this Keras runs on {backend!r}. Set "
-            "KERAS_BACKEND=tensorflow (or jax) before importing keras. Feature maps and "
+            "KERAS_BACKEND=tensorflow (or jax, torch) before importing keras. Feature maps and "
             "receptive-field boxes work on every backend."
         )
     compiled = _submodel(model, ("gradient", backend, *key), lambda: GRADIENT_BACKENDS[backend](fn))

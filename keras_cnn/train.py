@@ -168,7 +168,7 @@ def device_info() -> dict[str, Any]:
         import jax
 
         names = [str(d) for d in jax.devices() if d.platform == "gpu"]
-    elif backend == "torch":  # pragma: no cover - torch is not installed here
+    elif backend == "torch":
         import torch
 
         names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]

@@ -278,14 +278,15 @@ def test_saliency_is_the_input_gradient(resnet20, images):
 
 
 def test_gradients_on_another_backend_raise_a_clear_error(resnet20, images, monkeypatch):
-    monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+    monkeypatch.setattr(keras.backend, "backend", lambda: "numpy")
     for call in (
         lambda: inside.grad_cam(resnet20, images),
         lambda: inside.saliency(resnet20, images),
         lambda: inside.effective_receptive_field(resnet20, "conv2_block1_out", images),
     ):
         with pytest.raises(
-            NotImplementedError, match=r"\['jax', 'tensorflow'\]; this Keras runs on 'torch'"
+            NotImplementedError,
+            match=r"\['jax', 'tensorflow', 'torch'\]; this Keras runs on 'numpy'",
         ):
             call()
 
@@ -323,12 +324,12 @@ def test_overlay_and_box():
     assert boxed[5, 6].tolist() == [255, 64, 64] and boxed[6, 6].tolist() == [0, 0, 0]
 
 
-_JAX_SCRIPT = """
+_BACKEND_SCRIPT = """
 import sys
 import keras
 import numpy as np
 from keras_cnn import inside
-assert keras.backend.backend() == "jax", keras.backend.backend()
+assert keras.backend.backend() == sys.argv[4], keras.backend.backend()
 model = keras.models.load_model(sys.argv[1])
 x = np.load(sys.argv[2])
 np.savez(
@@ -342,14 +343,16 @@ np.savez(
 
 
 @pytest.mark.slow
-def test_jax_backend_gives_the_same_maps_as_tensorflow(images, tmp_path):
-    pytest.importorskip("jax")
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_other_backends_give_the_same_maps_as_tensorflow(images, tmp_path, backend):
+    pytest.importorskip(backend)
     keras.utils.set_random_seed(0)
     lenet = keras_cnn.build_lenet5(activation="relu")
     lenet.save(tmp_path / "m.keras")
     np.save(tmp_path / "x.npy", images)
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
-    script = [_JAX_SCRIPT, *(str(tmp_path / f) for f in ("m.keras", "x.npy", "out.npz"))]
+    env = {**os.environ, "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu", "OMP_NUM_THREADS": "1"}
+    files = (str(tmp_path / f) for f in ("m.keras", "x.npy", "out.npz"))
+    script = [_BACKEND_SCRIPT, *files, backend]
     result = subprocess.run(
         [sys.executable, "-c", *script],
         env=env,
@@ -359,14 +362,14 @@ def test_jax_backend_gives_the_same_maps_as_tensorflow(images, tmp_path):
         cwd=Path(__file__).resolve().parents[1],
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    jax = np.load(tmp_path / "out.npz")
-    np.testing.assert_allclose(jax["cam"], inside.grad_cam(lenet, images, layer="c3"), atol=1e-4)
-    np.testing.assert_allclose(jax["saliency"], inside.saliency(lenet, images, 2), atol=1e-4)
+    other = np.load(tmp_path / "out.npz")
+    np.testing.assert_allclose(other["cam"], inside.grad_cam(lenet, images, layer="c3"), atol=1e-4)
+    np.testing.assert_allclose(other["saliency"], inside.saliency(lenet, images, 2), atol=1e-4)
     tf_erf = inside.effective_receptive_field(lenet, "s4", images)
     assert tf_erf.max() > 0
-    np.testing.assert_allclose(jax["erf"], tf_erf, rtol=1e-3, atol=1e-5 * tf_erf.max())
+    np.testing.assert_allclose(other["erf"], tf_erf, rtol=1e-3, atol=1e-5 * tf_erf.max())
     tf_maps = inside.feature_maps(lenet, images, ["s2"])["s2"]
-    np.testing.assert_allclose(jax["maps"], tf_maps, atol=1e-5)
+    np.testing.assert_allclose(other["maps"], tf_maps, atol=1e-5)
 
 
 def _placed_digits(split: str, seed: int, copies: int = 1):
