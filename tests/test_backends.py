@@ -1,9 +1,11 @@
 """Backend independence: the same builders train under Keras on JAX."""
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +58,84 @@ def test_resnet20_trains_under_jax():
 
 
 import numpy as np  # noqa: E402
+
+#: Under PyTorch with TensorFlow hidden: every builder of tests/test_saving.py (each family,
+#: with LRN, two-tower grouped convolutions, ResNeXt's groups, zero-padding shortcuts, batch
+#: norm, pre-activation, dropout) builds and runs forward at a small input; a few round-trip
+#: through .keras; and models saved by the TensorFlow process load and predict the same.
+TORCH_BUILDERS = """
+import sys, json
+sys.path.insert(0, "tests")
+import keras, numpy as np
+from test_saving import ROUND_TRIPS
+from keras_cnn import inside
+assert keras.backend.backend() == "torch", keras.backend.backend()
+folder = sys.argv[1]
+out = {"tensorflow_loaded": "tensorflow" in sys.modules, "forward": {}, "round_trip": {}}
+rng = np.random.default_rng(0)
+for key, (builder, kwargs) in sorted(ROUND_TRIPS.items()):
+    model = builder(**kwargs)
+    x = rng.normal(size=(2, *model.input_shape[1:])).astype("float32")
+    y = keras.ops.convert_to_numpy(model(x, training=False))
+    out["forward"][key] = [list(y.shape), bool(np.isfinite(y).all()), model.count_params()]
+    if key in sys.argv[2].split(","):
+        model.save(f"{folder}/{key}-torch.keras")
+        loaded = keras.models.load_model(f"{folder}/{key}-torch.keras")
+        out["round_trip"][key] = float(np.abs(loaded.predict(x, verbose=0) - y).max())
+saved = {}
+for key in sys.argv[3].split(","):
+    model = keras.models.load_model(f"{folder}/{key}.keras")
+    saved[key] = model.predict(np.load(f"{folder}/{key}.npy"), verbose=0)
+maps = inside.feature_maps(model, np.load(f"{folder}/{key}.npy"), ["conv2_block1_out"])
+saved["maps"] = maps["conv2_block1_out"]
+np.savez(f"{folder}/torch.npz", **saved)
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_builders_run_save_and_load_under_torch_without_tensorflow(tmp_path):
+    pytest.importorskip("torch")
+    import keras
+    from test_saving import ROUND_TRIPS
+    from test_train import NO_TENSORFLOW
+
+    from keras_cnn import inside
+
+    round_trips = ["alexnet_lrn_two_tower", "resnext50_grouped", "resnet20"]
+    from_tensorflow = ["googlenet_lrn", "resnet20"]  # LRN; zero-padding shortcuts (option A)
+    expected = {}
+    rng = np.random.default_rng(1)
+    for key in from_tensorflow:
+        builder, kwargs = ROUND_TRIPS[key]
+        model = builder(**kwargs)
+        x = rng.normal(size=(2, *model.input_shape[1:])).astype("float32")
+        np.save(tmp_path / f"{key}.npy", x)
+        model.save(tmp_path / f"{key}.keras")
+        expected[key] = model.predict(x, verbose=0)
+    expected["maps"] = inside.feature_maps(model, x, ["conv2_block1_out"])["conv2_block1_out"]
+    env = {**os.environ, "KERAS_BACKEND": "torch", "OMP_NUM_THREADS": "1"}
+    args = [str(tmp_path), ",".join(round_trips), ",".join(from_tensorflow)]
+    result = subprocess.run(
+        [sys.executable, "-c", NO_TENSORFLOW + TORCH_BUILDERS, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["tensorflow_loaded"] is False
+    assert sorted(out["forward"]) == sorted(ROUND_TRIPS)
+    for key, (shape, finite, params) in out["forward"].items():
+        builder, kwargs = ROUND_TRIPS[key]
+        model = builder(**kwargs)  # the same model under TensorFlow, for its shape and size
+        assert finite and shape == [2, *model.output_shape[1:]], (key, shape)
+        assert params == model.count_params(), key
+        keras.backend.clear_session()
+    assert sorted(out["round_trip"]) == sorted(round_trips)
+    assert max(out["round_trip"].values()) < 1e-6, out["round_trip"]
+    torch_outputs = np.load(tmp_path / "torch.npz")
+    for key, value in expected.items():
+        np.testing.assert_allclose(torch_outputs[key], value, atol=1e-5, err_msg=key)
