@@ -1,4 +1,4 @@
-"""Backend independence: the same builders train under Keras on JAX."""
+"""Backend independence: the same builders train under Keras on JAX and run on PyTorch."""
 
 import json
 import os
