@@ -451,13 +451,23 @@ def test_digits_train_under_torch_without_tensorflow_like_the_tensorflow_path():
         NO_TENSORFLOW
         + DIGITS_RUN
         + """
-from keras_cnn import data
+import os
+import numpy as np
+from keras_cnn import data, runs
 from keras_cnn.train import device_info
-resnet = train("resnet20", epochs=1, limit=32, batch_size=16, seed=0, verbose=0, record=False)
+ckpt = os.path.join(os.environ["KERAS_CNN_HOME"], "ckpt")  # the test's private home
+kw = dict(epochs=1, limit=32, batch_size=16, seed=0, verbose=0, checkpoint_dir=ckpt)
+resnet = train("resnet20", **kw)
+again = train("resnet20", **kw)  # a finished checkpoint: the same history, no training
+recorded = runs.list_runs()
+saved = runs.load_model(recorded.id[0])
+x, _ = data.arrays("digits", "test", limit=4)
 small = build_model("lenet5", input_shape=(36, 36, 3))
 arrays = train(small, data.arrays("digits", limit=64), validation=data.arrays("digits", "test",
                limit=32), augment=True, epochs=1, batch_size=16, seed=0, verbose=0, record=False)
-print(json.dumps({"digits": digits, "info": device_info(),
+print(json.dumps({"digits": digits, "info": device_info(), "again": again.equals(resnet),
+                  "status": recorded.status.tolist(), "params": saved.count_params(),
+                  "finite": bool(np.isfinite(saved.predict(x, verbose=0)).all()),
                   "resnet": resnet.to_dict("records"), "arrays": arrays.to_dict("records"),
                   "tensorflow_loaded": "tensorflow" in sys.modules}))
 """
@@ -467,6 +477,9 @@ print(json.dumps({"digits": digits, "info": device_info(),
     assert result["info"]["backend"] == "torch" and result["tensorflow_loaded"] is False
     assert result["info"]["device"] in ("CPU", "GPU")
     assert len(result["resnet"]) == len(result["arrays"]) == 1
+    # the run was recorded and checkpointed: it resumes finished, its model loads and predicts
+    assert result["again"] and set(result["status"]) == {"finished"}
+    assert result["params"] == build_model("resnet20").count_params() and result["finite"]
     for row in (*result["resnet"], *result["arrays"]):
         assert np.isfinite(row["loss"]) and 0 <= row["test_accuracy"] <= 1
         assert row["images_per_second"] > 0
