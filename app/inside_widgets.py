@@ -18,16 +18,26 @@ BOX_COLOURS = ((255, 70, 70), (255, 170, 0), (60, 200, 255))
 LENET_EPOCHS = 5
 
 
-@st.cache_resource(show_spinner=False)
 def trained_lenet5():
     """LeNet-5 trained on the embedded digits (5 epochs, seed 0): trained on first use (about
     10 s on 2 cores, 93.6% test accuracy), then kept in ``$KERAS_CNN_HOME/models``."""
+    from keras_cnn.paths import home_dir
+
+    return _trained_lenet5(
+        str(home_dir() / "models" / f"lenet5_digits_{LENET_EPOCHS}epochs_seed0.keras")
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def _trained_lenet5(file: str):
+    """The model kept at ``file`` (cached per file: another ``KERAS_CNN_HOME`` has its own)."""
+    from pathlib import Path
+
     import keras
 
-    from keras_cnn.paths import home_dir
     from keras_cnn.train import build_model, train
 
-    path = home_dir() / "models" / f"lenet5_digits_{LENET_EPOCHS}epochs_seed0.keras"
+    path = Path(file)
     if path.is_file():
         try:
             return keras.models.load_model(path)
