@@ -113,3 +113,17 @@ def test_degradation_view_shows_stored_results_with_provenance():
     for csv in results:
         assert any(csv.name in m.value for m in at.markdown)
     assert _buttons(at, "degradation") == (True, False)
+
+
+def test_schedule_defaults_to_the_trainers_auto_and_model_labels_fit():
+    """A 1-4 epoch run from the page keeps its rate (the paper's divisions after epoch 1 or 2
+    of a short run leave little learned); the model's label is short enough for its column."""
+    from keras_cnn.small import SMALL_MODELS
+    from keras_cnn.train import SCHEDULES
+
+    at = _page()
+    schedule = at.selectbox(key="schedule")
+    assert schedule.value == "auto" and schedule.options == list(SCHEDULES)
+    labels = at.selectbox(key="model").options
+    assert labels[list(SMALL_MODELS).index("lenet5")] == "lenet5 — LeNet-5 (1998)"
+    assert max(len(label) for label in labels) <= 40

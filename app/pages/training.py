@@ -158,8 +158,10 @@ def _train_view(device: dict) -> None:
         "Model",
         list(SMALL_MODELS),
         index=list(SMALL_MODELS).index("resnet20"),
-        format_func=lambda n: f"{n} — {SMALL_MODELS[n][1]}",
+        format_func=lambda n: f"{n} — {SMALL_MODELS[n][1].split(',')[0].split(':')[0]}",
         key="model",
+        help="The small networks of `keras_cnn.small.SMALL_MODELS`: "
+        + "; ".join(f"`{n}`: {d}" for n, (_, d) in SMALL_MODELS.items()),
     )
     dataset = left.selectbox(
         "Data",
@@ -172,7 +174,13 @@ def _train_view(device: dict) -> None:
     middle.selectbox("Batch size", [32, 64, 128, 256], index=2, key="batch_size")
     middle.number_input("Images per split (0 = all)", 0, 100_000, 0, step=64, key="limit")
     right.number_input("Learning rate", 0.0001, 1.0, 0.1, format="%.4f", key="lr")
-    right.selectbox("Schedule", ["paper", "cosine", "constant"], key="schedule")
+    right.selectbox(
+        "Schedule",
+        list(SCHEDULES),
+        key="schedule",
+        help="auto: the paper's ÷10 at 50% and 75% of the epochs from 5 epochs on, a constant "
+        "rate for shorter runs; paper: always those divisions; cosine; constant.",
+    )
     right.checkbox("Augment (pad, crop, flip)", key="augment")
     if dataset != "digits" and not data_lib.is_available(dataset):
         st.info(
@@ -386,7 +394,7 @@ with st.spinner("Loading TensorFlow and keras_cnn …"):
     from keras_cnn import runs as runs_lib
     from keras_cnn.experiments import degradation, gradient_norms
     from keras_cnn.small import SMALL_MODELS
-    from keras_cnn.train import build_model, device_info, train
+    from keras_cnn.train import SCHEDULES, build_model, device_info, train
 device = device_info()
 st.caption(
     f"Device: **{device['device']}**"
