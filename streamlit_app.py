@@ -25,28 +25,33 @@ else:
     from app import lesson as lesson_pages
     from app import shell
 
-    st.set_page_config(page_title="keras-cnn course", layout="wide")
+    with shell.timed_run():  # logged only under KERAS_CNN_RUN_LOG (benchmarks)
+        st.set_page_config(page_title="keras-cnn course", layout="wide")
 
-    progress = shell.store()
-    learner = shell.sidebar(progress)
-    course = shell.course()
-    states = quiz.lesson_states(course, progress.passed_lessons(learner))
+        progress = shell.store()
+        learner = shell.sidebar(progress)
+        course = shell.course()
+        states = quiz.lesson_states(course, progress.passed_lessons(learner))
 
-    navigation = st.navigation(
-        {
-            "Course": [
-                st.Page("app/pages/course_map.py", title="Course map", default=True),
-            ],
-            "Lessons": [lesson_pages.lesson_page(le.id, states) for le in course.lessons],
-            "Explore": [
-                st.Page("app/pages/explorer.py", title="Architecture explorer"),
-                st.Page("app/pages/model_lab.py", title="Model lab"),
-                st.Page("app/pages/look_inside.py", title="Look inside", url_path="look_inside"),
-                st.Page("app/pages/glossary.py", title="Glossary and FAQ"),
-            ],
-            "Training": [st.Page("app/pages/training.py", title="Training", url_path="training")],
-        },
-        expanded=True,
-    )
-    navigation.run()
-    shell.prewarm()
+        navigation = st.navigation(
+            {
+                "Course": [
+                    st.Page("app/pages/course_map.py", title="Course map", default=True),
+                ],
+                "Lessons": [lesson_pages.lesson_page(le.id, states) for le in course.lessons],
+                "Explore": [
+                    st.Page("app/pages/explorer.py", title="Architecture explorer"),
+                    st.Page("app/pages/model_lab.py", title="Model lab"),
+                    st.Page(
+                        "app/pages/look_inside.py", title="Look inside", url_path="look_inside"
+                    ),
+                    st.Page("app/pages/glossary.py", title="Glossary and FAQ"),
+                ],
+                "Training": [
+                    st.Page("app/pages/training.py", title="Training", url_path="training")
+                ],
+            },
+            expanded=True,
+        )
+        navigation.run()
+        shell.prewarm()

@@ -86,6 +86,7 @@ def render(lesson_id: str) -> None:
         with st.expander("Sources"):
             st.markdown("\n".join(_source(s) for s in lesson.sources))
     system_check(course, progress, learner, lesson)
+    shell.log_event("check drawn")
     # Live models and widgets last: the text and the System Check are on screen already, and
     # each view is drawn into its place (TensorFlow loads on the first one, seconds when cold).
     for draw in later:

@@ -6,11 +6,16 @@ and no page module: lesson pages and links to them live in :mod:`app.lesson`, wh
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import quiz
 from app import logic
@@ -146,10 +151,53 @@ def prewarm() -> None:
             if quiet >= PREWARM_IDLE_S or now - first >= PREWARM_LATEST_S:
                 break
             time.sleep(PREWARM_IDLE_S - quiet if quiet < PREWARM_IDLE_S else 0.1)
+        log_event("tensorflow import start", session="-")
         try:
             import keras_cnn  # noqa: F401
         except Exception:  # pragma: no cover - the page importing it shows the error
             pass
+        log_event("tensorflow import end", session="-")
 
     thread = threading.Thread(target=load, name="keras-cnn-prewarm", daemon=True)
     thread.start()
+
+
+#: Set to a file name, the server appends one JSON line per script run event there (see
+#: :func:`log_event`): ``benchmarks/app_latency.py`` reads it to tell the server's time from
+#: the browser's. Unset (the default), nothing is written.
+RUN_LOG_ENV = "KERAS_CNN_RUN_LOG"
+_run_log_lock = threading.Lock()
+
+
+def log_event(event: str, session: str | None = None) -> None:
+    """Append ``{"event", "session", "t"}`` to the file named by ``KERAS_CNN_RUN_LOG``, if set.
+
+    Args:
+        event: What happened, e.g. ``"run start"``, ``"check drawn"``.
+        session: The browser session's id; by default the current script run's (``"-"``
+            outside a run).
+
+    ``t`` is ``time.monotonic()``, the system's monotonic clock, which a benchmark in another
+    process on the same machine reads too.
+    """
+    path = os.environ.get(RUN_LOG_ENV)
+    if not path:
+        return
+    if session is None:
+        ctx = get_script_run_ctx(suppress_warning=True)
+        session = ctx.session_id if ctx is not None else "-"
+    line = json.dumps({"event": event, "session": session, "t": time.monotonic()})
+    with _run_log_lock, open(path, "a", encoding="utf-8") as out:
+        out.write(line + "\n")
+
+
+@contextlib.contextmanager
+def timed_run() -> Iterator[None]:
+    """Log ``"run start"`` and ``"run end"`` around a script run (see :func:`log_event`).
+
+    A run cut short by ``st.rerun``/``st.switch_page``/``st.stop`` logs its end too."""
+    log_event("run start")
+    try:
+        yield
+    finally:
+        log_event("run end")

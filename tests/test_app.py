@@ -578,3 +578,33 @@ def test_explorer_charts_do_not_wait_for_tensorflow():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "4 [False]"
+
+
+def test_run_log_times_each_run_and_when_the_system_check_was_sent(tmp_path, monkeypatch):
+    """KERAS_CNN_RUN_LOG (read by benchmarks/app_latency.py) gets a line per run event."""
+    import json
+
+    from app import shell, widgets
+
+    log = tmp_path / "runs.jsonl"
+    monkeypatch.setenv(shell.RUN_LOG_ENV, str(log))
+    monkeypatch.setattr(widgets, "render", lambda name, key: None)  # no LeNet-5 training
+
+    def events() -> list[dict]:
+        lines = [json.loads(line) for line in log.read_text().splitlines()]
+        return [e for e in lines if e["session"] != "-"]  # not the background import's
+
+    at = start()
+    first = events()
+    assert [e["event"] for e in first] == ["run start", "run end"]
+    assert first[0]["t"] <= first[1]["t"]
+    at.button(key="continue").click().run()
+    assert not at.exception, at.exception
+    later = events()[2:]
+    names = [e["event"] for e in later]
+    assert names.count("check drawn") == 1 and names[0] == "run start", names
+    drawn = names.index("check drawn")
+    assert names[drawn - 1] == "run start" and names[drawn + 1] == "run end", names
+    assert len({e["session"] for e in events()}) == 1
+    times = [e["t"] for e in later]
+    assert times == sorted(times)
