@@ -32,7 +32,13 @@ the same cores as the server. What the server controls is printed beside them, f
 * ``concurrent_server_lesson1_max``: the slowest session's run from its start after the click
   until lesson 1's System Check was sent;
 * ``concurrent_tf_import_start``: when the background TensorFlow import began, from opening the
-  addresses (it must not compete with the first paints).
+  addresses (it must not compete with the first paints);
+* ``concurrent_cpu_server`` and ``concurrent_cpu_browsers``: CPU seconds the server process and
+  all Chromium processes used from opening the addresses until every page had painted (Linux
+  ``/proc``; on a 2-core machine, wall time is at least their sum / 2);
+  ``concurrent_cpu_server_lesson1`` and ``concurrent_cpu_browsers_lesson1``: the same from the
+  click on "Start the course" until every System Check was drawn (the server's share includes
+  the background TensorFlow import when it runs then).
 
 Not a test: numbers depend on the machine and on what else runs on it. Needs /usr/bin/chromium
 (apt-get install chromium).
@@ -76,6 +82,10 @@ GOALS = {
     "concurrent_server_paint_done": None,
     "concurrent_server_lesson1_max": None,
     "concurrent_tf_import_start": None,
+    "concurrent_cpu_server": None,
+    "concurrent_cpu_browsers": None,
+    "concurrent_cpu_server_lesson1": None,
+    "concurrent_cpu_browsers_lesson1": None,
 }
 TIMEOUT = 120_000
 
@@ -183,6 +193,37 @@ def _first_seen(pages, locate, start: float) -> list[float]:
     return seen
 
 
+def _cpu_seconds() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by this process's descendants: the Streamlit
+    server and the Chromium processes (Linux ``/proc``; empty elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, tuple[str, float]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = stat.read_text()
+            name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :]
+            fields = rest.split()
+            pid = int(stat.parent.name)
+            parents[pid] = int(fields[1])
+            cmd = (
+                (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            )
+            used[pid] = (f"{name} {cmd}", (int(fields[11]) + int(fields[12])) / tick)
+    me, out = os.getpid(), {"server": 0.0, "browsers": 0.0}
+    for pid, (cmd, cpu) in used.items():
+        up = parents.get(pid)
+        while up not in (None, 0, 1, me):
+            up = parents.get(up)
+        if up != me:
+            continue
+        if "streamlit" in cmd:
+            out["server"] += cpu
+        elif "chrom" in cmd:
+            out["browsers"] += cpu
+    return out
+
+
 @contextlib.contextmanager
 def _run_log(path: Path):
     """The server started inside writes its run log to ``path``."""
@@ -248,12 +289,15 @@ def concurrent(playwright, sessions: int) -> dict[str, float]:
                 browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
                 for _ in range(sessions)
             ]
+            cpu_before = _cpu_seconds()
             opened = time.monotonic()
             for page in pages:
                 page.goto(url, wait_until="commit")
             paints = _first_seen(pages, lambda p: p.get_by_text(TITLE), opened)
+            cpu = {k: v - cpu_before[k] for k, v in _cpu_seconds().items()}
             for page in pages:
                 serve.settle(page, TIMEOUT)
+            cpu_before = _cpu_seconds()
             clicked = time.monotonic()
             for page in pages:
                 page.get_by_role("button", name="Start the course").click(no_wait_after=True)
@@ -262,13 +306,23 @@ def concurrent(playwright, sessions: int) -> dict[str, float]:
                 lambda p: p.locator('[data-testid="stForm"]').get_by_text("Question 1."),
                 clicked,
             )
+            cpu_lesson1 = {k: v - cpu_before[k] for k, v in _cpu_seconds().items()}
         finally:
             browser.close()
         events = _events(Path(home) / "runs.jsonl")
-    return {
-        "concurrent_first_paint_max": max(paints),
-        "concurrent_lesson1_max": max(checks),
-    } | server_times(events, opened, clicked)
+    return (
+        {
+            "concurrent_first_paint_max": max(paints),
+            "concurrent_lesson1_max": max(checks),
+        }
+        | server_times(events, opened, clicked)
+        | {
+            "concurrent_cpu_server": cpu["server"],
+            "concurrent_cpu_browsers": cpu["browsers"],
+            "concurrent_cpu_server_lesson1": cpu_lesson1["server"],
+            "concurrent_cpu_browsers_lesson1": cpu_lesson1["browsers"],
+        }
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -287,7 +341,7 @@ def main(argv: list[str] | None = None) -> None:
                 if goal is None
                 else f"(goal < {goal:.0f} s, " + ("ok)" if value < goal else "OVER GOAL)")
             )
-            print(f"  {key:28s} {value:6.2f}  {verdict}")
+            print(f"  {key:32s} {value:6.2f}  {verdict}")
 
 
 if __name__ == "__main__":
