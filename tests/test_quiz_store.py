@@ -666,3 +666,20 @@ def test_names_stored_before_the_checks_stay_readable(store):
     assert store.learners() == ["Jose\u0301", "ada\u200b"]
     with pytest.raises(ValueError, match="invisible"):
         store.add_learner("bob\u200b")  # but no new name like it
+
+
+def test_opening_a_current_store_writes_nothing(tmp_path):
+    """The app opens the store on every page run: opening a store that is already current
+    commits no write (no fsync, the write lock held only for the checks), so sessions opening
+    it at once do not queue behind each other's commits."""
+    path = tmp_path / "progress.sqlite3"
+    ProgressStore(path).add_learner("ada")
+    watcher = sqlite3.connect(path, isolation_level=None)
+    try:
+        before = watcher.execute("PRAGMA data_version").fetchone()[0]
+        assert ProgressStore(path).learners() == ["ada"]
+        assert watcher.execute("PRAGMA data_version").fetchone()[0] == before
+        ProgressStore(path).add_learner("bob")  # a real write is seen
+        assert watcher.execute("PRAGMA data_version").fetchone()[0] != before
+    finally:
+        watcher.close()
