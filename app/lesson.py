@@ -175,8 +175,13 @@ def widget_key(lesson_id: str, seed: int, index: int) -> str:
     return f"q:{lesson_id}:{seed}:{index}"
 
 
+#: Seeds of new attempts come from the operating system: training (``keras.utils.set_random_seed``)
+#: reseeds Python's global ``random`` in this process, which would hand a retry the same questions.
+_SEEDS = random.SystemRandom()
+
+
 def new_attempt(lesson: quiz.Lesson, seed: int | None = None) -> dict:
-    seed = random.randrange(1 << 30) if seed is None else seed
+    seed = _SEEDS.randrange(1 << 30) if seed is None else seed
     return {
         "seed": seed,
         "questions": quiz.prepare_check(lesson, seed),

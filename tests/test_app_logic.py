@@ -189,3 +189,18 @@ def test_stage_dot_draws_one_node_per_stage():
     assert '"stem" [label="stem\\n3 layers\\n(7, 7, 2)"]' in dot
     assert '"stem" -> "conv2";' in dot and '"conv5" -> "avg_pool";' in dot
     assert dot.count(" -> ") == 6
+
+
+def test_a_new_attempt_draws_new_questions_after_training_reseeds_random():
+    """Training in the server (the lesson-1 LeNet-5, the Training page) calls
+    keras.utils.set_random_seed, which reseeds Python's global random: a retry right after must
+    still get another seed, or the learner sees the same generated questions again."""
+    import random
+
+    from app import lesson as lesson_pages
+
+    lesson = quiz.get_course().lessons[0]
+    random.seed(0)
+    first = lesson_pages.new_attempt(lesson)["seed"]
+    random.seed(0)
+    assert lesson_pages.new_attempt(lesson)["seed"] != first
