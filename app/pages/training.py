@@ -160,8 +160,6 @@ def _train_view(device: dict) -> None:
         index=list(SMALL_MODELS).index("resnet20"),
         format_func=lambda n: f"{n} — {SMALL_MODELS[n][1].split(',')[0].split(':')[0]}",
         key="model",
-        help="The small networks of `keras_cnn.small.SMALL_MODELS`: "
-        + "; ".join(f"`{n}`: {d}" for n, (_, d) in SMALL_MODELS.items()),
     )
     dataset = left.selectbox(
         "Data",
