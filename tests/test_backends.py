@@ -1,13 +1,9 @@
 """Backend independence: the same builders train under Keras on JAX and run on PyTorch."""
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+from python_runs import NO_TENSORFLOW, last_json, run_python
 
 SCRIPT = textwrap.dedent(
     """
@@ -41,18 +37,14 @@ SCRIPT = textwrap.dedent(
 @pytest.mark.slow
 def test_resnet20_trains_under_jax():
     pytest.importorskip("jax")
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("LOSSES"))
+    stdout = run_python(SCRIPT, env={"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}, timeout=600)
+    line = next(ln for ln in stdout.splitlines() if ln.startswith("LOSSES"))
     losses = eval(line.split("LOSSES")[1].split("CHANGED")[0])  # a list literal we printed
     changed = int(line.split("CHANGED")[1].split("OF")[0])
     assert all(np.isfinite(loss) for loss in losses)
     assert losses[-1] < losses[0], losses  # three steps on one batch lower its loss
     assert changed > 50
-    grouped_line = next(ln for ln in result.stdout.splitlines() if ln.startswith("GROUPED"))
+    grouped_line = next(ln for ln in stdout.splitlines() if ln.startswith("GROUPED"))
     grouped = eval(grouped_line.split("GROUPED")[1])
     assert all(np.isfinite(loss) for loss in grouped) and grouped[-1] < grouped[0], grouped
 
@@ -98,7 +90,6 @@ def test_builders_run_save_and_load_under_torch_without_tensorflow(tmp_path):
     pytest.importorskip("torch")
     import keras
     from test_saving import ROUND_TRIPS
-    from test_train import NO_TENSORFLOW
 
     from keras_cnn import inside
 
@@ -114,18 +105,9 @@ def test_builders_run_save_and_load_under_torch_without_tensorflow(tmp_path):
         model.save(tmp_path / f"{key}.keras")
         expected[key] = model.predict(x, verbose=0)
     expected["maps"] = inside.feature_maps(model, x, ["conv2_block1_out"])["conv2_block1_out"]
-    env = {**os.environ, "KERAS_BACKEND": "torch", "OMP_NUM_THREADS": "1"}
     args = [str(tmp_path), ",".join(round_trips), ",".join(from_tensorflow)]
-    result = subprocess.run(
-        [sys.executable, "-c", NO_TENSORFLOW + TORCH_BUILDERS, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    env = {"KERAS_BACKEND": "torch", "OMP_NUM_THREADS": "1"}
+    out = last_json(run_python(NO_TENSORFLOW + TORCH_BUILDERS, *args, env=env, timeout=600))
     assert out["tensorflow_loaded"] is False
     assert sorted(out["forward"]) == sorted(ROUND_TRIPS)
     for key, (shape, finite, params) in out["forward"].items():

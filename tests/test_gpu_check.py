@@ -2,14 +2,9 @@
 that the prepared GPU check cannot rot (its figures here mean nothing)."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from python_runs import ROOT, run_python
 
 #: As on a JAX-only GPU machine: importing TensorFlow, TFDS or scikit-learn fails.
 RUN = """
@@ -23,12 +18,9 @@ runpy.run_path("benchmarks/gpu_check.py", run_name="__main__")
 
 @pytest.mark.slow
 def test_gpu_check_runs_without_tensorflow_and_prints_every_check():
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "-c", RUN], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    env = {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT)}
+    stdout = run_python(RUN, env=env, timeout=400)
+    lines = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     checks = {}
     for line in lines:
         checks.setdefault(line["check"], []).append(line)

@@ -1,14 +1,10 @@
 """keras_cnn.inside: receptive-field boxes against hand derivations, effective receptive
 fields against the boxes, Grad-CAM and saliency, feature maps and pictures."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import keras
 import numpy as np
 import pytest
+from python_runs import run_python
 
 import keras_cnn
 from keras_cnn import inside
@@ -350,18 +346,9 @@ def test_other_backends_give_the_same_maps_as_tensorflow(images, tmp_path, backe
     lenet = keras_cnn.build_lenet5(activation="relu")
     lenet.save(tmp_path / "m.keras")
     np.save(tmp_path / "x.npy", images)
-    env = {**os.environ, "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu", "OMP_NUM_THREADS": "1"}
+    env = {"KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu", "OMP_NUM_THREADS": "1"}
     files = (str(tmp_path / f) for f in ("m.keras", "x.npy", "out.npz"))
-    script = [_BACKEND_SCRIPT, *files, backend]
-    result = subprocess.run(
-        [sys.executable, "-c", *script],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_python(_BACKEND_SCRIPT, *files, backend, env=env)
     other = np.load(tmp_path / "out.npz")
     np.testing.assert_allclose(other["cam"], inside.grad_cam(lenet, images, layer="c3"), atol=1e-4)
     np.testing.assert_allclose(other["saliency"], inside.saliency(lenet, images, 2), atol=1e-4)

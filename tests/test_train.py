@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from python_runs import NO_TENSORFLOW, last_json, run_python
 
 from keras_cnn import runs
 from keras_cnn.__main__ import main
@@ -290,16 +291,7 @@ def test_command_line_trains_and_prints_a_table(capsys, tmp_path):
 
 
 def _run_script(script: str, env_extra: dict) -> dict:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env_extra}
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return last_json(run_python(textwrap.dedent(script), env=env_extra))
 
 
 @pytest.mark.slow
@@ -363,23 +355,6 @@ def test_keras_distribution_data_parallel_under_jax_trains_like_one_device():
     np.testing.assert_allclose(result["parallel"], result["single"], rtol=1e-2)
     np.testing.assert_allclose(result["parallel_val"], result["single_val"], rtol=1e-2)
 
-
-#: Hides TensorFlow in a subprocess, as on a machine without it: `import tensorflow` raises
-#: ModuleNotFoundError and `importlib.util.find_spec("tensorflow")` is None (torch._dynamo
-#: probes for it that way at import, so a finder that raised instead would break PyTorch).
-NO_TENSORFLOW = """
-import sys
-class _NoTensorFlow:
-    def __init__(self, finder):
-        self.finder = finder
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in ("tensorflow", "tensorflow_datasets"):
-            return None
-        return self.finder.find_spec(name, path, target)
-    def __getattr__(self, attr):
-        return getattr(self.finder, attr)
-sys.meta_path[:] = [_NoTensorFlow(finder) for finder in sys.meta_path]
-"""
 
 #: Digits training measured the same way under both backends: steps taken, final test
 #: accuracy, and each epoch's training time by an independent clock (a callback that
