@@ -57,7 +57,7 @@ def model_view(name: str, kwargs_json: str = "{}", block: str = "", builder: str
         ValueError: The builder's message for a bad name or a bad combination of arguments.
     """
     import keras_cnn
-    from keras_cnn.diagram import to_dot
+    from keras_cnn.analysis.diagram import to_dot
 
     kwargs = _kwargs(kwargs_json)
 
@@ -89,7 +89,7 @@ def model_view(name: str, kwargs_json: str = "{}", block: str = "", builder: str
         )
 
     # Only shapes are shown: build without initialising the weights (3x faster).
-    return keras_cnn.analysis.inspect_structure(build, view)
+    return keras_cnn.inspect_structure(build, view)
 
 
 def human(value: float) -> str:

@@ -11,9 +11,9 @@ Example:
     25636712
 """
 
-from keras_cnn import inside
-from keras_cnn._common import WeightsUnavailableError
-from keras_cnn.analysis import (
+from keras_cnn.analysis import inside
+from keras_cnn.analysis.diagram import Diagram, show, to_dot
+from keras_cnn.analysis.summary import (
     count_macs,
     inspect_structure,
     receptive_field,
@@ -21,22 +21,27 @@ from keras_cnn.analysis import (
     totals,
     weight_layers,
 )
-from keras_cnn.blocks import (
+from keras_cnn.models.blocks import (
     basic_block,
     bottleneck_block,
     inception_block,
     local_response_normalization,
     vgg_block,
 )
-from keras_cnn.classic import build_alexnet, build_googlenet, build_lenet5
-from keras_cnn.data import DatasetUnavailableError
-from keras_cnn.diagram import Diagram, show, to_dot
-from keras_cnn.experiments import degradation, gradient_norms
-from keras_cnn.imagenet import decode_predictions, preprocess_input
-from keras_cnn.registry import MODELS, get_model, list_models
-from keras_cnn.resnet import build_cifar_resnet, build_resnet, build_resnext, build_wide_resnet
-from keras_cnn.train import CheckpointError, TrainingObserver, build_model
-from keras_cnn.vgg import build_vgg
+from keras_cnn.models.classic import build_alexnet, build_googlenet, build_lenet5
+from keras_cnn.models.common import WeightsUnavailableError
+from keras_cnn.models.imagenet import decode_predictions, preprocess_input
+from keras_cnn.models.registry import MODELS, get_model, list_models
+from keras_cnn.models.resnet import (
+    build_cifar_resnet,
+    build_resnet,
+    build_resnext,
+    build_wide_resnet,
+)
+from keras_cnn.models.vgg import build_vgg
+from keras_cnn.training.data import DatasetUnavailableError
+from keras_cnn.training.experiments import degradation, gradient_norms
+from keras_cnn.training.trainer import CheckpointError, TrainingObserver, build_model
 
 __version__ = "0.1.0"
 

@@ -37,7 +37,7 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from keras_cnn.registry import list_models
+    from keras_cnn.models.registry import list_models
 
     table = list_models().drop(columns=["paper", "source"])
     print(table.to_string(index=False))
@@ -45,7 +45,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _figures(args: argparse.Namespace) -> int:
-    from keras_cnn.registry import FIGURES_PATH, compute_figures
+    from keras_cnn.models.registry import FIGURES_PATH, compute_figures
 
     figures = compute_figures()
     text = json.dumps(figures, indent=1, sort_keys=True) + "\n"
@@ -60,7 +60,7 @@ def _figures(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from keras_cnn.train import device_info, train
+    from keras_cnn.training.trainer import device_info, train
 
     strategy = _multi_worker_strategy() if args.multi_worker else None
     info = device_info()
@@ -149,8 +149,8 @@ def _checked(check, name: str, convert):
 
 
 def _add_train(sub) -> None:
-    from keras_cnn import data as data_lib
-    from keras_cnn.train import OPTIMIZERS, SCHEDULES, check_integer, check_number
+    from keras_cnn.training import data as data_lib
+    from keras_cnn.training.trainer import OPTIMIZERS, SCHEDULES, check_integer, check_number
 
     def integer(name):
         return _checked(check_integer, name, int)

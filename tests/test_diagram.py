@@ -1,11 +1,11 @@
-"""keras_cnn.diagram.to_dot: the DOT follows the model's own graph (no Streamlit here)."""
+"""keras_cnn.to_dot: the DOT follows the model's own graph (no Streamlit here)."""
 
 import re
 
 import pytest
 
 import keras_cnn
-from keras_cnn.diagram import block_names, block_of, to_dot
+from keras_cnn.analysis.diagram import block_names, block_of, to_dot
 
 
 def edges(dot: str) -> set[tuple[str, str]]:

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from keras_cnn import data
-from keras_cnn.experiments import block_of, degradation, gradient_norms, save_result
 from keras_cnn.train import build_model
+from keras_cnn.training.experiments import block_of, degradation, gradient_norms, save_result
 
 
 def test_block_of_groups_layers_by_name():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import keras_cnn
-from keras_cnn import _common
+from keras_cnn.models import common as _common
 
 APPS = keras.applications
 

@@ -14,8 +14,13 @@ from keras.applications import resnet, resnet_v2, vgg16, vgg19
 from keras.src.applications import imagenet_utils
 
 import keras_cnn
-from keras_cnn import _common
-from keras_cnn.imagenet import PREPROCESSING, class_names, decode_predictions, preprocess_input
+from keras_cnn.models import common as _common
+from keras_cnn.models.imagenet import (
+    PREPROCESSING,
+    class_names,
+    decode_predictions,
+    preprocess_input,
+)
 
 #: keras.applications' preprocess_input for each model family of this package.
 KERAS_PREPROCESS = {
@@ -82,7 +87,7 @@ def test_preprocess_input_refuses_what_it_cannot_do(args, match):
 
 
 def test_class_names_are_keras_file_byte_for_byte_and_match_tfds():
-    data = resources.files("keras_cnn").joinpath("imagenet_classes.json").read_bytes()
+    data = resources.files("keras_cnn.models").joinpath("imagenet_classes.json").read_bytes()
     assert hashlib.md5(data).hexdigest() == KERAS_CLASS_INDEX_MD5
     names = class_names()
     assert len(names) == 1000 and len({wnid for wnid, _ in names}) == 1000
@@ -99,7 +104,9 @@ def test_decode_predictions_matches_keras_offline(monkeypatch):
     preds = np.random.default_rng(1).random((3, 1000)).astype("float32")
     preds[1, 385] = 2.0  # Indian elephant
     ours = decode_predictions(preds, top=4)
-    index = json.loads(resources.files("keras_cnn").joinpath("imagenet_classes.json").read_text())
+    index = json.loads(
+        resources.files("keras_cnn.models").joinpath("imagenet_classes.json").read_text()
+    )
     monkeypatch.setattr(imagenet_utils, "CLASS_INDEX", index)  # keras' own, without a download
     assert ours == imagenet_utils.decode_predictions(preds, top=4)
     assert ours[1][0][:2] == ("n02504013", "Indian_elephant") and ours[1][0][2] == 2.0

@@ -8,7 +8,7 @@ from python_runs import run_python
 
 import keras_cnn
 from keras_cnn import inside
-from keras_cnn.analysis import inspect_structure
+from keras_cnn.analysis.summary import inspect_structure
 
 # ----------------------------------------------------------------------------- boxes
 

@@ -229,7 +229,7 @@ def test_builders_accept_a_keras_applications_signature():
 def test_inspect_structure_sees_what_a_normal_build_sees_and_leaves_nothing_behind():
     from keras.src.backend.common import global_state
 
-    from keras_cnn.analysis import inspect_structure
+    from keras_cnn.analysis.summary import inspect_structure
 
     def describe(model):
         return keras_cnn.summarize(model), keras_cnn.totals(model), keras_cnn.to_dot(model)

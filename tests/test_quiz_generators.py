@@ -373,7 +373,7 @@ def test_every_fact_of_the_course_parses_and_names_a_known_model():
 def test_fc_layers_are_the_networks_own(net, model):
     """fc_layer_params asks only about layers the named network has, with their real sizes."""
     keras_cnn = pytest.importorskip("keras_cnn")
-    counts = keras_cnn.analysis.inspect_structure(
+    counts = keras_cnn.inspect_structure(
         lambda: keras_cnn.get_model(model),
         lambda m: {layer.name: layer.count_params() for layer in m.layers},
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import keras_cnn
-from keras_cnn import registry
+from keras_cnn.models import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,7 +74,7 @@ def test_stored_resnet1202_figures_match_a_cheap_check():
 def test_stored_resnet1001_figures_match_a_cheap_check():
     """Each bottleneck block per stage adds the same: 1001 = 9 * 111 + 2, 164 = 9 * 18 + 2."""
     import keras_cnn
-    from keras_cnn.analysis import inspect_structure, totals
+    from keras_cnn.analysis.summary import inspect_structure, totals
 
     stored = registry._figures()["resnet1001_v2"]
     assert stored["weight_layers"] == 1001

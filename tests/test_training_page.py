@@ -118,7 +118,7 @@ def test_degradation_view_shows_stored_results_with_provenance():
 def test_schedule_defaults_to_the_trainers_auto_and_model_labels_fit():
     """A 1-4 epoch run from the page keeps its rate (the paper's divisions after epoch 1 or 2
     of a short run leave little learned); the model's label is short enough for its column."""
-    from keras_cnn.small import SMALL_MODELS
+    from keras_cnn.models.small import SMALL_MODELS
     from keras_cnn.train import SCHEDULES
 
     at = _page()

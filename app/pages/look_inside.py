@@ -27,8 +27,9 @@ with st.spinner("Loading keras_cnn ..."):
     import keras
 
     from keras_cnn import data as data_lib
-    from keras_cnn import imagenet, inside
+    from keras_cnn import inside
     from keras_cnn import runs as runs_lib
+    from keras_cnn.models import imagenet
     from keras_cnn.train import build_model
 
 SMALL = {

@@ -19,14 +19,14 @@ st.markdown(
 
 with st.spinner("Loading keras_cnn ..."):
     import keras_cnn
-    from keras_cnn.resnet import (
+    from keras_cnn.models.resnet import (
         CIFAR_DEFAULT_SHORTCUT,
         RESNET_SPECS,
         RESNEXT_DEPTHS,
         SHORTCUT_OPTIONS,
         VERSIONS,
     )
-    from keras_cnn.vgg import VGG_SPECS
+    from keras_cnn.models.vgg import VGG_SPECS
 
 FAMILIES = {
     "ResNet (ImageNet)": "build_resnet",

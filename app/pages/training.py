@@ -390,9 +390,9 @@ st.title("Train, live")
 with st.spinner("Loading TensorFlow and keras_cnn …"):
     from keras_cnn import data as data_lib
     from keras_cnn import runs as runs_lib
-    from keras_cnn.experiments import degradation, gradient_norms
-    from keras_cnn.small import SMALL_MODELS
+    from keras_cnn.models.small import SMALL_MODELS
     from keras_cnn.train import SCHEDULES, build_model, device_info, train
+    from keras_cnn.training.experiments import degradation, gradient_norms
 device = device_info()
 st.caption(
     f"Device: **{device['device']}**"

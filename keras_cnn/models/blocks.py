@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from keras import layers, ops
 
-from keras_cnn._common import BN_EPSILON, BN_MOMENTUM_KERAS, check_rate
+from keras_cnn.models.common import BN_EPSILON, BN_MOMENTUM_KERAS, check_rate
 
 #: The shortcut kinds a residual block accepts (He et al. 2015, Section 3.3):
 #: "projection" is a strided 1x1 convolution (options B and C), "zero_pad" the

@@ -9,10 +9,10 @@ import re
 import keras
 from keras import layers
 
-from keras_cnn._common import BN_MOMENTUM_TORCH, check_rate
-from keras_cnn.blocks import vgg_block
-from keras_cnn.classic import build_lenet5
-from keras_cnn.resnet import build_cifar_resnet
+from keras_cnn.models.blocks import vgg_block
+from keras_cnn.models.classic import build_lenet5
+from keras_cnn.models.common import BN_MOMENTUM_TORCH, check_rate
+from keras_cnn.models.resnet import build_cifar_resnet
 
 
 def build_small_vgg(

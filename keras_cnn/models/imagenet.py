@@ -141,7 +141,7 @@ def class_names() -> tuple[tuple[str, str], ...]:
         ``(("n01440764", "tench"), ("n01443537", "goldfish"), ...)``, read from the file
         shipped in the package (see the module docstring for where it comes from).
     """
-    text = resources.files("keras_cnn").joinpath(_CLASSES_FILE).read_text("utf-8")
+    text = resources.files("keras_cnn.models").joinpath(_CLASSES_FILE).read_text("utf-8")
     index = json.loads(text)
     return tuple((index[str(i)][0], index[str(i)][1]) for i in range(N_CLASSES))
 

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from keras_cnn.train import build_model, train
+from keras_cnn.training.trainer import build_model, train
 
 #: (pattern, block name) tried in order on each layer name; the first match names its block.
 BLOCK_PATTERNS: tuple[tuple[re.Pattern, str], ...] = (
@@ -215,7 +215,7 @@ def provenance(command: str) -> dict[str, Any]:
     import subprocess
     from datetime import UTC, datetime
 
-    from keras_cnn.train import device_info
+    from keras_cnn.training.trainer import device_info
 
     try:
         commit = subprocess.run(

@@ -281,7 +281,7 @@ def compute_figures(names=None) -> dict[str, dict[str, int]]:
     """Build models and measure them: parameters, trainable parameters, MACs, depth."""
     import keras
 
-    from keras_cnn.analysis import inspect_structure, totals
+    from keras_cnn.analysis.summary import inspect_structure, totals
 
     figures = {}
     for name in names or MODELS:
@@ -305,7 +305,7 @@ def list_models() -> pd.DataFrame:
     ``source`` (where the errors are reported), ``imagenet_weights`` (whether
     ``weights="imagenet"`` is available).
     """
-    from keras_cnn._common import IMAGENET_WEIGHTS
+    from keras_cnn.models.common import IMAGENET_WEIGHTS
 
     figures = _figures()
     rows = []

@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from keras_cnn import _common
-from keras_cnn.blocks import inception_block, local_response_normalization
+from keras_cnn.models import common as _common
+from keras_cnn.models.blocks import inception_block, local_response_normalization
 
 
 def _check(weights, include_top, classes, pooling, classifier_activation) -> None:

@@ -15,8 +15,8 @@ from typing import NamedTuple
 import keras
 from keras import layers
 
-from keras_cnn import _common
-from keras_cnn.blocks import basic_block, bottleneck_block
+from keras_cnn.models import common as _common
+from keras_cnn.models.blocks import basic_block, bottleneck_block
 
 
 class ResNetSpec(NamedTuple):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from keras_cnn import _common
-from keras_cnn.blocks import vgg_block
+from keras_cnn.models import common as _common
+from keras_cnn.models.blocks import vgg_block
 
 #: depth -> convolutions per block (Table 1 of the paper: A=11, B=13, D=16, E=19).
 VGG_SPECS: dict[int, tuple[int, ...]] = {

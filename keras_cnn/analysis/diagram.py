@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import keras
 
-from keras_cnn.analysis import _graph, _graph_nodes
+from keras_cnn.analysis.summary import _graph, _graph_nodes
 
 #: Prefixes that name a block: ResNet ``conv3_block2``, VGG ``block3``, ``inception_4a``.
 _BLOCK = re.compile(r"^(.*?block\d+|inception_\d+[a-z])(?:_|$)")
@@ -400,7 +400,7 @@ def show(
     import shutil
     import subprocess
 
-    from keras_cnn import svg
+    from keras_cnn.analysis import svg
 
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}. Received: engine={engine!r}")

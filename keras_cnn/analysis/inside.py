@@ -1,0 +1,920 @@
+"""Look inside a trained network: feature maps, receptive fields and class evidence.
+
+Everything here works on any functional Keras model (the registry's, a learner's run from
+:func:`keras_cnn.runs.load_model`, ``keras.applications``) and returns numpy arrays:
+
+* :func:`feature_maps` -- the activations of chosen layers (default: each stage's last
+  layer) in one forward pass.
+* :func:`receptive_field_box` -- the input pixels one unit can see, from the layers'
+  kernels, strides and padding; its size is :func:`keras_cnn.receptive_field`.
+* :func:`effective_receptive_field` -- what the unit actually looks at:
+  ``|d unit / d input|`` (Luo et al. 2016), always inside the box.
+* :func:`grad_cam` (Selvaraju et al. 2017) and :func:`saliency` (Simonyan et al. 2014) --
+  where the evidence for a class lies in the input.
+* :func:`first_layer_filters`, :func:`tile`, :func:`to_image`, :func:`overlay` and
+  :func:`draw_box` -- RGB ``uint8`` pictures of all of the above, with an embedded colour
+  map (no plotting library needed), for notebooks and the app.
+
+The gradients need the TensorFlow, JAX or PyTorch backend (:data:`GRADIENT_BACKENDS`);
+feature maps and boxes work under every backend.
+
+Example:
+    >>> model = keras_cnn.build_vgg(16)
+    >>> receptive_field_box(model, "block1_conv2")            # the centre unit: 5x5
+    (110, 110, 115, 115)
+    >>> heat = grad_cam(model, images)                         # (N, 224, 224), max 1
+    >>> picture = overlay(images[0], heat[0])                  # RGB uint8
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from keras_cnn.analysis.summary import _WINDOWED, _pair
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _batch(model: keras.Model, images) -> np.ndarray:
+    """``images`` as a float32 batch matching the model's input (one image gets a batch axis)."""
+    x = np.asarray(images, dtype=np.float32)
+    expected = tuple(model.input_shape[1:])
+    if x.ndim == len(expected):
+        x = x[None]
+    if x.ndim != len(expected) + 1 or any(
+        e is not None and e != g for e, g in zip(expected, x.shape[1:], strict=True)
+    ):
+        raise ValueError(
+            f"`images` must be one image of shape {expected} or a batch (N, *{expected}) for "
+            f"model {model.name!r}. Received: images.shape={np.shape(images)}"
+        )
+    return x
+
+
+def _layer(model: keras.Model, layer: str | None, *, spatial: bool = True):
+    """The named layer of ``model``; with ``spatial`` it must have a (N, H, W, C) output."""
+    if not isinstance(layer, str):
+        raise ValueError(f"`layer` must be a layer name of {model.name!r}. Received: {layer=}")
+    names = [op.name for op in model.layers]
+    if layer not in names:
+        raise ValueError(
+            f"Model {model.name!r} has no layer {layer!r}; its spatial layers include "
+            f"{spatial_layers(model)[-6:]}. Received: {layer=}"
+        )
+    found = model.get_layer(layer)
+    if spatial and len(found.output.shape) != 4:
+        raise ValueError(
+            f"Layer {layer!r} has no spatial output (shape {found.output.shape}); choose one "
+            f"of {spatial_layers(model)[-6:]} … Received: {layer=}"
+        )
+    return found
+
+
+def spatial_layers(model: keras.Model) -> list[str]:
+    """The layers whose output is a map ``(N, H, W, C)`` with more than one position.
+
+    Args:
+        model: keras.Model. A functional model.
+
+    Returns:
+        Their names, in the model's layer order (layers that move the channels onto a
+        spatial axis, like the ``Permute`` of a zero-padding shortcut, are left out).
+    """
+    geometry = _geometry(model)
+    return [
+        op.name
+        for op in model.layers
+        if len(op.output.shape) == 4
+        and not isinstance(op, keras.layers.InputLayer)
+        and geometry.get(op.name) is not None
+        and None not in geometry[op.name][:2]
+        and (op.output.shape[1] or 2) * (op.output.shape[2] or 2) > 1
+    ]
+
+
+#: Layers that only move pixels around: never shown as a stage's output.
+_PLUMBING = ("ZeroPadding2D", "Cropping2D", "Permute")
+
+
+def block_outputs(model: keras.Model) -> list[str]:
+    """Each stage's last layer: the last spatial layer at every resolution.
+
+    VGG-16: ``block1_conv2`` (224x224), ``block2_conv2``, …, ``block5_pool`` (7x7);
+    ResNet-50: ``conv1_relu``, ``conv2_block3_out``, …, ``conv5_block3_out``. Padding
+    layers are skipped.
+
+    Args:
+        model: keras.Model. A functional model.
+
+    Returns:
+        Layer names, from the input to the output.
+    """
+    last: dict[tuple, str] = {}
+    for name in spatial_layers(model):
+        found = model.get_layer(name)
+        if type(found).__name__ not in _PLUMBING:
+            last[tuple(found.output.shape[1:3])] = name
+    order = {name: i for i, name in enumerate(op.name for op in model.layers)}
+    return sorted(last.values(), key=order.__getitem__)
+
+
+# ----------------------------------------------------------------------------- boxes
+
+
+def _parents(op) -> list:
+    """The operations whose outputs feed ``op`` (its first call in the graph)."""
+    if not op._inbound_nodes:
+        return []
+    node = op._inbound_nodes[0]
+    return [t._keras_history.operation for t in keras.tree.flatten(node.input_tensors)]
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """Along one spatial axis: unit ``i`` sees input pixels ``[start + i*jump, … + size)``."""
+
+    start: int
+    size: int
+    jump: int
+
+
+def _same_padding(length: int, kernel: int, stride: int) -> int:
+    """Pixels Keras' ``padding="same"`` adds before the input (the rest goes after)."""
+    total = max((math.ceil(length / stride) - 1) * stride + kernel - length, 0)
+    return total // 2
+
+
+def _geometry(model: keras.Model) -> dict[str, tuple[_Axis | None, ...]]:
+    """For every operation, one :class:`_Axis` per non-batch output axis (None: channels).
+
+    Follows the graph from the input: a windowed layer (convolution, pooling) grows the field
+    by ``(k - 1) * jump``, moves its start back by its padding and multiplies the jump by its
+    stride; ``ZeroPadding2D`` / ``Cropping2D`` move the start; ``Permute`` reorders the axes;
+    a merge (Add, Concatenate) takes the union of its inputs' fields. Other layers keep the
+    geometry of their input.
+    """
+    geometry: dict[str, tuple[_Axis | None, ...]] = {}
+    for op in model.operations:
+        parents = [geometry.get(p.name) for p in _parents(op)]
+        kind = type(op).__name__
+        if not parents:
+            rank = len(keras.tree.flatten(op.output)[0].shape) - 1
+            geometry[op.name] = tuple(_Axis(0, 1, 1) if r < 2 else None for r in range(rank))
+            continue
+        rank = len(keras.tree.flatten(op.output)[0].shape) - 1
+        if any(p is None for p in parents) or rank != 3:
+            geometry[op.name] = None  # flattened or pooled globally: sees everything
+            continue
+        if len(parents) > 1:
+            geometry[op.name] = tuple(_union([p[a] for p in parents]) for a in range(3))
+            continue
+        (base,) = parents
+        if kind in _WINDOWED:
+            k_attr, s_attr, d_attr = _WINDOWED[kind]
+            kernel, stride = _pair(getattr(op, k_attr)), _pair(getattr(op, s_attr) or 0)
+            dilation = _pair(getattr(op, d_attr)) if d_attr else (1, 1)
+            stride = tuple(s or k for s, k in zip(stride, kernel, strict=True))
+            in_shape = op._inbound_nodes[0].input_tensors[0].shape
+            axes = []
+            for a in range(2):
+                k_eff = dilation[a] * (kernel[a] - 1) + 1
+                pad = (
+                    _same_padding(in_shape[1 + a], k_eff, stride[a]) if op.padding == "same" else 0
+                )
+                f = base[a]
+                axes.append(
+                    _Axis(f.start - pad * f.jump, f.size + (k_eff - 1) * f.jump, f.jump * stride[a])
+                )
+            geometry[op.name] = (*axes, None)
+        elif kind in ("ZeroPadding2D", "Cropping2D"):
+            sign = -1 if kind == "ZeroPadding2D" else 1
+            amounts = op.padding if kind == "ZeroPadding2D" else op.cropping
+            geometry[op.name] = tuple(
+                _Axis(f.start + sign * amounts[a][0] * f.jump, f.size, f.jump) if f else None
+                for a, f in enumerate(base[:2])
+            ) + (base[2],)
+        elif kind == "Permute":
+            geometry[op.name] = tuple(base[d - 1] for d in op.dims)
+        else:
+            geometry[op.name] = base
+    return geometry
+
+
+def _union(fields: list[_Axis | None]) -> _Axis | None:
+    """The union of merged fields (the main path's jump; others with another jump ignored)."""
+    known = [f for f in fields if f is not None]
+    if not known:
+        return None
+    main = max(known, key=lambda f: (f.size, f.jump))
+    same = [f for f in known if f.jump == main.jump]
+    start = min(f.start for f in same)
+    end = max(f.start + f.size for f in same)
+    return _Axis(start, end - start, main.jump)
+
+
+def _axes(model: keras.Model, layer: str) -> tuple[_Axis, _Axis]:
+    found = _geometry(model).get(layer)
+    if found is None or found[0] is None or found[1] is None:
+        raise ValueError(
+            f"Layer {layer!r} comes after global pooling or flattening (or has no spatial "
+            f"axes): it sees the whole input. Received: {layer=}"
+        )
+    return found[0], found[1]
+
+
+def _position(model: keras.Model, layer: str, position) -> tuple[int, int]:
+    height, width = model.get_layer(layer).output.shape[1:3]
+    if position is None:
+        return height // 2, width // 2
+    if (
+        not isinstance(position, Sequence)
+        or len(position) != 2
+        or not all(isinstance(p, int | np.integer) for p in position)
+        or not (0 <= position[0] < height and 0 <= position[1] < width)
+    ):
+        raise ValueError(
+            f"`position` must be (row, column) inside {layer!r}'s {height}x{width} output, or "
+            f"None for the centre. Received: {position=}"
+        )
+    return int(position[0]), int(position[1])
+
+
+def receptive_field_box(
+    model: keras.Model, layer: str, position: tuple[int, int] | None = None, *, clip: bool = True
+) -> tuple[int, int, int, int]:
+    """The input pixels one unit of a layer can see: ``(top, left, bottom, right)``.
+
+    Computed from the kernels, strides and padding on every path from the input (at a merge,
+    the union of the paths), so its height and width unclipped equal
+    :func:`keras_cnn.receptive_field` for the networks of this package. ``bottom`` and
+    ``right`` are exclusive, as in slicing: ``image[top:bottom, left:right]``.
+
+    Args:
+        model: keras.Model. A functional model.
+        layer: str. A layer with a spatial output.
+        position: optional ``(row, column)`` of the unit in the layer's output; None for the
+            centre ``(height // 2, width // 2)``.
+        clip: bool. Clip the box to the image (the part outside is zero padding).
+            Defaults to True.
+
+    Returns:
+        ``(top, left, bottom, right)`` in input pixels.
+
+    Raises:
+        ValueError: for an unknown layer, one without spatial output, or a position outside it.
+
+    Example:
+        >>> vgg = build_vgg(16)
+        >>> receptive_field_box(vgg, "block1_conv2")           # 5x5 around the centre
+        (110, 110, 115, 115)
+        >>> receptive_field_box(vgg, "block5_conv3", (0, 0))   # 196 wide, clipped
+        (0, 0, 106, 106)
+    """
+    _layer(model, layer)
+    row, col = _position(model, layer, position)
+    rows, cols = _axes(model, layer)
+    top, left = rows.start + row * rows.jump, cols.start + col * cols.jump
+    box = (top, left, top + rows.size, left + cols.size)
+    if not clip:
+        return box
+    height, width = model.input_shape[1:3]
+    return (max(box[0], 0), max(box[1], 0), min(box[2], height), min(box[3], width))
+
+
+def unit_centres(model: keras.Model, layer: str) -> tuple[np.ndarray, np.ndarray]:
+    """Input coordinates (pixel units, may be fractional) of the centre of every unit's field.
+
+    Args:
+        model: keras.Model.
+        layer: str. A layer with a spatial output.
+
+    Returns:
+        ``(rows, columns)``: one centre per output row and per output column.
+    """
+    _layer(model, layer)
+    height, width = model.get_layer(layer).output.shape[1:3]
+    rows, cols = _axes(model, layer)
+    return (
+        rows.start + (rows.size - 1) / 2 + rows.jump * np.arange(height),
+        cols.start + (cols.size - 1) / 2 + cols.jump * np.arange(width),
+    )
+
+
+def _upsample(maps: np.ndarray, centres: tuple[np.ndarray, np.ndarray], size) -> np.ndarray:
+    """Bilinear interpolation of (N, h, w) maps placed at their units' field centres."""
+    rows, cols = centres
+    height, width = size
+    y, x = np.arange(height), np.arange(width)
+    out = np.empty((maps.shape[0], height, width), np.float32)
+    for i, m in enumerate(maps):
+        along_x = np.stack([np.interp(x, cols, r) for r in m]) if len(cols) > 1 else m[:, :1]
+        along_x = np.broadcast_to(along_x, (m.shape[0], width))
+        if len(rows) > 1:
+            out[i] = np.stack([np.interp(y, rows, c) for c in along_x.T], axis=1)
+        else:
+            out[i] = along_x[:1]
+    return out
+
+
+# ----------------------------------------------------------------------------- forward
+
+
+_SUBMODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _submodel(model: keras.Model, key, build: Callable[[], keras.Model]) -> keras.Model:
+    """A sub-model of ``model`` built once (models are cached per model object)."""
+    per_model = _SUBMODELS.setdefault(model, {})
+    if key not in per_model:
+        per_model[key] = build()
+    return per_model[key]
+
+
+def feature_maps(
+    model: keras.Model, images, layers: Sequence[str] | None = None
+) -> dict[str, np.ndarray]:
+    """The activations of the named layers, in one forward pass (inference mode).
+
+    Args:
+        model: keras.Model. A functional model.
+        images: one image ``(H, W, C)`` or a batch ``(N, H, W, C)`` as the model expects
+            (preprocessed as for ``predict``).
+        layers: layer names; None for :func:`block_outputs` (each stage's last layer).
+
+    Returns:
+        ``{layer name: array (N, ...)}`` in the order asked.
+
+    Raises:
+        ValueError: for an unknown layer or images of the wrong shape.
+
+    Example:
+        >>> maps = feature_maps(build_vgg(16), images)
+        >>> {name: m.shape for name, m in maps.items()}["block1_conv2"]
+        (1, 224, 224, 64)
+    """
+    names = list(block_outputs(model) if layers is None else layers)
+    if isinstance(layers, str) or not names:
+        raise ValueError(f"`layers` must be a non-empty list of layer names. Received: {layers=}")
+    for name in names:
+        _layer(model, name, spatial=False)
+    x = _batch(model, images)
+    sub = _submodel(
+        model,
+        ("maps", *names),
+        lambda: keras.Model(model.input, [model.get_layer(n).output for n in names]),
+    )
+    outputs = sub.predict_on_batch(x)
+    outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
+    return {name: np.asarray(o) for name, o in zip(names, outputs, strict=True)}
+
+
+# ----------------------------------------------------------------------------- gradients
+
+
+def _tensorflow_gradient(fn: Callable) -> Callable:
+    import tensorflow as tf
+
+    @tf.function(reduce_retracing=True)
+    def gradient(target, *args):
+        with tf.GradientTape() as tape:
+            tape.watch(target)
+            value = fn(target, *args)
+        return tape.gradient(value, target)
+
+    return gradient
+
+
+def _jax_gradient(fn: Callable) -> Callable:
+    import jax
+
+    # Not jax.jit: a jitted function keeps the weights it was traced with as constants, so a
+    # model trained further afterwards would get stale maps. tf.function reads the variables.
+    return jax.grad(fn)
+
+
+def _torch_gradient(fn: Callable) -> Callable:
+    import torch
+
+    def gradient(target, *args):
+        target = target.detach().requires_grad_(True)
+        with torch.enable_grad():
+            (grad,) = torch.autograd.grad(fn(target, *args), target)
+        return grad
+
+    return gradient
+
+
+#: Backend name -> ``compile(fn)``: a function ``(target, *args) -> d fn(target, *args) /
+#: d target`` for a scalar ``fn``, made once per model (TensorFlow: a ``tf.function``).
+GRADIENT_BACKENDS: dict[str, Callable] = {
+    "tensorflow": _tensorflow_gradient,
+    "jax": _jax_gradient,
+    "torch": _torch_gradient,
+}
+
+
+def _gradient(model: keras.Model, key: tuple, fn: Callable, target, *args) -> np.ndarray:
+    """The gradient of the scalar ``fn(target, *args)`` with respect to ``target``; the
+    compiled function is kept per model and ``key`` (``fn`` must depend on nothing else)."""
+    backend = keras.backend.backend()
+    if backend not in GRADIENT_BACKENDS:
+        raise NotImplementedError(
+            f"Gradients (Grad-CAM, saliency, effective receptive fields) need one of the "
+            f"backends {sorted(GRADIENT_BACKENDS)}; this Keras runs on {backend!r}. Set "
+            "KERAS_BACKEND=tensorflow (or jax, torch) before importing keras. Feature maps and "
+            "receptive-field boxes work on every backend."
+        )
+    compiled = _submodel(model, ("gradient", backend, *key), lambda: GRADIENT_BACKENDS[backend](fn))
+    tensors = [keras.ops.convert_to_tensor(np.asarray(v, np.float32)) for v in (target, *args)]
+    return keras.ops.convert_to_numpy(compiled(*tensors))
+
+
+def _head(model: keras.Model):
+    """``(features, to_logits)``: the tensor before a softmax / sigmoid head, and the head
+    without its activation, so that class scores are the logits, as in Grad-CAM."""
+    last = model.layers[-1]
+    name = getattr(getattr(last, "activation", None), "__name__", "")
+    if isinstance(last, keras.layers.Dense) and name in ("softmax", "sigmoid"):
+        kernel, bias = last.kernel, last.bias
+
+        def to_logits(features):
+            logits = keras.ops.matmul(features, kernel)
+            return logits if bias is None else logits + bias
+
+        return last.input, to_logits
+    if isinstance(last, keras.layers.Activation) and name in ("softmax", "sigmoid"):
+        return last.input, lambda features: features
+    return model.outputs[0], lambda features: features
+
+
+def _classes(class_index, logits: np.ndarray) -> np.ndarray:
+    classes = logits.shape[-1]
+    if class_index is None:
+        return np.argmax(logits, axis=-1)
+    chosen = np.broadcast_to(np.asarray(class_index), (logits.shape[0],))
+    if not np.issubdtype(chosen.dtype, np.integer) or chosen.min() < 0 or chosen.max() >= classes:
+        raise ValueError(
+            f"`class_index` must be None (the predicted class), or an int (or one per image) "
+            f"in [0, {classes}). Received: {class_index=}"
+        )
+    return chosen
+
+
+def logits(model: keras.Model, images) -> np.ndarray:
+    """The class scores before the final softmax (the model's output if it has none).
+
+    Args:
+        model: keras.Model.
+        images: one image or a batch, as the model expects.
+
+    Returns:
+        ``(N, classes)`` float array.
+    """
+    x = _batch(model, images)
+    features, to_logits = _head(model)
+    sub = _submodel(model, ("features",), lambda: keras.Model(model.input, features))
+    penultimate = keras.ops.convert_to_tensor(sub.predict_on_batch(x))
+    return keras.ops.convert_to_numpy(to_logits(penultimate))
+
+
+def _one_hot(classes: np.ndarray, count: int) -> np.ndarray:
+    return np.eye(count, dtype=np.float32)[classes]
+
+
+def saliency(model: keras.Model, images, class_index=None) -> np.ndarray:
+    """The plain gradient map: ``max over channels |d score_c / d pixel|``.
+
+    Simonyan, Vedaldi & Zisserman (2014), "Deep inside convolutional networks". The score is
+    the class logit (before the softmax).
+
+    Args:
+        model: keras.Model.
+        images: one image or a batch, as the model expects.
+        class_index: None for each image's predicted class, an int, or one int per image.
+
+    Returns:
+        ``(N, H, W)`` float array, each image scaled to a maximum of 1.
+
+    Raises:
+        ValueError: for invalid images or class indices.
+        NotImplementedError: on a backend without gradients here (see
+            :data:`GRADIENT_BACKENDS`).
+    """
+    x = _batch(model, images)
+    scores = logits(model, x)
+    picked = _one_hot(_classes(class_index, scores), scores.shape[-1])
+    features, to_logits = _head(model)
+    sub = _submodel(model, ("features",), lambda: keras.Model(model.input, features))
+
+    def score(v, picked):
+        return keras.ops.sum(to_logits(sub(v, training=False)) * picked)
+
+    grad = np.abs(_gradient(model, ("saliency",), score, x, picked)).max(axis=-1)
+    return _normalise(grad)
+
+
+def _normalise(maps: np.ndarray) -> np.ndarray:
+    peak = maps.reshape(len(maps), -1).max(axis=1)
+    return (maps / np.where(peak > 0, peak, 1).reshape(-1, *([1] * (maps.ndim - 1)))).astype(
+        np.float32
+    )
+
+
+def default_cam_layer(model: keras.Model) -> str:
+    """The last layer with a spatial output (more than one position): Grad-CAM's default.
+
+    Args:
+        model: keras.Model.
+
+    Returns:
+        Its name (``conv5_block3_out`` for ResNet-50, ``block5_pool`` for VGG-16).
+
+    Raises:
+        ValueError: if the model has no spatial layer.
+    """
+    found = spatial_layers(model)
+    if not found:
+        raise ValueError(f"Model {model.name!r} has no layer with a spatial output.")
+    return found[-1]
+
+
+def grad_cam(model: keras.Model, images, class_index=None, layer: str | None = None) -> np.ndarray:
+    """Where the evidence for a class lies: Grad-CAM (Selvaraju et al. 2017).
+
+    At ``layer`` with maps ``A_k``, the weight of channel ``k`` is the spatial mean of
+    ``d score_c / d A_k``; the map ``ReLU(sum_k weight_k A_k)`` is placed at the centres of
+    the units' receptive fields and interpolated to the input size. The score is the class
+    logit (before the softmax).
+
+    Args:
+        model: keras.Model.
+        images: one image or a batch, as the model expects.
+        class_index: None for each image's predicted class, an int, or one int per image.
+        layer: the convolutional layer; None for :func:`default_cam_layer`.
+
+    Returns:
+        ``(N, H, W)`` float array in [0, 1], each image scaled to a maximum of 1 (all zero
+        where the layer holds no positive evidence).
+
+    Raises:
+        ValueError: for an invalid layer, images or class indices.
+        NotImplementedError: on a backend without gradients here (see
+            :data:`GRADIENT_BACKENDS`).
+
+    Example:
+        >>> heat = grad_cam(model, x_test[:8])
+        >>> overlay(x_test[0], heat[0])          # an RGB picture
+    """
+    layer = default_cam_layer(model) if layer is None else layer
+    target = _layer(model, layer)
+    x = _batch(model, images)
+    features, to_logits = _head(model)
+    probe = _submodel(
+        model, ("cam-probe", layer), lambda: keras.Model(model.input, [target.output, features])
+    )
+    tail = _submodel(
+        model, ("cam-tail", layer), lambda: keras.Model([model.input, target.output], features)
+    )
+    activations, penultimate = probe.predict_on_batch(x)
+    scores = keras.ops.convert_to_numpy(to_logits(keras.ops.convert_to_tensor(penultimate)))
+    picked = _one_hot(_classes(class_index, scores), scores.shape[-1])
+
+    def score(a, x, picked):
+        return keras.ops.sum(to_logits(tail([x, a], training=False)) * picked)
+
+    grads = _gradient(model, ("grad-cam", layer), score, activations, x, picked)
+    weights = grads.mean(axis=(1, 2), keepdims=True)
+    cam = np.maximum((weights * activations).sum(axis=-1), 0)
+    return _normalise(_upsample(cam, unit_centres(model, layer), model.input_shape[1:3]))
+
+
+def effective_receptive_field(
+    model: keras.Model,
+    layer: str,
+    images=None,
+    *,
+    position: tuple[int, int] | None = None,
+    samples: int = 8,
+    seed: int = 0,
+) -> np.ndarray:
+    """What a unit actually looks at: ``|d unit / d input|`` (Luo et al. 2016).
+
+    The unit is the sum over channels of ``layer``'s output at ``position``; the absolute
+    gradient is summed over the input channels and averaged over the images. It is zero
+    outside :func:`receptive_field_box` (the box bounds it exactly: with all-positive weights
+    and no ReLU cut-off its support is the box), and in a trained network it is much smaller
+    and roughly Gaussian.
+
+    Args:
+        model: keras.Model.
+        layer: str. A layer with a spatial output.
+        images: images as the model expects; None for ``samples`` standard-normal images.
+        position: optional ``(row, column)`` in the layer's output; None for the centre.
+        samples: int. How many random images when ``images`` is None. Defaults to 8.
+        seed: int. Seed of the random images. Defaults to 0.
+
+    Returns:
+        ``(H, W)`` float array (not normalised: the mean absolute gradient).
+
+    Raises:
+        ValueError: for an invalid layer, position or images.
+        NotImplementedError: on a backend without gradients here.
+
+    Reference:
+        Luo, Li, Urtasun & Zemel (2016), "Understanding the effective receptive field in
+        deep convolutional neural networks", NeurIPS.
+    """
+    target = _layer(model, layer)
+    row, col = _position(model, layer, position)
+    if images is None:
+        if not isinstance(samples, int) or samples < 1:
+            raise ValueError(f"`samples` must be a positive int. Received: {samples=}")
+        shape = tuple(model.input_shape[1:])
+        images = np.random.default_rng(seed).standard_normal((samples, *shape), np.float32)
+    x = _batch(model, images)
+    sub = _submodel(model, ("output", layer), lambda: keras.Model(model.input, target.output))
+    mask = np.zeros((1, *target.output.shape[1:3], 1), np.float32)
+    mask[0, row, col, 0] = 1.0
+
+    def unit(v, mask):
+        return keras.ops.sum(sub(v, training=False) * mask)
+
+    return np.abs(_gradient(model, ("erf", layer), unit, x, mask)).sum(axis=-1).mean(axis=0)
+
+
+# ----------------------------------------------------------------------------- weights
+
+
+def imagenet_weights_on_disk(name: str) -> bool:
+    """Whether the published ImageNet weights (with the classifier) of a model are in Keras'
+    cache (``$KERAS_HOME/models`` or ``~/.keras/models``), so building with
+    ``weights="imagenet"`` needs no network.
+
+    Args:
+        name: str. A model with published weights (``"vgg16"``, ``"resnet50"`` …).
+
+    Returns:
+        True if the file is there.
+
+    Raises:
+        ValueError: for a model without published ImageNet weights.
+    """
+    import os
+    from pathlib import Path
+
+    from keras_cnn.models.common import IMAGENET_WEIGHTS
+
+    if name not in IMAGENET_WEIGHTS:
+        raise ValueError(
+            f"Published ImageNet weights exist for {sorted(IMAGENET_WEIGHTS)}. Received: {name=}"
+        )
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    return (home / "models" / IMAGENET_WEIGHTS[name][0].file_name).is_file()
+
+
+# ----------------------------------------------------------------------------- pictures
+
+#: Colour maps as 9 evenly spaced RGB anchors (viridis and inferno from matplotlib).
+COLORMAPS: dict[str, np.ndarray] = {
+    "viridis": np.array(
+        [
+            [68, 1, 84],
+            [71, 44, 122],
+            [59, 81, 139],
+            [44, 113, 142],
+            [33, 144, 141],
+            [39, 173, 129],
+            [92, 200, 99],
+            [170, 220, 50],
+            [253, 231, 37],
+        ],
+        np.float32,
+    ),
+    "inferno": np.array(
+        [
+            [0, 0, 4],
+            [31, 12, 72],
+            [85, 15, 109],
+            [136, 34, 106],
+            [186, 54, 85],
+            [227, 89, 51],
+            [249, 140, 10],
+            [249, 201, 50],
+            [252, 255, 164],
+        ],
+        np.float32,
+    ),
+    "gray": np.array([[0, 0, 0], [255, 255, 255]], np.float32),
+}
+
+
+def _scale(array: np.ndarray, vmin=None, vmax=None) -> np.ndarray:
+    lo = float(np.min(array)) if vmin is None else vmin
+    hi = float(np.max(array)) if vmax is None else vmax
+    return np.clip((array - lo) / (hi - lo), 0, 1) if hi > lo else np.zeros_like(array)
+
+
+def to_image(
+    array,
+    cmap: str = "viridis",
+    *,
+    size: int | tuple[int, int] | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> np.ndarray:
+    """Any map or image as an RGB ``uint8`` picture.
+
+    A 2-D array (a feature map, a heat map) is scaled to [``vmin``, ``vmax``] (default: its
+    own minimum and maximum) and coloured with ``cmap``; an ``(H, W, 1)`` image is grey and an
+    ``(H, W, 3)`` image is scaled as a whole (a preprocessed input becomes visible again).
+    NaN pixels (the gaps of :func:`tile`) are white.
+
+    Args:
+        array: ``(H, W)``, ``(H, W, 1)`` or ``(H, W, 3)``.
+        cmap: one of :data:`COLORMAPS`. Defaults to ``"viridis"``.
+        size: optional int or ``(height, width)``: enlarge by repeating pixels (nearest
+            neighbour, so every unit stays a visible square) to at least this size.
+        vmin: optional lower end of the scale.
+        vmax: optional upper end of the scale.
+
+    Returns:
+        ``(H', W', 3)`` ``uint8`` array.
+
+    Raises:
+        ValueError: for another shape or an unknown colour map.
+    """
+    if cmap not in COLORMAPS:
+        raise ValueError(f"`cmap` must be one of {sorted(COLORMAPS)}. Received: {cmap=}")
+    a = np.asarray(array, dtype=np.float32)
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a, cmap = a[..., 0], "gray"
+    gaps = np.isnan(a).any(axis=-1) if a.ndim == 3 else np.isnan(a)
+    if gaps.any():  # the gaps of a tile() grid: white
+        a = np.where(np.isnan(a), np.nanmin(a) if (~np.isnan(a)).any() else 0.0, a)
+    if a.ndim == 2:
+        t = _scale(a, vmin, vmax)
+        anchors = COLORMAPS[cmap]
+        position = t * (len(anchors) - 1)
+        low = np.floor(position).astype(int).clip(0, len(anchors) - 2)
+        frac = (position - low)[..., None]
+        rgb = anchors[low] * (1 - frac) + anchors[low + 1] * frac
+    elif a.ndim == 3 and a.shape[-1] == 3:
+        rgb = _scale(a, vmin, vmax) * 255
+    else:
+        raise ValueError(
+            f"`array` must be (H, W), (H, W, 1) or (H, W, 3). Received: shape={a.shape}"
+        )
+    picture = np.rint(rgb).astype(np.uint8)
+    picture[gaps] = 255
+    if size is not None:
+        height, width = (size, size) if isinstance(size, int) else size
+        factor = max(1, math.ceil(height / picture.shape[0]), math.ceil(width / picture.shape[1]))
+        picture = picture.repeat(factor, axis=0).repeat(factor, axis=1)
+    return picture
+
+
+def tile(
+    maps, columns: int | None = None, *, pad: int = 1, fill: float = np.nan, scale: bool = False
+) -> np.ndarray:
+    """Lay out ``(count, h, w[, 3])`` maps in a grid, ``pad`` pixels apart.
+
+    Args:
+        maps: a stack of 2-D maps or RGB tiles.
+        columns: optional int; defaults to a near-square grid.
+        pad: int. Gap between tiles. Defaults to 1.
+        fill: value of the gaps; defaults to NaN (white in :func:`to_image`).
+        scale: bool. Scale each map to [0, 1] on its own (each channel's own contrast).
+            Defaults to False.
+
+    Returns:
+        One array ``(rows*(h+pad)-pad, columns*(w+pad)-pad[, 3])``.
+    """
+    maps = np.asarray(maps, dtype=np.float32)
+    if maps.ndim not in (3, 4) or len(maps) == 0:
+        raise ValueError(
+            f"`maps` must be a non-empty (count, h, w[, 3]) stack. Received: {maps.shape}"
+        )
+    count, h, w = maps.shape[:3]
+    columns = columns or math.ceil(math.sqrt(count))
+    rows = math.ceil(count / columns)
+    if scale:
+        maps = np.stack([_scale(m) for m in maps])
+    grid = np.full((rows * (h + pad) - pad, columns * (w + pad) - pad, *maps.shape[3:]), fill)
+    for i, m in enumerate(maps):
+        r, c = divmod(i, columns)
+        grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = m
+    return grid.astype(np.float32)
+
+
+def top_channels(maps: np.ndarray, count: int = 8) -> np.ndarray:
+    """The indices of the ``count`` most active channels of one ``(h, w, C)`` map (by mean).
+
+    Args:
+        maps: ``(h, w, C)`` activations of one image.
+        count: int. How many channels. Defaults to 8.
+
+    Returns:
+        Channel indices, most active first.
+    """
+    means = np.asarray(maps).reshape(-1, np.shape(maps)[-1]).mean(axis=0)
+    return np.argsort(-means, kind="stable")[:count]
+
+
+def first_layer_filters(model: keras.Model, *, pad: int = 1) -> np.ndarray:
+    """The first convolution's kernels as one picture grid, each kernel scaled on its own.
+
+    RGB kernels are shown in colour, one-channel (or other) kernels in grey (their mean over
+    the input channels).
+
+    Args:
+        model: keras.Model. Its first ``Conv2D`` is shown.
+        pad: int. Gap between kernels. Defaults to 1.
+
+    Returns:
+        ``(H, W, 3)`` float array in [0, 1]; :func:`to_image` makes it ``uint8``.
+
+    Raises:
+        ValueError: if the model has no ``Conv2D``.
+    """
+    conv = next((op for op in model.layers if isinstance(op, keras.layers.Conv2D)), None)
+    if conv is None:
+        raise ValueError(f"Model {model.name!r} has no Conv2D layer.")
+    kernel = keras.ops.convert_to_numpy(conv.kernel)  # (kh, kw, cin, cout)
+    kernel = np.moveaxis(kernel, -1, 0)
+    if kernel.shape[-1] != 3:
+        kernel = np.repeat(kernel.mean(axis=-1, keepdims=True), 3, axis=-1)
+    scaled = np.stack([_scale(k) for k in kernel])
+    return tile(scaled, pad=pad, fill=1.0)
+
+
+def _rgb(image) -> np.ndarray:
+    image = np.asarray(image)
+    if image.dtype == np.uint8 and image.ndim == 3 and image.shape[-1] == 3:
+        return image
+    return to_image(image)
+
+
+def overlay(image, heat, *, alpha: float = 0.7, cmap: str = "inferno") -> np.ndarray:
+    """A heat map (``(H, W)``, e.g. :func:`grad_cam`) coloured and blended over an image.
+
+    Each pixel's blend weight grows with its heat (``alpha * heat / max(heat)``), so where
+    the heat is zero the image shows unchanged.
+
+    Args:
+        image: ``(H, W, C)`` model input (any scale) or RGB ``uint8``, possibly enlarged by
+            :func:`to_image` (``size=``) to a whole multiple of the heat map's size.
+        heat: ``(h, w)`` non-negative map; ``(H, W)`` or a whole fraction of it.
+        alpha: float. Weight of the hottest pixel's colour. Defaults to 0.7.
+        cmap: colour map of the heat. Defaults to ``"inferno"``.
+
+    Returns:
+        ``(H, W, 3)`` ``uint8``.
+
+    Raises:
+        ValueError: if the sizes do not fit.
+    """
+    base = _rgb(image).astype(np.float32)
+    heat = np.asarray(heat, np.float32)
+    factor = base.shape[0] // max(heat.shape[0], 1)
+    if heat.ndim != 2 or factor < 1 or heat.shape[0] * factor != base.shape[0]:
+        factor = 0
+    heat = heat.repeat(factor, axis=0).repeat(factor, axis=1) if factor else heat
+    if heat.shape != base.shape[:2]:
+        raise ValueError(
+            f"`heat` must have the image's size {base.shape[:2]} or a whole fraction of it. "
+            f"Received: heat.shape={heat.shape}"
+        )
+    peak = float(heat.max()) or 1.0
+    colour = to_image(heat, cmap, vmin=0.0, vmax=peak).astype(np.float32)
+    weight = alpha * np.clip(heat / peak, 0, 1)[..., None]
+    return np.rint(base * (1 - weight) + colour * weight).astype(np.uint8)
+
+
+def draw_box(
+    image, box: tuple[int, int, int, int], *, colour=(255, 64, 64), width: int = 1
+) -> np.ndarray:
+    """Draw a ``(top, left, bottom, right)`` box (bottom and right exclusive) on an image.
+
+    Args:
+        image: ``(H, W, C)`` model input or RGB ``uint8``.
+        box: from :func:`receptive_field_box`.
+        colour: RGB. Defaults to red.
+        width: int. Line width in pixels. Defaults to 1.
+
+    Returns:
+        A new ``(H, W, 3)`` ``uint8`` picture.
+    """
+    picture = _rgb(image).copy()
+    top, left, bottom, right = box
+    c = np.asarray(colour, np.uint8)
+    picture[top : top + width, left:right] = c
+    picture[max(bottom - width, top) : bottom, left:right] = c
+    picture[top:bottom, left : left + width] = c
+    picture[top:bottom, max(right - width, left) : right] = c
+    return picture

@@ -1,0 +1,1 @@
+"""Training: data, the trainer, checkpoints, stored runs and the course's experiments."""
