@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -182,23 +181,9 @@ def show_model(
     return view
 
 
-#: ``keras_cnn.list_models()`` as shipped with the app, so the explorer's charts never wait for
-#: TensorFlow; ``tests/test_app.py`` checks it equals the live registry.
-REGISTRY_SNAPSHOT = Path(__file__).resolve().parent / "registry.json"
-
-
 def registry_table() -> pd.DataFrame:
-    """The registry table from :data:`REGISTRY_SNAPSHOT` (pandas only, no TensorFlow)."""
-    import pandas as pd
-
-    return pd.read_json(REGISTRY_SNAPSHOT, orient="split", dtype=False)
-
-
-def write_registry_snapshot() -> Path:
-    """Write :data:`REGISTRY_SNAPSHOT` from ``keras_cnn.list_models()`` (after the registry
-    changes: ``python -c "from app import views; views.write_registry_snapshot()"``)."""
+    """``keras_cnn.list_models()``: the registry's table, which loads no deep-learning framework
+    (the explorer's charts never wait for TensorFlow)."""
     import keras_cnn
 
-    text = keras_cnn.list_models().to_json(orient="split", index=False, indent=1)
-    REGISTRY_SNAPSHOT.write_text(text + "\n", encoding="utf-8")
-    return REGISTRY_SNAPSHOT
+    return keras_cnn.list_models()

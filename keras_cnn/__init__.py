@@ -4,81 +4,89 @@ LeNet-5, AlexNet, VGG, GoogLeNet (Inception v1), ResNet (ImageNet and CIFAR-10,
 original and pre-activation), ResNeXt and Wide ResNet, each reproducing its paper and, where
 ``keras.applications`` has the same model, the same layers, weights and outputs.
 
+The package is grouped as the field's model codebases are:
+
+* :mod:`keras_cnn.models` -- blocks, the families as tables, the registry and its factory,
+  ImageNet weights and preprocessing;
+* :mod:`keras_cnn.analysis` -- the layer table, multiply-adds, receptive fields, diagrams and
+  :mod:`keras_cnn.inside` (feature maps, Grad-CAM, saliency, effective receptive fields);
+* :mod:`keras_cnn.training` -- data, the trainer (:func:`keras_cnn.train.train`), checkpoints,
+  stored runs (:mod:`keras_cnn.runs`) and the course's experiments.
+
+Every public name is importable from the top (``keras_cnn.build_resnet``), but lazily (PEP
+562): ``import keras_cnn`` and the framework-free parts (``keras_cnn.paths``, the registry's
+table, :func:`list_models`) load no deep-learning framework; the first builder, analysis or
+training name does.
+
 Example:
     >>> import keras_cnn
     >>> model = keras_cnn.build_resnet(50)
-    >>> keras_cnn.summarize(model).params.sum()
+    >>> int(keras_cnn.summarize(model).params.sum())
     25636712
 """
 
-from keras_cnn.analysis import inside
-from keras_cnn.analysis.diagram import Diagram, show, to_dot
-from keras_cnn.analysis.summary import (
-    count_macs,
-    inspect_structure,
-    receptive_field,
-    summarize,
-    totals,
-    weight_layers,
-)
-from keras_cnn.models.blocks import (
-    basic_block,
-    bottleneck_block,
-    inception_block,
-    local_response_normalization,
-    vgg_block,
-)
-from keras_cnn.models.classic import build_alexnet, build_googlenet, build_lenet5
-from keras_cnn.models.common import WeightsUnavailableError
-from keras_cnn.models.imagenet import decode_predictions, preprocess_input
-from keras_cnn.models.registry import MODELS, get_model, list_models
-from keras_cnn.models.resnet import (
-    build_cifar_resnet,
-    build_resnet,
-    build_resnext,
-    build_wide_resnet,
-)
-from keras_cnn.models.vgg import build_vgg
-from keras_cnn.training.data import DatasetUnavailableError
-from keras_cnn.training.experiments import degradation, gradient_norms
-from keras_cnn.training.trainer import CheckpointError, TrainingObserver, build_model
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "CheckpointError",
-    "DatasetUnavailableError",
-    "Diagram",
-    "MODELS",
-    "TrainingObserver",
-    "WeightsUnavailableError",
-    "basic_block",
-    "bottleneck_block",
-    "build_alexnet",
-    "build_cifar_resnet",
-    "build_googlenet",
-    "build_lenet5",
-    "build_model",
-    "build_resnet",
-    "build_resnext",
-    "build_vgg",
-    "build_wide_resnet",
-    "count_macs",
-    "decode_predictions",
-    "degradation",
-    "get_model",
-    "gradient_norms",
-    "inception_block",
-    "inside",
-    "inspect_structure",
-    "list_models",
-    "local_response_normalization",
-    "preprocess_input",
-    "receptive_field",
-    "show",
-    "summarize",
-    "to_dot",
-    "totals",
-    "vgg_block",
-    "weight_layers",
-]
+#: Public name -> the module that defines it.
+_HOMES: dict[str, str] = {
+    # models
+    "basic_block": "keras_cnn.models.blocks",
+    "bottleneck_block": "keras_cnn.models.blocks",
+    "inception_block": "keras_cnn.models.blocks",
+    "local_response_normalization": "keras_cnn.models.blocks",
+    "vgg_block": "keras_cnn.models.blocks",
+    "build_alexnet": "keras_cnn.models.classic",
+    "build_googlenet": "keras_cnn.models.classic",
+    "build_lenet5": "keras_cnn.models.classic",
+    "build_vgg": "keras_cnn.models.vgg",
+    "build_cifar_resnet": "keras_cnn.models.resnet",
+    "build_resnet": "keras_cnn.models.resnet",
+    "build_resnext": "keras_cnn.models.resnet",
+    "build_wide_resnet": "keras_cnn.models.resnet",
+    "MODELS": "keras_cnn.models.registry",
+    "get_model": "keras_cnn.models.registry",
+    "list_models": "keras_cnn.models.registry",
+    "WeightsUnavailableError": "keras_cnn.models.weights",
+    "decode_predictions": "keras_cnn.models.imagenet",
+    "preprocess_input": "keras_cnn.models.imagenet",
+    # analysis
+    "count_macs": "keras_cnn.analysis.summary",
+    "inspect_structure": "keras_cnn.analysis.summary",
+    "receptive_field": "keras_cnn.analysis.summary",
+    "summarize": "keras_cnn.analysis.summary",
+    "totals": "keras_cnn.analysis.summary",
+    "weight_layers": "keras_cnn.analysis.summary",
+    "Diagram": "keras_cnn.analysis.diagram",
+    "show": "keras_cnn.analysis.diagram",
+    "to_dot": "keras_cnn.analysis.diagram",
+    # training
+    "DatasetUnavailableError": "keras_cnn.training.data",
+    "degradation": "keras_cnn.training.experiments",
+    "gradient_norms": "keras_cnn.training.experiments",
+    "CheckpointError": "keras_cnn.training.trainer",
+    "TrainingObserver": "keras_cnn.training.trainer",
+    "build_model": "keras_cnn.training.trainer",
+}
+
+#: Submodules reachable as attributes (``keras_cnn.inside.grad_cam``) without an import.
+_SUBMODULES = ("analysis", "data", "inside", "models", "paths", "runs", "train", "training")
+
+__all__ = sorted([*_HOMES, "inside"])
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+        globals()[name] = value  # later lookups are plain attribute reads
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES, *_SUBMODULES})

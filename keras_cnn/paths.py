@@ -1,7 +1,7 @@
 """Where keras-cnn keeps a learner's files: ``$KERAS_CNN_HOME`` or the user data directory.
 
-The same rule as the quiz's progress store (``quiz/store.py``), repeated here because
-``keras_cnn`` does not import ``quiz``.
+The one rule for the library's runs and the course's progress store (``quiz/store.py`` imports
+it): importing this module loads no deep-learning framework.
 """
 
 from __future__ import annotations

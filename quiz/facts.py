@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from keras_cnn.models.registry import MODELS
+
 CHECK_KINDS: dict[str, bool] = {
     "params": False,
     "trainable": False,
@@ -32,16 +34,7 @@ CHECK_KINDS: dict[str, bool] = {
 }
 """Check kind -> whether it needs a layer name."""
 
-KNOWN_MODELS: frozenset[str] = frozenset(
-    """
-    vgg11 vgg13 vgg16 vgg19 vgg11_bn vgg13_bn vgg16_bn vgg19_bn
-    resnet18 resnet34 resnet50 resnet101 resnet152 resnet50_v2 resnet101_v2 resnet152_v2
-    resnet20 resnet32 resnet44 resnet56 resnet110 resnet1202
-    plain20 plain32 plain44 plain56 plain110 lenet5 alexnet googlenet
-    resnet110_v2 resnet164_v2 resnet1001_v2 wrn16_8 wrn28_10 wrn40_4
-    wide_resnet50_2 wide_resnet101_2 resnext50_32x4d resnext101_32x8d resnext101_64x4d
-    """.split()
-)
+KNOWN_MODELS: frozenset[str] = frozenset(MODELS)  # the registry itself (no Keras imported)
 """Model names of the ``keras_cnn`` registry that lessons may reference."""
 
 

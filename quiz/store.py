@@ -31,7 +31,6 @@ import contextlib
 import json
 import os
 import sqlite3
-import sys
 import time
 import unicodedata
 import uuid
@@ -42,12 +41,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from keras_cnn.paths import HOME_ENV, home_dir
 from quiz.data import Result
 from quiz.mastery import check_score, is_passing
 
-APP_NAME = "keras-cnn"
 DB_FILENAME = "progress.sqlite3"
-HOME_ENV = "KERAS_CNN_HOME"
 APPLICATION_ID = 0x4B434E51  # "KCNQ"
 EXPORT_FORMAT = "keras-cnn-quiz-progress"
 EXPORT_VERSION = 1
@@ -181,25 +179,12 @@ def _now() -> str:
 
 
 def data_dir() -> Path:
-    """The directory holding the progress store.
+    """The directory holding the progress store: :func:`keras_cnn.paths.home_dir`.
 
     Returns:
         ``$KERAS_CNN_HOME`` if set, else the platform user data directory for ``keras-cnn``.
     """
-    home = os.environ.get(HOME_ENV)
-    if home:
-        return Path(home).expanduser()
-    try:
-        import platformdirs
-    except ImportError:  # pragma: no cover - platformdirs is a dependency; fall back anyway
-        if sys.platform == "win32":
-            base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
-        elif sys.platform == "darwin":
-            base = Path.home() / "Library" / "Application Support"
-        else:
-            base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-        return base / APP_NAME
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return home_dir()
 
 
 def default_path() -> Path:

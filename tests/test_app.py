@@ -541,21 +541,6 @@ def test_a_deep_net_diagram_starts_with_an_overview_that_fits_a_screen():
     assert '"conv4_block35" -> "conv4_block36"' in every
 
 
-def test_registry_snapshot_is_the_live_registry():
-    import pandas as pd
-
-    import keras_cnn
-    from app import views
-
-    pd.testing.assert_frame_equal(
-        views.registry_table(),
-        keras_cnn.list_models(),
-        check_dtype=False,
-        obj='app/registry.json is stale: run python -c "from app import views; '
-        'views.write_registry_snapshot()"; the registry table',
-    )
-
-
 @pytest.mark.slow
 def test_explorer_charts_do_not_wait_for_tensorflow():
     """In a fresh interpreter the explorer draws its four charts before anything imports

@@ -1,7 +1,6 @@
 """Architecture explorer: the registry's numbers as interactive charts. Every number comes
-from ``keras_cnn.list_models()`` (computed from the code or cited from the paper), read from the
-app's snapshot of it (``app/registry.json``, checked against the live registry by the tests), so
-the charts never wait for TensorFlow."""
+from ``keras_cnn.list_models()`` (computed from the code or cited from the paper), which loads no
+deep-learning framework, so the charts never wait for TensorFlow."""
 
 import altair as alt
 import streamlit as st
@@ -11,8 +10,8 @@ from app import views
 
 @st.cache_data(show_spinner=False)
 def registry():
-    """The registry's numbers from the app's snapshot: the charts never wait for TensorFlow
-    (the model summary below them does, on a cold server)."""
+    """The registry's numbers: the charts never wait for TensorFlow (the model summary below
+    them does, on a cold server)."""
     return views.registry_table()
 
 

@@ -29,7 +29,7 @@ with st.spinner("Loading keras_cnn ..."):
     from keras_cnn import data as data_lib
     from keras_cnn import inside
     from keras_cnn import runs as runs_lib
-    from keras_cnn.models import imagenet
+    from keras_cnn.models import imagenet, weights
     from keras_cnn.train import build_model
 
 SMALL = {
@@ -52,7 +52,7 @@ def model_sources() -> list[tuple[str, str, str]]:
         sources.append(("run", run.id, f"Your run: {run.model} on {run.data}{accuracy} ({run.id})"))
     sources += [("small", k, f"{v}, random weights") for k, v in SMALL.items()]
     for name, title in IMAGENET.items():
-        have = inside.imagenet_weights_on_disk(name)
+        have = weights.on_disk(name)
         sources.append(
             ("imagenet", name, f"{title}, {'ImageNet weights' if have else 'random weights'}")
         )
@@ -70,7 +70,7 @@ def load(kind: str, name: str) -> tuple[keras.Model, dict]:
         return build_model(name), {"data": "digits", "random": True}
     from keras_cnn import get_model
 
-    if inside.imagenet_weights_on_disk(name):
+    if weights.on_disk(name):
         try:
             return get_model(name, weights="imagenet"), {
                 "data": "imagenet",

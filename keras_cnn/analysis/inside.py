@@ -648,36 +648,6 @@ def effective_receptive_field(
     return np.abs(_gradient(model, ("erf", layer), unit, x, mask)).sum(axis=-1).mean(axis=0)
 
 
-# ----------------------------------------------------------------------------- weights
-
-
-def imagenet_weights_on_disk(name: str) -> bool:
-    """Whether the published ImageNet weights (with the classifier) of a model are in Keras'
-    cache (``$KERAS_HOME/models`` or ``~/.keras/models``), so building with
-    ``weights="imagenet"`` needs no network.
-
-    Args:
-        name: str. A model with published weights (``"vgg16"``, ``"resnet50"`` …).
-
-    Returns:
-        True if the file is there.
-
-    Raises:
-        ValueError: for a model without published ImageNet weights.
-    """
-    import os
-    from pathlib import Path
-
-    from keras_cnn.models.common import IMAGENET_WEIGHTS
-
-    if name not in IMAGENET_WEIGHTS:
-        raise ValueError(
-            f"Published ImageNet weights exist for {sorted(IMAGENET_WEIGHTS)}. Received: {name=}"
-        )
-    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    return (home / "models" / IMAGENET_WEIGHTS[name][0].file_name).is_file()
-
-
 # ----------------------------------------------------------------------------- pictures
 
 #: Colour maps as 9 evenly spaced RGB anchors (viridis and inferno from matplotlib).

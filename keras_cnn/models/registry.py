@@ -16,9 +16,11 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 FIGURES_PATH = Path(__file__).with_name("figures.json")
 
@@ -305,7 +307,9 @@ def list_models() -> pd.DataFrame:
     ``source`` (where the errors are reported), ``imagenet_weights`` (whether
     ``weights="imagenet"`` is available).
     """
-    from keras_cnn.models.common import IMAGENET_WEIGHTS
+    import pandas as pd
+
+    from keras_cnn.models.weights import IMAGENET_WEIGHTS
 
     figures = _figures()
     rows = []
@@ -337,6 +341,8 @@ def list_models() -> pd.DataFrame:
 
 
 def _fmt(value, scale: float, digits: int, unit: str) -> str:
+    import pandas as pd
+
     return "" if value is None or pd.isna(value) else f"{value / scale:.{digits}f}{unit}"
 
 
