@@ -212,7 +212,8 @@ def validate_learner(name: Any) -> str:
     """Check and normalise a learner name.
 
     The name is stripped and NFC-normalised, so an "é" typed as one character or as "e" plus
-    a combining accent is the same learner.
+    a combining accent is the same learner. The store also treats names equal but for case as
+    one learner (:func:`learner_key`): "ada" finds "Ada", whose spelling is kept.
 
     Args:
         name: The name as typed.
@@ -241,8 +242,24 @@ def validate_learner(name: Any) -> str:
     return name
 
 
+def learner_key(name: str) -> str:
+    """What makes two learner names the same learner: stripped, NFC-normalised, case-folded.
+
+    ``"Ada"``, ``"ada"`` and ``" ADA "`` are one learner; so are an "é" typed as one character
+    and as "e" plus a combining accent.
+
+    Args:
+        name: str. A learner name as typed or as stored.
+
+    Returns:
+        The comparison key (never shown: the store keeps the name as first typed).
+    """
+    return unicodedata.normalize("NFC", name.strip()).casefold()
+
+
 def _find_name(conn: sqlite3.Connection, learner: str) -> str | None:
-    """The stored name of a learner: as given (stripped), else its NFC, else its NFD form."""
+    """The stored name of a learner: as given (stripped), else its NFC, else its NFD form,
+    else the stored name with the same :func:`learner_key` (another case: "ada" for "Ada")."""
     given = learner.strip()
     nfc, nfd = (unicodedata.normalize(form, given) for form in ("NFC", "NFD"))
     row = conn.execute(
@@ -250,7 +267,13 @@ def _find_name(conn: sqlite3.Connection, learner: str) -> str | None:
         "LIMIT 1",
         (given, nfc, nfd, given, nfc),
     ).fetchone()
-    return row[0] if row else None
+    if row:
+        return row[0]
+    key = learner_key(given)
+    for (name,) in conn.execute("SELECT name FROM learners ORDER BY created, name"):
+        if learner_key(name) == key:
+            return name
+    return None
 
 
 def _stored_name(conn: sqlite3.Connection, learner: Any) -> str:

@@ -683,3 +683,21 @@ def test_opening_a_current_store_writes_nothing(tmp_path):
         assert watcher.execute("PRAGMA data_version").fetchone()[0] != before
     finally:
         watcher.close()
+
+
+def test_learner_names_differing_in_case_are_one_learner(store):
+    """Issue 19, item 7: "ada" beside "Ada" was a second learner; the first spelling is kept."""
+    assert store.add_learner("Ada") == "Ada"
+    assert store.add_learner("ada") == "Ada"
+    store.record_check(" ADA ", "vgg", [result("q", 1.0)])
+    assert store.learners() == ["Ada"]
+    assert store.passed_lessons("aDa") == {"vgg"} and len(store.checks("ada")) == 1
+    assert store.add_learner("ZOË") == "ZOË" and store.add_learner("zoe\u0308") == "ZOË"
+    assert store.learners() == ["Ada", "ZOË"]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\t \u3000"])
+def test_an_empty_or_all_spaces_learner_name_is_refused(store, name):
+    with pytest.raises(ValueError, match="learner name must not be empty"):
+        store.add_learner(name)
+    assert store.learners() == []
