@@ -144,7 +144,11 @@ def _cmd_take(args: argparse.Namespace, out: TextIO, inp: TextIO) -> int:
         print(f"  {verdict}. Expected: {result.expected}", file=out)
         print(f"  Why: {result.explanation}", file=out)
         print(f"  (section: {lesson.section(q.section).title})", file=out)
-    record = store.record_check(learner, lesson.id, results)
+    try:
+        record = store.record_check(learner, lesson.id, results)
+    except StoreError as exc:  # e.g. the disk filled up while the learner answered
+        print(f"\nerror: your answers were graded but not saved: {exc}", file=out)
+        return 1
     n_correct = sum(r.correct for r in results)
     score = check_score(results)
     verdict = "PASSED" if is_passing(score) else f"not passed (need {PASS_THRESHOLD:.0%})"

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sqlite3
 import time
 import unicodedata
@@ -126,6 +127,23 @@ def _code(exc: sqlite3.Error) -> int:
     """The primary SQLite result code of an error (-1 when unknown)."""
     code = getattr(exc, "sqlite_errorcode", None)
     return code & 0xFF if isinstance(code, int) else -1
+
+
+def _disk_full(path: Path, exc: sqlite3.Error) -> bool:
+    """Whether an error comes from a full disk (SQLite reports a full tmpfs as an I/O error)."""
+    if _code(exc) not in (10, 13):  # SQLITE_IOERR, SQLITE_FULL
+        return False
+    try:
+        return shutil.disk_usage(path.parent).free < 64 * 1024
+    except OSError:
+        return _code(exc) == 13
+
+
+def _why(path: Path, exc: sqlite3.Error) -> str:
+    """An SQLite error in words, naming a full disk as such."""
+    if _disk_full(path, exc):
+        return f"the disk holding {path.parent} is full; free some space and try again"
+    return str(exc)
 
 
 @dataclass(frozen=True)
@@ -310,7 +328,9 @@ class ProgressStore:
         self.timeout = timeout
         self.read_only_reason: str | None = None
         self._uri: str | None = None  # set when the store is opened read-only
+        self._opened = False
         self._initialise()
+        self._opened = True
 
     @property
     def read_only(self) -> bool:
@@ -339,7 +359,13 @@ class ProgressStore:
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
+        try:
+            conn = self._connect()
+        except sqlite3.OperationalError as exc:
+            if not self._opened or self._uri is not None or not _disk_full(self.path, exc):
+                raise
+            self._open_read_only(_why(self.path, exc))  # the disk filled up since it opened
+            conn = self._connect()
         try:
             yield conn
         finally:
@@ -353,17 +379,29 @@ class ProgressStore:
                 "can be read but nothing new is saved. Make it writable, or set "
                 f"{HOME_ENV} to a writable folder."
             )
-        conn = self._connect()
+        try:
+            conn = self._connect()
+        except sqlite3.OperationalError as exc:
+            raise self._unsaved(exc) from exc
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:  # a full disk, an I/O error, a lasting lock
+            raise self._unsaved(exc) from exc
         finally:
             conn.close()
+
+    def _unsaved(self, exc: sqlite3.OperationalError) -> StoreError:
+        return StoreError(
+            f"progress store {self.path} could not save ({_why(self.path, exc)}): nothing "
+            "was saved and the progress saved before is intact"
+        )
 
     def _initialise(self) -> None:
         """Open (creating or migrating) the store; fall back to read-only where it must.
@@ -380,6 +418,8 @@ class ProgressStore:
         try:
             self._open_and_migrate()
         except sqlite3.OperationalError as exc:
+            if _disk_full(self.path, exc):
+                return self._open_read_only(_why(self.path, exc))
             if _code(exc) not in _READ_ONLY_CODES:
                 raise StoreError(f"progress store {self.path} cannot be opened: {exc}") from exc
             return self._open_read_only(str(exc))
@@ -483,7 +523,9 @@ class ProgressStore:
                     "so it cannot be replaced"
                 ) from exc
             except sqlite3.OperationalError as exc:
-                if _code(exc) not in _READ_ONLY_CODES or "immutable" in uri:
+                # no room for the -shm file: no connection is open, so the WAL is checkpointed
+                known = _code(exc) in _READ_ONLY_CODES or _disk_full(self.path, exc)
+                if not known or "immutable" in uri:
                     raise StoreError(
                         f"progress store {self.path} cannot be read ({exc}; {reason})"
                     ) from exc
@@ -894,6 +936,8 @@ class ProgressStore:
             doc = json.loads(text)
         except (json.JSONDecodeError, TypeError) as exc:
             raise ValueError(f"not a JSON document: {exc}") from exc
+        except RecursionError:
+            raise ValueError("not a progress export: arrays or objects nested too deeply") from None
         if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
             raise ValueError(f"not a {EXPORT_FORMAT} export")
         if doc.get("version") != EXPORT_VERSION:

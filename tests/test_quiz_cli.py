@@ -12,37 +12,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from quiz_answers import answers
 
 import quiz.cli
 from quiz import get_course
 from quiz.cli import main
-from quiz.data import Question
-from quiz.grading import expected_response
 from quiz.mastery import prepare_check
 from quiz.store import ProgressStore
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def typed(question: Question, correct: bool = True) -> str:
-    """What a learner types to answer ``question`` (1-based numbers)."""
-    response = expected_response(question)
-    if question.kind in ("numeric", "generated"):
-        return repr(response if correct else response * 3 + 1000)
-    if question.kind == "single":
-        index = response if correct else (response + 1) % len(question.choices)
-        return str(index + 1)
-    if question.kind == "multiple":
-        if not correct:
-            response = [i for i in range(len(question.choices)) if i not in response]
-        return ",".join(str(i + 1) for i in response)
-    order = response if correct else list(reversed(response))
-    return ",".join(str(i + 1) for i in order)
-
-
-def answers(lesson_id: str, seed: int, wrong: int = 0) -> str:
-    questions = prepare_check(get_course().lesson(lesson_id), seed)
-    return "".join(typed(q, correct=i >= wrong) + "\n" for i, q in enumerate(questions))
 
 
 def run_cli(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -247,3 +225,35 @@ def test_read_only_store_shows_progress_and_refuses_a_check(read_only_home):
     code, out = call("import", str(exported), "--learner", "ida2")
     assert code == 1 and out.startswith("error: progress store") and "is read-only" in out
     assert not list(read_only_home.glob("*.corrupt-*"))
+
+
+def export_document(**fields) -> dict:
+    return {
+        "format": "keras-cnn-quiz-progress",
+        "version": 1,
+        "learner": "hal",
+        "checks": [],
+        "attempts": [],
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        json.dumps(export_document(attempts=[{"response": "X"}])).replace(
+            '"X"', "[" * 50_000 + "]" * 50_000
+        ),
+    ],
+    ids=["unclosed-brackets", "deep-response"],
+)
+def test_import_of_deeply_nested_json_is_a_clear_error(home, tmp_path, text):
+    target = tmp_path / "deep.json"
+    target.write_text(text, encoding="utf-8")
+    code, out = call("import", str(target))
+    assert (code, out) == (
+        1,
+        "error: not a progress export: arrays or objects nested too deeply\n",
+    )
+    assert ProgressStore().learners() == []
