@@ -1,0 +1,96 @@
+"""Issue 24's slips: each old wording is gone and each corrected figure is what the sources or
+keras_cnn say (the papers' tables are quoted in the lesson text; code-computable numbers are
+computed here or by a [[facts]] check)."""
+
+from __future__ import annotations
+
+import pytest
+
+from quiz import get_course
+
+COURSE = get_course()
+
+
+def _text(lesson_id: str) -> str:
+    """Everything a learner reads in a lesson: sections, captions, questions, explanations."""
+    lesson = COURSE.lesson(lesson_id)
+    parts = [lesson.summary, *lesson.goals]
+    for s in lesson.sections:
+        parts += [s.title, s.body or "", s.caption or ""]
+    for q in lesson.questions:
+        parts += [q.prompt, q.explanation, *(q.choices or ())]
+    return " ".join(" ".join(parts).split())
+
+
+def _glossary() -> str:
+    return " ".join(" ".join(f"{t.term} {t.definition}" for t in COURSE.glossary).split())
+
+
+@pytest.mark.parametrize(
+    ("lesson", "gone", "present"),
+    [
+        # 1: VGG's 7.3% used dense evaluation only; its single-scale figure is not single-crop
+        ("vgg", "both with multi-crop and dense evaluation", "dense evaluation only"),
+        ("vgg", "", "not comparable"),
+        ("vgg", "the number of channels doubles: 64, 128, 256, 512, 512.", "512 again"),
+        # 2: GoogLeNet's single-crop figure is in Table 3; 1.5 (paper) vs 1.58 (registry)
+        ("inception", "(Table 5 of the paper)", "Table 3 of the paper"),
+        ("inception", "about 1.6 billion", "1.58 billion"),
+        # 3: Caffe's moving average is not 0.9
+        ("batchnorm", "Caffe and PyTorch use the equivalent of", "moving_average_fraction"),
+        # 4: keras.applications' ResNet50 has conv biases
+        ("batchnorm", "That is why ResNet's convolutions have no bias", "26,560"),
+        ("deep-resnets", "changes one thing", "changes two things"),
+        # 5: F = 0 is the last BN's gamma, not small weights
+        ("residual", "weight decay and small initializations already pull that way", "gamma"),
+        ("residual", "by pushing them towards zero", "zero-gamma initialization"),
+        ("residual", "Why learning F(x) = 0 is easy", "should be easier"),
+        # 6: competing explanations of degradation
+        ("degradation", "lacks is not gradient magnitude", "Shattered gradients"),
+        ("degradation", "", "exponentially low convergence rates"),
+        # 8: the closer to identity, the better
+        ("gradient-flow", "All of them reached a higher training error", "6.91%"),
+        ("gradient-flow", "All modifications gave higher training error", "closer"),
+        # 9
+        ("alexnet", "removed substantial overfitting", "greatly reduced overfitting"),
+        # 10: the human-level caveat and ReLU
+        ("deep-resnets", "", "one trained annotator"),
+        ("alexnet", "", "ReLU did not remove vanishing gradients"),
+    ],
+)
+def test_slip_fixed(lesson, gone, present):
+    text = _text(lesson)
+    if gone:
+        assert gone not in text
+    assert present in text
+
+
+def test_flops_warns_about_the_factor_of_two():
+    assert "2 FLOPs per multiply-add" in _glossary()
+
+
+def test_resnet152_flops_key_is_not_a_true_statement_marked_wrong():
+    """The fully connected layers hold VGG-16's parameters, not its multiply-adds, so the
+    distractor about them must be false as worded."""
+    q = next(q for q in COURSE.lesson("deep-resnets").questions if q.id == "resnet152-flops")
+    assert "ResNet-152 has no big fully connected layers" not in q.choices
+    keyed = {q.choices[i] for i in q.answer}
+    distractor = next(c for c in q.choices if "fully connected" in c)
+    assert distractor not in keyed and "most of its multiply-adds" in distractor
+
+
+@pytest.mark.slow
+def test_resnet50_conv_biases_are_as_the_lesson_says():
+    """keras.applications' ResNet50 keeps a bias on every convolution: 53 of them, 26,560
+    parameters (lesson 5 'placement')."""
+    import keras
+
+    import keras_cnn
+
+    def biases(model):
+        convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+        return len(convs), sum(int(layer.bias.shape[0]) for layer in convs if layer.use_bias)
+
+    count, params = keras_cnn.inspect_structure(lambda: keras_cnn.get_model("resnet50"), biases)
+    assert (count, params) == (53, 26560)
+    assert "53 of its convolutions (26,560" in _text("batchnorm")
