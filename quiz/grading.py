@@ -176,6 +176,16 @@ _SUPERSCRIPT_POWER = re.compile(r"10([⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)$")
 _NUMBER = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([kKMGB]?)$")
 
 
+MAX_DIGITS = 100
+"""Most digits a typed number may have (Python refuses ``int()`` of more than 4300)."""
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A typed answer quoted for a message, cut to ``limit`` characters."""
+    text = text.strip()
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
+
+
 def parse_number(text: str) -> float | int:
     """Parse a typed number: ``"138357544"``, ``"138,357,544"``, ``"1.5e-3"``, ``"138M"``, ``"12%"``.
 
@@ -190,15 +200,21 @@ def parse_number(text: str) -> float | int:
         An ``int`` when the text is an integer without suffix, else a ``float``.
 
     Raises:
-        ResponseError: If the text is not a number.
+        ResponseError: If the text is not a number (also when it has more than
+            :data:`MAX_DIGITS` digits).
     """
     cleaned = re.sub(r"[,_\s]", "", text.strip()).rstrip("%").replace("−", "-")
     cleaned = _SUPERSCRIPT_POWER.sub(lambda m: "10^" + m.group(1).translate(_SUPERSCRIPTS), cleaned)
     cleaned = _TIMES_TEN.sub("e", cleaned)
     match = _NUMBER.match(cleaned)
     if not match:
-        raise ResponseError(f"not a number: {text.strip()!r}")
+        raise ResponseError(f"not a number: {_shown(text)}")
     number, suffix = match.groups()
+    digits = sum(c.isdigit() for c in number.partition("e")[0].partition("E")[0])
+    if digits > MAX_DIGITS:
+        raise ResponseError(
+            f"not a number: {_shown(text)} has {digits} digits (at most {MAX_DIGITS})"
+        )
     if suffix:
         return float(number) * _SUFFIXES[suffix]
     if re.fullmatch(r"[-+]?\d+", number):

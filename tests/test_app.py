@@ -167,17 +167,20 @@ def test_unanswered_questions_are_not_graded():
     assert quiz.ProgressStore().checks("learner") == []
 
 
-def test_unreadable_number_asks_again():
+@pytest.mark.parametrize("typed", ["lots", "9" * 5000], ids=["word", "5000-digits"])
+def test_unreadable_number_asks_again(typed):
     at = start()
     at.button(key="continue").click().run()
     attempt = at.session_state[lesson_page.attempt_key("convolution")]
     numeric = [i for i, q in enumerate(attempt["questions"]) if q.kind in ("numeric", "generated")][
         0
     ]
-    at.text_input(key=lesson_page.widget_key("convolution", attempt["seed"], numeric)).input("lots")
+    key = lesson_page.widget_key("convolution", attempt["seed"], numeric)
+    at.text_input(key=key).input(typed)
     [b for b in at.button if b.label == "Submit answers"][0].click().run()
     assert not at.exception
     assert any("not a number" in w for w in texts(at, "warning"))
+    assert at.text_input(key=key).value == typed  # the form and the answer stay
 
 
 def test_locked_lesson_says_what_to_pass_first():

@@ -257,3 +257,15 @@ def test_import_of_deeply_nested_json_is_a_clear_error(home, tmp_path, text):
         "error: not a progress export: arrays or objects nested too deeply\n",
     )
     assert ProgressStore().learners() == []
+
+
+def test_take_asks_again_after_a_5000_digit_answer_and_keeps_the_check(home):
+    questions = prepare_check(get_course().lesson("convolution"), 6)
+    first = next(i for i, q in enumerate(questions) if q.kind in ("numeric", "generated"))
+    lines = answers("convolution", 6).splitlines(keepends=True)
+    lines.insert(first, "9" * 5000 + "\n")
+    code, out = call("take", "convolution", "--learner", "ida", "--seed", "6", stdin="".join(lines))
+    assert code == 0, out[-500:]
+    assert f"invalid answer: not a number: '{'9' * 40}'... has 5000 digits" in out
+    assert "PASSED" in out
+    assert len(ProgressStore().attempts("ida")) == len(questions)

@@ -204,6 +204,18 @@ def test_parse_number_rejects(text):
         parse_number(text)
 
 
+@pytest.mark.parametrize(
+    "digits", ["9" * 5000, "9" * 400 + ".5", "1" * 101 + "M", "-" + "7" * 4301]
+)
+def test_a_number_with_thousands_of_digits_is_not_a_number(digits):
+    with pytest.raises(ResponseError, match=r"^not a number: '[-0-9]{40}'\.\.\. has \d+ digits"):
+        parse_number(digits)
+
+
+def test_a_hundred_digits_are_still_a_number_and_grade():
+    assert grade(NUMERIC, parse_number("9" * 100)).correct is False
+
+
 def test_parse_response_is_one_based():
     assert parse_response(SINGLE, "2") == 1
     assert parse_response(MULTI, "1, 3") == [0, 2]
