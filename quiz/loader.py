@@ -51,6 +51,13 @@ MAX_RECALL_SHARE = 0.25
 memorized published figure: a year, an error rate, a parameter count to remember); the others
 compute, predict or explain."""
 
+MAX_LONGEST_KEY_SHARE = 1 / 3
+"""In at most about this share of a lesson's single-choice questions (rounded, at least one) may
+the key be the strictly longest choice, so that picking the longest option does not pass."""
+
+MAX_KEY_LENGTH_RATIO = 1.5
+"""A single-choice key may not be this many times as long as the longest other choice."""
+
 TEMPLATE_TRIALS = 25
 """Seeds tried when checking that a generated question renders and its answer computes."""
 
@@ -423,6 +430,32 @@ def _parse_fact(raw: dict[str, Any], r: _Reader, section_ids: set[str], index: i
     return Fact(id=fid, text=text, value=value, check=check, rel_tol=rel_tol, section=section)
 
 
+def _check_key_lengths(questions: list[Question], r: _Reader) -> None:
+    """Length must give nothing away: a key much longer than every distractor, or keys that are
+    the longest choice in too many of a lesson's single-choice questions, are problems."""
+    single = [q for q in questions if q.kind == "single"]
+    longest = []
+    for q in single:
+        key = q.choices[q.answer]
+        rest = max(len(c) for i, c in enumerate(q.choices) if i != q.answer)
+        if len(key) > rest:
+            longest.append(q.id)
+        if len(key) >= MAX_KEY_LENGTH_RATIO * rest:
+            r.problem(
+                f"questions.{q.id}.answer",
+                f"the key is {len(key)} characters, {len(key) / rest:.1f} times the longest other "
+                f"choice ({rest}): a learner can pick it by its length; balance the choices",
+            )
+    allowed = max(1, round(MAX_LONGEST_KEY_SHARE * len(single)))
+    if len(longest) > allowed:
+        r.problem(
+            "questions",
+            f"the key is the longest choice in {len(longest)} of {len(single)} single-choice "
+            f"questions ({', '.join(longest)}); at most {allowed} may be: lengthen distractors or "
+            "shorten keys so that picking the longest option does not pass",
+        )
+
+
 def _parse_lesson(path: Path, rel: str, problems: list[Problem]) -> Lesson | None:
     raw = _read_toml(path, rel, problems)
     if raw is None:
@@ -468,6 +501,7 @@ def _parse_lesson(path: Path, rel: str, problems: list[Problem]) -> Lesson | Non
             f" at most {int(MAX_RECALL_SHARE * len(questions))} may: ask the others to compute, predict"
             " or explain",
         )
+    _check_key_lengths(questions, r)
     facts = [
         f
         for i, raw_f in enumerate(r.tables(raw, "facts"))

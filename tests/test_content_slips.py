@@ -94,3 +94,66 @@ def test_resnet50_conv_biases_are_as_the_lesson_says():
     count, params = keras_cnn.inspect_structure(lambda: keras_cnn.get_model("resnet50"), biases)
     assert (count, params) == (53, 26560)
     assert "53 of its convolutions (26,560" in _text("batchnorm")
+
+
+# ---------------------------------------------------------------- item 11: length gives nothing away
+
+
+def _single(lesson):
+    return [q for q in lesson.questions if q.kind == "single"]
+
+
+def test_no_lesson_lets_the_longest_choice_pass():
+    """The shipped course: in each lesson the key is the strictly longest choice in at most a
+    third of the single-choice questions, and never 1.5 times the next longest."""
+    for lesson in COURSE.lessons:
+        single = _single(lesson)
+        longest = [
+            q.id
+            for q in single
+            if len(q.choices[q.answer])
+            > max(len(c) for i, c in enumerate(q.choices) if i != q.answer)
+        ]
+        assert len(longest) <= max(1, round(len(single) / 3)), (lesson.id, longest)
+    total = sum(len(_single(lesson)) for lesson in COURSE.lessons)
+    assert total >= 60
+
+
+def test_the_loader_refuses_a_give_away_key(tmp_path):
+    """python -m quiz check names the file, the question and why (a key twice as long)."""
+    import shutil
+
+    from quiz.loader import CONTENT_DIR, check_content
+
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, root)
+    lesson = root / "lessons/03_vgg.toml"
+    text = lesson.read_text(encoding="utf-8")
+    old = '"In the three fully connected layers"'
+    new = (
+        '"In the three fully connected layers, which together hold nearly 90% of its 138M weights"'
+    )
+    assert text.count(old) == 2  # the choice and the answer
+    lesson.write_text(text.replace(old, new), encoding="utf-8")
+    found = {(p.file, p.item, p.field): p.message for p in check_content(root)[1]}
+    message = found[("lessons/03_vgg.toml", "vgg", "questions.vgg-fc-share.answer")]
+    assert "times the longest other choice" in message
+
+
+def test_the_loader_refuses_too_many_longest_keys(tmp_path):
+    import re
+    import shutil
+
+    from quiz.loader import CONTENT_DIR, check_content
+
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, root)
+    lesson = root / "lessons/03_vgg.toml"
+    text = lesson.read_text(encoding="utf-8")
+    course = COURSE.lesson("vgg")
+    for q in _single(course):  # make every key the longest by a little
+        key = q.choices[q.answer]
+        text = text.replace(f'"{key}"', f'"{key} (as the paper says)"')
+    lesson.write_text(text, encoding="utf-8")
+    problems = [p for p in check_content(root)[1] if p.field == "questions"]
+    assert problems and re.search(r"the key is the longest choice in \d+ of 6", problems[0].message)
