@@ -335,25 +335,37 @@ FC_LAYERS: dict[int, tuple[tuple[str, str, int, int], ...]] = {
 FC_NETWORKS = {1: "AlexNet", 2: "VGG-16"}
 
 
-def fc_layer_params(net: int, layer: int) -> int:
+def _fc_layer(net: int, layer: int, classes: int) -> tuple[str, str, int, int]:
+    """The layer's name, input, inputs and units; the classifier has ``classes`` units."""
+    name, source, n_in, n_out = FC_LAYERS[net][layer - 1]
+    return name, source, n_in, classes if layer == len(FC_LAYERS[net]) else n_out
+
+
+def fc_layer_params(net: int, layer: int, classes: int = 1000) -> int:
     """Parameters (weights and biases) of a real fully connected layer of AlexNet or VGG-16.
 
     Args:
         net: 1 for AlexNet, 2 for VGG-16 (keys of :data:`FC_LAYERS`).
         layer: 1, 2 or 3: the first, second or last fully connected layer.
+        classes: Units of the last layer: 1000 as published, another count for a classifier
+            fine-tuned to other classes (the other layers ignore it).
 
     Returns:
         ``n_in * n_out + n_out`` of that layer.
     """
-    _, _, n_in, n_out = FC_LAYERS[net][layer - 1]
+    _, _, n_in, n_out = _fc_layer(net, layer, classes)
     return dense_params(n_in, n_out)
 
 
-def _fc_layer_values(net: int, layer: int) -> dict[str, Any]:
-    name, source, n_in, n_out = FC_LAYERS[net][layer - 1]
+def _fc_layer_values(net: int, layer: int, classes: int = 1000) -> dict[str, Any]:
+    name, source, n_in, n_out = _fc_layer(net, layer, classes)
+    last = layer == len(FC_LAYERS[net])
     return {
         "network": FC_NETWORKS[net],
         "name": name,
+        "head": f" (fine-tuned for {format_number(classes)} classes)"
+        if last and classes != 1000
+        else "",
         "source": source,
         "n_in": format_number(n_in),
         "n_out": format_number(n_out),
@@ -461,6 +473,11 @@ GENERATORS: dict[str, Generator] = {
             "stack_rf",
             stack_rf,
             {"blocks": (1, 2, 3), "convs": (1, 2, 3)},
+            derived=lambda blocks, convs: {
+                "blocks_text": plural(blocks, "block"),
+                "convs_text": f"{('one', 'two', 'three')[convs - 1]} 3x3 stride-1 convolution"
+                + ("s" if convs > 1 else ""),
+            },
             description="receptive field of a conv/pool stack",
         ),
         Generator(
@@ -499,6 +516,7 @@ GENERATORS: dict[str, Generator] = {
             "residual_gradient",
             residual_gradient,
             {"f": (-0.02, -0.01, 0.01, 0.02), "n": (10, 20, 30, 50)},
+            derived=lambda f, n: {"one_plus_f": signed_sum("1", f)},
             description="gradient factor through residual blocks with small residual derivatives",
         ),
         Generator(
@@ -525,9 +543,9 @@ GENERATORS: dict[str, Generator] = {
             conv_bn_params,
             {"k": (1, 3), "c_in": (16, 32, 64, 128, 256), "c_out": (16, 32, 64, 128, 256)},
             derived=lambda k, c_in, c_out: {
-                "conv": k * k * c_in * c_out,
-                "bn": 4 * c_out,
-                "trainable": k * k * c_in * c_out + 2 * c_out,
+                "conv": format_number(k * k * c_in * c_out),
+                "bn": format_number(4 * c_out),
+                "trainable": format_number(k * k * c_in * c_out + 2 * c_out),
             },
             description="parameters of a bias-free convolution and its batch normalization",
         ),
@@ -545,6 +563,10 @@ GENERATORS: dict[str, Generator] = {
             derived=lambda x, mean, var, gamma, beta: {
                 "sd": format_number(math.sqrt(var)),
                 "xhat": format_number((x - mean) / math.sqrt(var)),
+                "x_minus_mean": signed_sum(format_number(x), mean, -1),
+                "scaled_plus_beta": signed_sum(
+                    f"{format_number(gamma)} × {format_number((x - mean) / math.sqrt(var))}", beta
+                ),
             },
             description="batch normalization of one value",
         ),
@@ -565,7 +587,7 @@ GENERATORS: dict[str, Generator] = {
         Generator(
             "fc_layer_params",
             fc_layer_params,
-            {"net": (1, 2), "layer": (1, 2, 3)},
+            {"net": (1, 2), "layer": (1, 2, 3), "classes": (1000,)},
             derived=_fc_layer_values,
             description="parameters of a fully connected layer of AlexNet or VGG-16",
         ),
@@ -607,6 +629,18 @@ GENERATORS: dict[str, Generator] = {
 
 class GeneratorError(ValueError):
     """A generated question cannot be rendered (unknown generator, bad template, no valid draw)."""
+
+
+def signed_sum(left: str, value: Number, sign: int = 1) -> str:
+    """``left + value`` (``sign`` 1) or ``left − value`` (``sign`` -1) as a learner writes it:
+    ``"6 − -1"`` becomes ``"6 + 1"`` and ``"1 + -0.01"`` becomes ``"1 − 0.01"``."""
+    value = sign * value
+    return f"{left} {'−' if value < 0 else '+'} {format_number(abs(value))}"
+
+
+def plural(count: int, noun: str) -> str:
+    """``"1 block"``, ``"2 blocks"``."""
+    return f"{format_number(count)} {noun}{'' if count == 1 else 's'}"
 
 
 def format_number(value: Number) -> str:

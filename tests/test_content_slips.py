@@ -157,3 +157,73 @@ def test_the_loader_refuses_too_many_longest_keys(tmp_path):
     lesson.write_text(text, encoding="utf-8")
     problems = [p for p in check_content(root)[1] if p.field == "questions"]
     assert problems and re.search(r"the key is the longest choice in \d+ of 6", problems[0].message)
+
+
+# ---------------------------------------------------------------- item 12: generated questions
+
+
+def _renders(question_id, seeds=300):
+    import random
+
+    from quiz.generators import render_question
+
+    q = COURSE.question(question_id)
+    return q, [render_question(q, random.Random(s)) for s in range(seeds)]
+
+
+def test_generated_text_reads_as_written():
+    import re
+
+    bad = re.compile(
+        r"[-+−] -\d|(?<![-\w])1 (?:block|layer|convolution)s\b|(?<![\d,.e])\d{5,}(?![\d,.])"
+    )
+    for lesson in COURSE.lessons:
+        for q in lesson.questions:
+            if q.kind != "generated":
+                continue
+            _, rendered = _renders(q.id, 150)
+            for r in rendered:
+                for text in (r.prompt, r.explanation):
+                    assert not bad.search(text), (q.id, text)
+
+
+def test_bn_normalize_and_residual_gradient_write_signs_properly():
+    from quiz.generators import render_question
+
+    q = COURSE.question("bn-normalize-gen")
+    r = render_question(q, params={"x": 6, "mean": -1, "var": 4, "gamma": 2, "beta": -1})
+    assert "(6 + 1) / sqrt(4)" in r.explanation and "2 × 3.5 − 1 = 6" in r.explanation
+    q = COURSE.question("gradflow-residual-gen")
+    r = render_question(q, params={"f": -0.01, "n": 10})
+    assert "(1 + F') = 1 − 0.01" in r.explanation and "(1 − 0.01)^10" in r.explanation
+
+
+def test_paths_question_states_and_applies_its_tolerance():
+    from quiz.generators import render_question
+    from quiz.grading import grade
+
+    q = render_question(COURSE.question("gradflow-paths-gen"), params={"n": 27})
+    assert q.answer == 2**27 and "within 1%" in q.prompt
+    assert grade(q, 1.342e8).score == 1.0  # 134,217,728 to four digits
+    assert grade(q, 1.3e8).score == 0.0  # 3% off
+
+
+def test_moving_average_question_is_well_posed():
+    q = COURSE.question("bn-moving-left-gen")
+    assert "moving mean 0" not in q.prompt and "weight" in q.prompt and "variance 1" in q.prompt
+
+
+@pytest.mark.parametrize(
+    "question_id", ["alexnet-fc-params-gen", "vgg-fc-params-gen", "alexnet-overlap-pool-gen"]
+)
+def test_widened_generators_have_more_than_three_draws(question_id):
+    _, rendered = _renders(question_id)
+    assert len({r.prompt for r in rendered}) >= 6
+
+
+def test_fine_tuned_head_is_counted_with_its_classes():
+    from quiz.generators import render_question
+
+    q = COURSE.question("vgg-fc-params-gen")
+    r = render_question(q, params={"net": 2, "layer": 3, "classes": 102})
+    assert r.answer == 4096 * 102 + 102 and "fine-tuned for 102 classes" in r.prompt
