@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -209,26 +211,93 @@ def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=out)
         return 1
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"exported {args.learner} to {args.output}", file=out)
-    else:
+    if not args.output:
         print(text, file=out)
+        return 0
+    target = Path(args.output)
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {_write_problem(target, exc)}", file=out)
+        return 2
+    print(f"exported {args.learner} to {args.output}", file=out)
     return 0
+
+
+def _write_problem(target: Path, exc: OSError) -> str:
+    """Why a file could not be written, in words that say what to do."""
+    if isinstance(exc, IsADirectoryError):
+        return f"it is a folder; name a file in it, e.g. {target / 'progress.json'}"
+    if isinstance(exc, FileNotFoundError | NotADirectoryError):
+        return f"there is no folder {target.parent}"
+    return exc.strerror or str(exc)
+
+
+MAX_IMPORT_BYTES = 16 * 1024 * 1024
+"""Largest export ``quiz import`` reads (16 MiB: a learner's export is some kilobytes)."""
+
+_CHUNK = 1 << 20
+
+
+class _Unreadable(Exception):
+    """Internal: a file to import that cannot be read; the message is for the user."""
+
+
+def _read_export(path: str | Path, limit: int = MAX_IMPORT_BYTES) -> str:
+    """Read an export to import: a regular file (or a pipe) of UTF-8 text, at most ``limit`` bytes.
+
+    Devices (``/dev/zero``), folders and sockets are refused before reading; the rest is read
+    in chunks of 1 MiB and refused as soon as it passes ``limit``, so nothing is read without
+    bound.
+
+    Args:
+        path: The file.
+        limit: Most bytes accepted. Defaults to :data:`MAX_IMPORT_BYTES`.
+
+    Returns:
+        The text.
+
+    Raises:
+        _Unreadable: With a one-line reason.
+    """
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise _Unreadable(f"{path} is a folder, not an exported file")
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+            raise _Unreadable(f"{path} is not a regular file (a device or a socket)")
+        chunks, size = [], 0
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise _Unreadable(
+                        f"{path} is larger than {limit // (1024 * 1024)} MiB, the most an "
+                        "export may be; is it a progress export?"
+                    )
+                chunks.append(chunk)
+    except FileNotFoundError:
+        raise _Unreadable(f"no such file: {path}") from None
+    except OSError as exc:
+        raise _Unreadable(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Unreadable(
+            f"{path} is not UTF-8 text (byte {exc.start}); is it an export?"
+        ) from None
 
 
 def _cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        print(f"error: no such file: {args.file}", file=out)
+        text = _read_export(args.file)
+    except _Unreadable as exc:
+        print(f"error: {exc}", file=out)
         return 1
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"error: cannot read {args.file}: {exc}", file=out)
-        return 1
+    lessons = [lesson.id for lesson in load_course(args.content).lessons]
     store = ProgressStore()
     try:
-        report = store.import_json(text, learner=args.learner)
+        report = store.import_json(text, learner=args.learner, lessons=lessons)
     except ValueError as exc:
         print(f"error: {exc}", file=out)
         return 1

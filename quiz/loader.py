@@ -201,14 +201,34 @@ class _Reader:
         return value
 
 
+MAX_CONTENT_BYTES = 4 * 1024 * 1024
+"""Largest content file read (4 MiB; the largest lesson is some tens of kilobytes)."""
+
+
 def _read_toml(path: Path, rel: str, problems: list[Problem]) -> dict[str, Any] | None:
+    """A TOML file's table; None, and a problem naming the file, when it cannot be read."""
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read(MAX_CONTENT_BYTES + 1)
+        if len(data) > MAX_CONTENT_BYTES:
+            problems.append(
+                Problem(rel, "-", "file", f"larger than {MAX_CONTENT_BYTES // 2**20} MiB")
+            )
+            return None
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        where = data[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(rel, "-", "file", f"not UTF-8 text: byte {exc.start} (line {where})")
+        )
     except tomllib.TOMLDecodeError as exc:
         problems.append(Problem(rel, "-", "toml", f"invalid TOML: {exc}"))
+    except RecursionError:
+        problems.append(Problem(rel, "-", "toml", "invalid TOML: nested too deeply"))
+    except FileNotFoundError:
+        problems.append(Problem(rel, "-", "file", "missing"))
     except OSError as exc:
-        problems.append(Problem(rel, "-", "file", f"cannot read: {exc}"))
+        problems.append(Problem(rel, "-", "file", f"cannot read: {exc.strerror or exc}"))
     return None
 
 
@@ -637,9 +657,6 @@ def _check_course(lessons: list[Lesson], problems: list[Problem]) -> None:
 def _list_file(path: Path, key: str, problems: list[Problem]) -> list[dict]:
     """The tables under ``key`` of a glossary/FAQ file; [] (and a problem) when unreadable."""
     rel = path.name
-    if not path.exists():
-        problems.append(Problem(rel, "-", "file", "missing"))
-        return []
     raw = _read_toml(path, rel, problems)
     if raw is None:
         return []
@@ -718,9 +735,14 @@ def check_content(content_dir: str | Path | None = None) -> tuple[Course, list[P
     root = Path(content_dir) if content_dir is not None else CONTENT_DIR
     problems: list[Problem] = []
     lesson_dir = root / "lessons"
-    files = sorted(lesson_dir.glob("*.toml")) if lesson_dir.is_dir() else []
-    if not files:
-        problems.append(Problem("lessons", "-", "files", f"no lesson files in {lesson_dir}"))
+    try:
+        files = sorted(lesson_dir.glob("*.toml")) if lesson_dir.is_dir() else []
+    except OSError as exc:
+        problems.append(Problem("lessons", "-", "files", f"cannot read {lesson_dir}: {exc}"))
+        files = []
+    else:
+        if not files:
+            problems.append(Problem("lessons", "-", "files", f"no lesson files in {lesson_dir}"))
     lessons = [
         lesson
         for path in files

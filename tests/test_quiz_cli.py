@@ -269,3 +269,87 @@ def test_take_asks_again_after_a_5000_digit_answer_and_keeps_the_check(home):
     assert f"invalid answer: not a number: '{'9' * 40}'... has 5000 digits" in out
     assert "PASSED" in out
     assert len(ProgressStore().attempts("ida")) == len(questions)
+
+
+@pytest.mark.parametrize(
+    "target, reason",
+    [
+        ("/proc/version", "Input/output error"),
+        ("/nonexistent/dir/x.json", "there is no folder /nonexistent/dir"),
+        ("{tmp}", "it is a folder; name a file in it, e.g. {tmp}/progress.json"),
+    ],
+    ids=["proc-file", "no-folder", "a-folder"],
+)
+def test_export_to_a_place_that_cannot_be_written_is_one_line(home, tmp_path, target, reason):
+    call("take", "convolution", "--learner", "jo", "--seed", "1", stdin=answers("convolution", 1))
+    target = target.format(tmp=tmp_path)
+    if target == "/proc/version" and not Path(target).exists():
+        pytest.skip("no /proc here")
+    code, out = call("export", "--learner", "jo", "-o", target)
+    assert (code, out) == (2, f"error: cannot write {target}: {reason.format(tmp=tmp_path)}\n")
+
+
+def test_import_refuses_devices_and_folders_before_reading(home, tmp_path):
+    assert call("import", "/dev/zero") == (
+        1,
+        "error: /dev/zero is not a regular file (a device or a socket)\n",
+    )
+    assert call("import", str(tmp_path)) == (
+        1,
+        f"error: {tmp_path} is a folder, not an exported file\n",
+    )
+
+
+def test_import_refuses_a_233_mb_file_after_reading_at_most_its_cap(home, tmp_path, monkeypatch):
+    big = tmp_path / "big.json"
+    with big.open("wb") as fh:
+        fh.truncate(233 * 1024 * 1024)  # sparse: no disk used
+    read = []
+    real_open = open
+
+    def counting_open(*args, **kwargs):
+        fh = real_open(*args, **kwargs)
+        real_read = fh.read
+
+        def read_chunk(n=-1):
+            assert 0 < n <= 1 << 20, "read in bounded chunks"
+            data = real_read(n)
+            read.append(len(data))
+            return data
+
+        fh.read = read_chunk
+        return fh
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    code, out = call("import", str(big))
+    monkeypatch.undo()
+    assert (code, out) == (
+        1,
+        f"error: {big} is larger than 16 MiB, the most an export may be; is it a progress "
+        "export?\n",
+    )
+    assert sum(read) <= quiz.cli.MAX_IMPORT_BYTES + (1 << 20)
+
+
+def test_import_of_a_file_that_is_not_utf8_names_it(home, tmp_path):
+    target = tmp_path / "latin1.json"
+    target.write_bytes(b'{"learner": "Zo\xeb"}')
+    assert call("import", str(target)) == (
+        1,
+        f"error: {target} is not UTF-8 text (byte 15); is it an export?\n",
+    )
+
+
+def test_check_names_a_lesson_file_that_is_not_utf8_and_lists_the_other_problems(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(quiz.loader.CONTENT_DIR, content)
+    lesson_file = sorted((content / "lessons").glob("*.toml"))[0]
+    lesson_file.write_bytes(lesson_file.read_bytes().replace(b"\n", b"\n# caf\xe9\n", 3))
+    glossary = content / "glossary.toml"
+    glossary.write_text(glossary.read_text(encoding="utf-8") + '\n[[terms]]\nterm = "x"\n')
+    code, out = call("--content", str(content), "check")
+    lines = out.splitlines()
+    assert code == 1
+    assert f"lessons/{lesson_file.name}: -: file: not UTF-8 text: byte " in out
+    assert any(line.startswith("glossary.toml: x: definition: missing") for line in lines), out
+    assert lines[-1].endswith("problem(s) found")
