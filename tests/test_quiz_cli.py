@@ -203,6 +203,8 @@ def read_only_home(monkeypatch):
     (folder / "progress.sqlite3").chmod(0o444)
     course = quiz.cli.load_course()  # read now: the repository may be closed to that user
     monkeypatch.setattr(quiz.cli, "load_course", lambda content=None: course)
+    # as in a clone in a private folder (issue 19, item 15): the packaged content is unreadable
+    monkeypatch.setattr(quiz.loader, "CONTENT_DIR", folder / "unreadable" / "content")
     root = os.geteuid() == 0
     if root:
         os.seteuid(65534)  # root ignores file permissions
