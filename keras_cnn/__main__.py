@@ -148,9 +148,24 @@ def _checked(check, name: str, convert):
     return parse
 
 
+def _verbose(text: str):
+    """``--verbose``: "auto", 0, 1 or 2, as ``train(verbose=...)`` takes them."""
+    from keras_cnn.training.config import VERBOSE
+
+    value = int(text) if text.isdigit() else text
+    if value not in VERBOSE:
+        raise argparse.ArgumentTypeError(
+            f"`verbose` must be one of {', '.join(map(str, VERBOSE))}. Received: verbose={text!r}"
+        )
+    return value
+
+
 def _add_train(sub) -> None:
     from keras_cnn.training import data as data_lib
-    from keras_cnn.training.trainer import OPTIMIZERS, SCHEDULES, check_integer, check_number
+    from keras_cnn.training.config import TrainConfig, check_integer, check_number
+    from keras_cnn.training.schedules import OPTIMIZERS, SCHEDULES
+
+    default = TrainConfig.defaults()
 
     def integer(name):
         return _checked(check_integer, name, int)
@@ -158,16 +173,21 @@ def _add_train(sub) -> None:
     def number(name):
         return _checked(check_number, name, float)
 
+    def switch(name):
+        return next(k for k, v in _ON_OFF.items() if v == default[name])
+
     p = sub.add_parser("train", help=COMMANDS["train"][1])
     p.add_argument("model", help="resnet20, plain20, resnet56, lenet5, vgg_small, …")
-    p.add_argument("--data", default="digits", choices=sorted(data_lib.DATASETS))
-    p.add_argument("--epochs", type=integer("epochs"), default=5)
-    p.add_argument("--batch-size", type=integer("batch_size"), default=128)
-    p.add_argument("--optimizer", default="sgd", choices=sorted(OPTIMIZERS))
-    p.add_argument("--lr", type=number("learning_rate"), default=0.1, help="initial rate")
-    p.add_argument("--momentum", type=number("momentum"), default=0.9)
-    p.add_argument("--weight-decay", type=number("weight_decay"), default=1e-4)
-    p.add_argument("--schedule", default="auto", choices=list(SCHEDULES))
+    p.add_argument("--data", default=default["data"], choices=sorted(data_lib.DATASETS))
+    p.add_argument("--epochs", type=integer("epochs"), default=default["epochs"])
+    p.add_argument("--batch-size", type=integer("batch_size"), default=default["batch_size"])
+    p.add_argument("--optimizer", default=default["optimizer"], choices=sorted(OPTIMIZERS))
+    p.add_argument(
+        "--lr", type=number("learning_rate"), default=default["learning_rate"], help="initial rate"
+    )
+    p.add_argument("--momentum", type=number("momentum"), default=default["momentum"])
+    p.add_argument("--weight-decay", type=number("weight_decay"), default=default["weight_decay"])
+    p.add_argument("--schedule", default=default["schedule"], choices=list(SCHEDULES))
     p.add_argument("--augment", action="store_true", help="pad-crop(-flip) augmentation")
     p.add_argument(
         "--limit", type=integer("limit"), help="use only the first N images of each split"
@@ -176,9 +196,14 @@ def _add_train(sub) -> None:
     p.add_argument("--checkpoint-dir", help="save every epoch here and resume from it")
     p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     p.add_argument("--seed", type=int)
-    p.add_argument("--mixed-precision", default="auto", choices=list(_ON_OFF))
-    p.add_argument("--jit", default="auto", choices=list(_ON_OFF))
-    p.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+    p.add_argument("--mixed-precision", default=switch("mixed_precision"), choices=list(_ON_OFF))
+    p.add_argument("--jit", default=switch("jit_compile"), choices=list(_ON_OFF))
+    p.add_argument(
+        "--verbose",
+        type=_verbose,
+        default=default["verbose"],
+        help="auto or 1: a progress bar, 2: a line per epoch, 0: none",
+    )
     p.add_argument("--no-record", action="store_true", help="do not store the run")
     p.add_argument(
         "--multi-worker",

@@ -459,3 +459,24 @@ print(json.dumps({"digits": digits, "info": device_info(), "again": again.equals
         assert np.isfinite(row["loss"]) and 0 <= row["test_accuracy"] <= 1
         assert row["images_per_second"] > 0
     _check_digits_run(result["digits"])  # the 60 steps the JAX test checks on the tf.data path
+
+
+def test_train_the_command_line_and_train_config_share_one_set_of_defaults():
+    import inspect
+
+    from keras_cnn.__main__ import build_parser
+    from keras_cnn.training.config import TrainConfig
+
+    defaults = TrainConfig.defaults()
+    signature = inspect.signature(train).parameters
+    assert {k: p.default for k, p in signature.items() if k != "model_or_name"} == defaults
+    args = vars(build_parser().parse_args(["train", "lenet5"]))
+    flags = {"learning_rate": "lr", "jit_compile": "jit"}
+    for name in ("data", "epochs", "batch_size", "optimizer", "learning_rate", "momentum"):
+        assert args[flags.get(name, name)] == defaults[name], name
+    for name in ("weight_decay", "schedule", "limit", "data_dir", "checkpoint_dir", "seed"):
+        assert args[name] == defaults[name], name
+    assert args["verbose"] == defaults["verbose"] == "auto"
+    assert args["mixed_precision"] == args["jit"] == "auto"
+    assert args["no_resume"] is not defaults["resume"]
+    assert args["no_record"] is not defaults["record"]
