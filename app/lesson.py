@@ -82,6 +82,7 @@ def render(lesson_id: str) -> None:
         with st.expander("What you will learn", expanded=False):
             st.markdown("\n".join(f"- {goal}" for goal in lesson.goals))
     later = [draw for section in lesson.sections if (draw := _section(section))]
+    _practice(lesson)
     if lesson.sources:
         with st.expander("Sources"):
             st.markdown("\n".join(_source(s) for s in lesson.sources))
@@ -120,6 +121,17 @@ def _progress_bar(best: float | None, passed: bool) -> None:
         st.progress(
             min(max(best, 0.0), 1.0), text=f"Best System Check score: {best:.0%} ({verdict})"
         )
+
+
+def _practice(lesson: quiz.Lesson) -> None:
+    """The lesson's open exercises, each with its worked answer folded away until asked for."""
+    if not lesson.practice:
+        return
+    st.header("Try it yourself", anchor="try-it-yourself")
+    for number, item in enumerate(lesson.practice, start=1):
+        st.markdown(f"**Exercise {number}.** {item.prompt}")
+        with st.expander("Worked answer"):
+            st.markdown(item.answer)
 
 
 def _source(source: quiz.Source) -> str:

@@ -78,6 +78,22 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Practice:
+    """An open exercise at the end of a lesson (d2l style): something to try in the model lab,
+    on the Training page or in a notebook, with a worked answer revealed on request.
+
+    Attributes:
+        id: Stable id, unique across the course.
+        prompt: What to try or work out (markdown).
+        answer: The worked answer (markdown).
+    """
+
+    id: str
+    prompt: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class Fact:
     """A number a lesson states that the code can compute, with its machine-readable check.
 
@@ -191,6 +207,7 @@ class Lesson:
         questions: The system check.
         facts: Numbers stated by the lesson with their code checks.
         sources: Papers and other references.
+        practice: Open exercises with worked answers, shown after the sections.
         file: Content file, relative to the content directory.
     """
 
@@ -207,6 +224,7 @@ class Lesson:
     questions: tuple[Question, ...]
     facts: tuple[Fact, ...] = ()
     sources: tuple[Source, ...] = ()
+    practice: tuple[Practice, ...] = ()
     file: str = ""
 
     def section(self, section_id: str) -> Section:

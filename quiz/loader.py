@@ -29,6 +29,7 @@ from quiz.data import (
     FaqEntry,
     GlossaryEntry,
     Lesson,
+    Practice,
     Question,
     Section,
     Source,
@@ -66,7 +67,7 @@ LESSON_FILE_PATTERN = re.compile(r"^(\d{2})_[a-z0-9_-]+\.toml$")
 
 _LESSON_KEYS = {
     "id", "title", "order", "summary", "node", "year", "prerequisites", "goals", "models",
-    "sections", "questions", "facts", "sources",
+    "sections", "questions", "facts", "sources", "practice",
 }  # fmt: skip
 _SECTION_KEYS = {
     "id", "title", "kind", "body", "language", "model", "block", "caption", "widget",
@@ -77,6 +78,10 @@ _QUESTION_KEYS = {
 }  # fmt: skip
 _FACT_KEYS = {"id", "text", "value", "check", "rel_tol", "section"}
 _SOURCE_KEYS = {"title", "authors", "year", "url"}
+_PRACTICE_KEYS = {"id", "prompt", "answer"}
+
+PRACTICE_PER_LESSON = (2, 4)
+"""Every lesson ends with this many open exercises (at least, at most)."""
 
 
 @dataclass(frozen=True)
@@ -450,6 +455,30 @@ def _parse_fact(raw: dict[str, Any], r: _Reader, section_ids: set[str], index: i
     return Fact(id=fid, text=text, value=value, check=check, rel_tol=rel_tol, section=section)
 
 
+def _parse_practice(
+    tables: list[dict[str, Any]], problems: list[Problem], rel: str, lesson: _Reader
+) -> list[Practice]:
+    """The lesson's ``[[practice]]`` exercises: an id, a prompt and a worked answer each."""
+    low, high = PRACTICE_PER_LESSON
+    if not low <= len(tables) <= high:
+        lesson.problem(
+            "practice", f"a lesson ends with {low} to {high} exercises, got {len(tables)}"
+        )
+    practice = []
+    for i, raw in enumerate(tables):
+        pr = _Reader(
+            problems, rel, raw.get("id") if isinstance(raw.get("id"), str) else f"practice[{i}]"
+        )
+        pr.unknown(raw, _PRACTICE_KEYS)
+        item = Practice(
+            id=pr.identifier(raw), prompt=pr.text(raw, "prompt"), answer=pr.text(raw, "answer")
+        )
+        pr.prose("prompt", item.prompt)
+        pr.prose("answer", item.answer)
+        practice.append(item)
+    return practice
+
+
 def _check_key_lengths(questions: list[Question], r: _Reader) -> None:
     """Length must give nothing away: a key much longer than every distractor, or keys that are
     the longest choice in too many of a lesson's single-choice questions, are problems."""
@@ -543,6 +572,7 @@ def _parse_lesson(path: Path, rel: str, problems: list[Problem]) -> Lesson | Non
             )
         )
         sr.prose("title", sources[-1].title)
+    practice = _parse_practice(r.tables(raw, "practice"), problems, rel, r)
     for field in ("title", "summary"):
         r.prose(field, r.text(raw, field, required=False))
     r.prose("goals", *r.texts(raw, "goals"))
@@ -560,6 +590,7 @@ def _parse_lesson(path: Path, rel: str, problems: list[Problem]) -> Lesson | Non
         questions=tuple(questions),
         facts=tuple(facts),
         sources=tuple(sources),
+        practice=tuple(practice),
         file=rel,
     )
 

@@ -227,3 +227,92 @@ def test_fine_tuned_head_is_counted_with_its_classes():
     q = COURSE.question("vgg-fc-params-gen")
     r = render_question(q, params={"net": 2, "layer": 3, "classes": 102})
     assert r.answer == 4096 * 102 + 102 and "fine-tuned for 102 classes" in r.prompt
+
+
+# ---------------------------------------------------------------- item 15: exercises after each lesson
+
+
+def test_every_lesson_ends_with_two_to_four_exercises():
+    for lesson in COURSE.lessons:
+        assert 2 <= len(lesson.practice) <= 4, lesson.id
+        for item in lesson.practice:
+            assert item.prompt.strip() and len(item.answer.split()) >= 25, item.id
+    ids = [p.id for lesson in COURSE.lessons for p in lesson.practice]
+    assert len(ids) == len(set(ids))
+
+
+def test_the_loader_wants_exercises_with_answers(tmp_path):
+    import shutil
+
+    from quiz.loader import CONTENT_DIR, check_content
+
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, root)
+    lesson = root / "lessons/03_vgg.toml"
+    text = lesson.read_text(encoding="utf-8")
+    start = text.index('[[practice]]\nid = "vgg-smaller-input"')
+    lesson.write_text(text[:start], encoding="utf-8")  # one exercise left, the last cut off
+    found = {(p.item, p.field): p.message for p in check_content(root)[1]}
+    assert "2 to 4 exercises, got 1" in found[("vgg", "practice")]
+
+
+def test_practice_numbers_are_the_models():
+    """The figures the worked answers quote are the registry's (figures.json is checked against
+    the builders by tests/test_registry.py) or plain arithmetic."""
+    import json
+    from pathlib import Path
+
+    figures = json.loads((Path(__file__).parents[1] / "keras_cnn/models/figures.json").read_text())
+    answers = {p.id: " ".join(p.answer.split()) for le in COURSE.lessons for p in le.practice}
+    assert f"{figures['vgg16']['params']:,}" in answers["vgg-bn-cost"]
+    assert f"{figures['vgg16_bn']['params']:,}" in answers["vgg-bn-cost"]
+    assert figures["vgg16_bn"]["params"] - figures["vgg16"]["params"] == 16896
+    assert f"{figures['plain56']['params']:,}" in answers["degradation-same-params"]
+    assert figures["plain56"] == figures["resnet56"]
+    assert f"{figures['resnet50']['params']:,}" in answers["resnext-vs-resnet"]
+    assert f"{figures['resnext50_32x4d']['params']:,}" in answers["resnext-vs-resnet"]
+    assert f"{figures['lenet5']['params']:,}" in answers["lenet-params-where"]
+    branch = answers["inception-branch-cost"]
+    without, reduce, with_ = 28 * 28 * 25 * 192 * 32, 28 * 28 * 192 * 16, 28 * 28 * 25 * 16 * 32
+    for value in (without, reduce, with_, reduce + with_):
+        assert f"{value:,}" in branch
+    assert "2,944" in answers["residual-projection-cost"]
+
+
+@pytest.mark.slow
+def test_practice_answers_that_need_a_model():
+    """LeNet-5's per-layer figures, ResNet-20's option-B shortcut cost, the frozen-base head."""
+    import keras
+
+    import keras_cnn
+
+    table = keras_cnn.summarize(keras_cnn.build_lenet5()).set_index("layer")
+    assert table.loc["c5", "params"] == 48120 and table.loc["c3", "macs"] == 240000
+    a = keras_cnn.build_cifar_resnet(20, shortcut="A").count_params()
+    b = keras_cnn.build_cifar_resnet(20, shortcut="B").count_params()
+    assert b - a == 2944
+    base = keras_cnn.build_resnet(50, include_top=False, pooling="avg", input_shape=(64, 64, 3))
+    base.trainable = False
+    model = keras.Sequential([keras.Input((64, 64, 3)), base, keras.layers.Dense(5)])
+    assert sum(int(keras.ops.size(w)) for w in model.trainable_weights) == 10245
+
+
+def test_lesson_page_shows_the_exercises_with_answers_folded(monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from app import widgets
+
+    monkeypatch.setenv("KERAS_CNN_HOME", str(tmp_path))
+    monkeypatch.setattr(widgets, "render", lambda name, key: None)  # no LeNet-5 training
+    at = AppTest.from_function(_lesson_one, default_timeout=120).run()
+    assert not at.exception, at.exception
+    headers = [h.value for h in at.header]
+    assert "Try it yourself" in headers
+    labels = [e.label for e in at.expander]
+    assert labels.count("Worked answer") == len(COURSE.lesson("convolution").practice)
+
+
+def _lesson_one():
+    from app import lesson
+
+    lesson.render("convolution")

@@ -445,6 +445,7 @@ def lesson_text(lesson_id: str) -> str:
     parts += [f"{s.title}\n{s.body}\n{s.caption}" for s in lesson.sections]
     for q in lesson.questions:
         parts += [q.prompt, q.explanation, *q.choices]
+    parts += [f"{p.prompt}\n{p.answer}" for p in lesson.practice]
     return re.sub(r"\s+", " ", "\n".join(parts))
 
 
