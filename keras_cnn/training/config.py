@@ -219,6 +219,12 @@ class TrainConfig:
                 "`validation` must be a split name, an (images, labels) tuple, a "
                 f"tf.data.Dataset or None. Received: validation={type(validation).__name__}"
             )
+        if self.limit is not None and is_tf_dataset(data):
+            raise ValueError(
+                "`limit` takes the first images of a dataset name or of arrays; a "
+                "tf.data.Dataset is used whole (take batches from it with dataset.take(n)). "
+                f"Received: limit={self.limit}, data=a tf.data.Dataset"
+            )
         count = training_size(data, self.limit, self.data_dir)
         if count is not None and self.batch_size > count:
             raise ValueError(

@@ -8,6 +8,8 @@ subtraction and augmentation), so TensorFlow need not be installed.
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import keras
 import numpy as np
 
@@ -36,80 +38,148 @@ def pair(value, what: str) -> tuple[np.ndarray, np.ndarray]:
     return x.astype("float32"), y.astype("int32")
 
 
-def datasets(
-    data, validation, *, batch_size, augment, input_shape, seed, limit, data_dir, shard=(0, 1)
-):
-    """(training data, test data or None, images per epoch, data label) for ``model.fit``.
+def limited(count: int | None, limit: int | None) -> int | None:
+    """The one limit rule: the first ``limit`` of ``count`` images (None: count unknown)."""
+    if count is None:
+        return None
+    return count if limit is None else min(count, limit)
 
-    TFDS datasets use ``tf.data``; in-memory data (the embedded digits, arrays) uses it under
-    the TensorFlow backend and :class:`keras_cnn.data.ArrayBatches` under the others.
+
+class TrainingData(NamedTuple):
+    """What one run feeds ``model.fit`` (see :func:`training_data`)."""
+
+    #: The training batches: a ``tf.data.Dataset`` or an :class:`~keras_cnn.data.ArrayBatches`.
+    train: Any
+    #: The test batches measured after every epoch, or None.
+    test: Any
+    #: Training images per epoch (global, all processes), or None when unknown.
+    images: int | None
+    #: Test images, or None when unknown or no test data.
+    test_images: int | None
+    #: What the data was: the dataset name, ``"arrays"`` or ``"dataset"``.
+    label: str
+
+
+def training_size(data, limit: int | None, data_dir=None) -> int | None:
+    """How many training images an epoch has, known before loading (None if unknown).
+
+    The same count :func:`training_data` reports: a dataset name's training split or the
+    arrays, under :func:`limited`; None for a ``tf.data.Dataset``.
     """
-    tf_data = keras.backend.backend() == "tensorflow"
     if isinstance(data, str):
-        info = data_lib.spec(data)
-        if info.source == "tfds" or tf_data:
-            common = dict(batch_size=batch_size, data_dir=data_dir, input_shape=input_shape)
-            train_ds = data_lib.load(
-                data, "train", augment=augment, seed=seed, limit=limit, **common
-            )
-            count = data_lib.num_examples(data, "train", data_dir=data_dir)
-            count = min(count, limit) if count and limit else (count or limit)
-            val_ds = None
-            if isinstance(validation, str):
-                val_ds = data_lib.load(data, validation, limit=limit, shuffle=False, **common)
-            return train_ds, val_ds, count, data
-        x, y = data_lib.arrays(data, "train", input_shape=input_shape, limit=limit)
-        train_ds = data_lib.ArrayBatches(
-            x, y, batch_size, augment=augment, flip=info.flip, seed=seed, shard=shard
-        )
-        val_ds = None
-        if isinstance(validation, str):
-            x_val, y_val = data_lib.arrays(data, validation, input_shape=input_shape, limit=limit)
-            val_ds = data_lib.ArrayBatches(x_val, y_val, batch_size, shuffle=False, shard=shard)
-        return train_ds, val_ds, len(train_ds) * batch_size if shard[1] > 1 else len(x), data
+        return limited(data_lib.num_examples(data, "train", data_dir=data_dir), limit)
     if isinstance(data, tuple):
-        x, y = pair(data, "data")
-        x, y = data_lib.adapt_arrays(x[:limit], input_shape), y[:limit]
-        if not tf_data:
-            train_ds = data_lib.ArrayBatches(
-                x, y, batch_size, augment=augment, seed=seed, shard=shard
-            )
-            return train_ds, None, len(train_ds) * batch_size if shard[1] > 1 else len(x), "arrays"
-        import tensorflow as tf
+        return limited(len(pair(data, "data")[0]), limit)
+    return None
 
-        ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        if augment:
-            ds = ds.map(lambda a, b: (data_lib.augment_image(a, flip=False), b))
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE), None, len(x), "arrays"
+
+def training_data(
+    data,
+    validation,
+    *,
+    batch_size: int,
+    input_shape: tuple[int, int, int],
+    augment: bool = False,
+    seed: int | None = None,
+    limit: int | None = None,
+    data_dir=None,
+    shard: tuple[int, int] = (0, 1),
+) -> TrainingData:
+    """The training and test data of one run, their image counts and label.
+
+    One rule for ``limit``: the first ``limit`` images of every split given by name or as
+    arrays (training and test alike); a ``tf.data.Dataset`` is used whole. Images are
+    adapted to ``input_shape``. TFDS datasets use ``tf.data``; in-memory data (the
+    embedded digits, arrays) uses it under the TensorFlow backend and
+    :class:`keras_cnn.data.ArrayBatches` under the others. Across ``shard[1]`` processes
+    every process drops the last, smaller batch, so an epoch counts whole batches only.
+
+    Args:
+        data: a dataset name, ``(images, labels)`` or a batched ``tf.data.Dataset``.
+        validation: a split name of ``data`` (arrays and a dataset have none: then no
+            test data), ``(images, labels)``, a dataset or None.
+        batch_size: int. The global batch size.
+        input_shape: ``(height, width, channels)`` of the model.
+        augment: bool. The papers' pad-crop(-flip) augmentation of the training data.
+        seed: optional int for the order and the augmentation.
+        limit: optional int (see above).
+        data_dir: TFDS data directory.
+        shard: ``(process index, process count)`` of an in-memory feed.
+
+    Returns:
+        A :class:`TrainingData`.
+    """
     if is_tf_dataset(data):
-        return data, None, None, "dataset"
-    raise ValueError(
-        "`data` must be a dataset name, an (images, labels) tuple or a batched "
-        f"tf.data.Dataset. Received: data={type(data).__name__}"
-    )
+        train, images, label = data, None, "dataset"
+    elif isinstance(data, str):
+        train, images = _named(
+            data, "train", batch_size, input_shape, augment, seed, limit, data_dir, shard
+        )
+        label = data
+    elif isinstance(data, tuple):
+        x, y = pair(data, "data")
+        train, images = _in_memory(
+            x[:limit], y[:limit], batch_size, input_shape, augment, False, seed, True, shard
+        )
+        label = "arrays"
+    else:
+        raise ValueError(
+            "`data` must be a dataset name, an (images, labels) tuple or a batched "
+            f"tf.data.Dataset. Received: data={type(data).__name__}"
+        )
+    if validation is None:
+        test, test_images = None, None
+    elif is_tf_dataset(validation):
+        test, test_images = validation, None
+    elif isinstance(validation, str):
+        if not isinstance(data, str):  # arrays and datasets have no splits: no test data
+            return TrainingData(train, None, images, None, label)
+        test, test_images = _named(
+            data, validation, batch_size, input_shape, False, None, limit, data_dir, shard
+        )
+    else:
+        x, y = pair(validation, "validation")
+        test, test_images = _in_memory(
+            x[:limit], y[:limit], batch_size, input_shape, False, False, None, False, shard
+        )
+    return TrainingData(train, test, images, test_images, label)
 
 
-def validation_data(validation, *, batch_size, input_shape, shard=(0, 1)):
-    """A test dataset from arrays / a dataset, or None (names are handled earlier)."""
-    if validation is None or isinstance(validation, str) or is_tf_dataset(validation):
-        return validation if is_tf_dataset(validation) else None
-    x, y = pair(validation, "validation")
-    x = data_lib.adapt_arrays(x, input_shape)
-    if keras.backend.backend() != "tensorflow":
-        return data_lib.ArrayBatches(x, y, batch_size, shuffle=False, shard=shard)
+def _named(name, split, batch_size, input_shape, augment, seed, limit, data_dir, shard):
+    """One split of a dataset name as batches, and its image count."""
+    train = split == "train"
+    if data_lib.spec(name).source == "tfds" or keras.backend.backend() == "tensorflow":
+        batches = data_lib.load(
+            name,
+            split,
+            batch_size=batch_size,
+            data_dir=data_dir,
+            input_shape=input_shape,
+            augment=augment,
+            seed=seed,
+            limit=limit,
+            shuffle=train,
+        )
+        return batches, limited(data_lib.num_examples(name, split, data_dir=data_dir), limit)
+    x, y = data_lib.arrays(name, split, input_shape=input_shape, limit=limit)
+    flip = data_lib.spec(name).flip
+    return _in_memory(x, y, batch_size, None, augment, flip, seed, train, shard)
+
+
+def _in_memory(x, y, batch_size, input_shape, augment, flip, seed, shuffle, shard):
+    """Arrays as batches (``tf.data`` under TensorFlow, else ArrayBatches), and their count."""
+    if input_shape is not None:
+        x = data_lib.adapt_arrays(x, input_shape)
+    if keras.backend.backend() != "tensorflow" or shard[1] > 1:
+        batches = data_lib.ArrayBatches(
+            x, y, batch_size, shuffle=shuffle, augment=augment, flip=flip, seed=seed, shard=shard
+        )
+        return batches, len(batches) * batch_size if shard[1] > 1 else len(x)
     import tensorflow as tf
 
     ds = tf.data.Dataset.from_tensor_slices((x, y))
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-def training_size(data, limit, data_dir) -> int | None:
-    """How many training images an epoch has, when that is known before loading."""
-    if isinstance(data, str):
-        count = data_lib.num_examples(data, "train", data_dir=data_dir)
-    elif isinstance(data, tuple):
-        count = len(pair(data, "data")[0])
-    else:
-        return None
-    return min(count, limit) if count and limit else count
+    if shuffle:
+        ds = ds.cache().shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    if augment:
+        ds = ds.map(lambda a, b: (data_lib.augment_image(a, flip=flip), b))
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE), len(x)

@@ -207,7 +207,8 @@ def train(
             columns): a split name of ``data`` (default ``"test"``), ``(images, labels)``,
             a batched ``tf.data.Dataset``, or None.
         augment: bool. The papers' pad-crop(-flip) augmentation.
-        limit: optional int. Use only the first ``limit`` images of each split.
+        limit: optional int. Use only the first ``limit`` images of the training and the
+            test data (names and arrays; a ``tf.data.Dataset`` is used whole).
         data_dir: TFDS data directory.
         callbacks: more Keras callbacks.
         observers: :class:`TrainingObserver` objects for live progress.
@@ -368,33 +369,19 @@ def _build_and_compile(config: TrainConfig, devices: _Devices) -> keras.Model:
     return model
 
 
-class _Feed(NamedTuple):
-    train: Any
-    test: Any
-    #: Training images per epoch, or None when unknown (a tf.data.Dataset).
-    images: int | None
-    label: str
-
-
-def _load_data(config: TrainConfig, model: keras.Model, shard: tuple[int, int]) -> _Feed:
+def _load_data(config: TrainConfig, model: keras.Model, shard: tuple[int, int]):
     """The training and test data for ``model.fit``, adapted to the model's input."""
-    input_shape = tuple(model.input_shape[1:])
-    train_ds, val_ds, images, label = inputs.datasets(
+    return inputs.training_data(
         config.data,
         config.validation,
         batch_size=config.batch_size,
+        input_shape=tuple(model.input_shape[1:]),
         augment=config.augment,
-        input_shape=input_shape,
         seed=config.seed,
         limit=config.limit,
         data_dir=config.data_dir,
         shard=shard,
     )
-    if val_ds is None:
-        val_ds = inputs.validation_data(
-            config.validation, batch_size=config.batch_size, input_shape=input_shape, shard=shard
-        )
-    return _Feed(train_ds, val_ds, images, label)
 
 
 def _settings(config: TrainConfig, label: str) -> dict[str, Any]:
@@ -447,7 +434,7 @@ def _fit(
     config: TrainConfig,
     model: keras.Model,
     devices: _Devices,
-    feed: _Feed,
+    feed: inputs.TrainingData,
     checkpoint: Checkpoint | None,
     rows: list[dict],
     meta: dict,
