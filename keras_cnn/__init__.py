@@ -43,6 +43,7 @@ _HOMES: dict[str, str] = {
     "build_googlenet": "keras_cnn.models.classic",
     "build_lenet5": "keras_cnn.models.classic",
     "build_vgg": "keras_cnn.models.vgg",
+    "build_small_vgg": "keras_cnn.models.vgg",
     "build_cifar_resnet": "keras_cnn.models.resnet",
     "build_resnet": "keras_cnn.models.resnet",
     "build_resnext": "keras_cnn.models.resnet",

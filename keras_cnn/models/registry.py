@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -51,11 +52,21 @@ class ModelEntry:
     cifar10: float | None = None
     #: Where the reported numbers come from.
     source: str = ""
+    #: How :func:`keras_cnn.train.build_model` fits the model to a dataset, one of
+    #: :data:`ADAPTATIONS`.
+    adapt: str = "classes"
+
+
+#: How a registry model meets a dataset. ``"classes"``: it keeps its own input (an ImageNet
+#: network's 224x224x3; the data are resized and grey images repeated to RGB) and gets the
+#: data's classes. ``"channels"``: a small network for live training, built at its own input
+#: size (32x32) with the data's channels as well as its classes.
+ADAPTATIONS = ("classes", "channels")
 
 
 def _entries() -> list[ModelEntry]:
     e: list[ModelEntry] = [
-        ModelEntry("lenet5", "build_lenet5", family="LeNet", paper="lenet"),
+        ModelEntry("lenet5", "build_lenet5", family="LeNet", paper="lenet", adapt="channels"),
         ModelEntry(
             "alexnet",
             "build_alexnet",
@@ -88,6 +99,9 @@ def _entries() -> list[ModelEntry]:
                 f"vgg{depth}_bn", "build_vgg", {"depth": depth, "batch_norm": True}, "VGG", "vgg"
             )
         )
+    e.append(
+        ModelEntry("vgg_small", "build_small_vgg", family="VGG", paper="vgg", adapt="channels")
+    )
     e.append(
         ModelEntry(
             "googlenet",
@@ -142,6 +156,7 @@ def _entries() -> list[ModelEntry]:
                 "resnet",
                 cifar10=error,
                 source="Table 6: CIFAR-10 test error",
+                adapt="channels",
             )
         )
     for depth in (20, 32, 44, 56, 110):
@@ -152,6 +167,7 @@ def _entries() -> list[ModelEntry]:
                 {"depth": depth, "residual": False},
                 "CIFAR plain",
                 "resnet",
+                adapt="channels",
             )
         )
     # Pre-activation CIFAR ResNets: Table 3 of He et al. 2016 (CIFAR-10 test error, %).
@@ -224,21 +240,77 @@ def _entries() -> list[ModelEntry]:
 MODELS: dict[str, ModelEntry] = {entry.name: entry for entry in _entries()}
 
 
+#: Any CIFAR ResNet or plain net of depth 6n+2 is a model too (``resnet8``, ``plain14``,
+#: ``resnet110`` …): a rule after the table, which has the ImageNet ``resnet18``-``resnet152``.
+CIFAR_RULE = re.compile(r"^(resnet|plain)(\d+)$")
+
+
+def _cifar_entry(name: str) -> ModelEntry | None:
+    """The entry the CIFAR rule gives ``name``, or None when it is not ``(resnet|plain)6n+2``."""
+    match = CIFAR_RULE.match(name)
+    if not match or int(match.group(2)) < 8 or (int(match.group(2)) - 2) % 6:
+        return None
+    kind, depth = match.group(1), int(match.group(2))
+    return ModelEntry(
+        name,
+        "build_cifar_resnet",
+        {"depth": depth, "residual": kind == "resnet"},
+        "CIFAR ResNet" if kind == "resnet" else "CIFAR plain",
+        "resnet",
+        adapt="channels",
+    )
+
+
 def _builder(name: str):
     import keras_cnn
 
     return getattr(keras_cnn, name)
 
 
-def _entry(name: str) -> ModelEntry:
-    if name not in MODELS:
+def resolve(name: str, *, what: str = "name") -> ModelEntry:
+    """The registry entry of ``name``: a row of :data:`MODELS`, or a CIFAR ``resnet{6n+2}`` /
+    ``plain{6n+2}`` by rule.
+
+    Args:
+        name: str. A model id (see ``list_models()``).
+        what: str. The argument's name in the error message. Defaults to ``"name"``.
+
+    Returns:
+        The :class:`ModelEntry`.
+
+    Raises:
+        ValueError: for an unknown name, suggesting the closest and listing the known ones.
+    """
+    if isinstance(name, str) and name in MODELS:
+        return MODELS[name]
+    entry = _cifar_entry(name) if isinstance(name, str) else None
+    if entry is None:
         close = difflib.get_close_matches(str(name), MODELS, n=3, cutoff=0.5)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise ValueError(
-            f"Unknown model {name!r}.{hint} Known models: {', '.join(MODELS)}. "
-            f"Received: name={name!r}"
+            f"Unknown model {name!r}.{hint} Known models: {', '.join(MODELS)}, and any CIFAR "
+            f"resnet/plain of depth 6n+2 (resnet8, plain14, ...); `python -m keras_cnn list` "
+            f"prints them all. Received: {what}={name!r}"
         )
-    return MODELS[name]
+    return entry
+
+
+def data_kwargs(name: str, *, channels: int, classes: int) -> dict[str, Any]:
+    """The builder arguments that fit model ``name`` to a dataset (see :data:`ADAPTATIONS`).
+
+    Args:
+        name: str. A model id.
+        channels: int. The data's channels (1 for grey images, 3 for RGB).
+        classes: int. The data's classes.
+
+    Returns:
+        ``{"classes": classes}``, and for a small network its ``input_shape`` at its own
+        size with the data's channels.
+    """
+    entry = resolve(name)
+    if entry.adapt == "channels":
+        return {"classes": classes, "input_shape": (32, 32, channels)}
+    return {"classes": classes}
 
 
 def get_model(name: str, **kwargs):
@@ -248,7 +320,8 @@ def get_model(name: str, **kwargs):
         name: str. A registry name such as ``vgg16``, ``vgg16_bn``, ``resnet50``,
             ``resnet50_v2``, ``resnet20``, ``plain56``, ``resnet164_v2``, ``wrn28_10``,
             ``wide_resnet50_2``, ``resnext50_32x4d``, ``lenet5``, ``alexnet``,
-            ``googlenet`` (see ``list_models()``).
+            ``googlenet`` (see ``list_models()``), or any CIFAR ``resnet{6n+2}`` /
+            ``plain{6n+2}``.
         **kwargs: passed to the builder (``include_top``, ``weights``, ``input_shape``,
             ``pooling``, ``classes``, ``classifier_activation`` …), overriding the
             registry's own arguments.
@@ -260,7 +333,7 @@ def get_model(name: str, **kwargs):
         ValueError: for an unknown name or argument (suggesting the closest, naming the
             valid ones) or bad values.
     """
-    entry = _entry(name)
+    entry = resolve(name)
     builder = _builder(entry.builder)
     _check_kwargs(name, builder, kwargs)
     return builder(**{**entry.kwargs, **kwargs})

@@ -1,4 +1,5 @@
-"""VGG (Simonyan & Zisserman, 2014): configurations A, B, D and E as one table."""
+"""VGG (Simonyan & Zisserman, 2014): configurations A, B, D and E as one table, and the
+small VGG that trains live on a laptop (``vgg_small``)."""
 
 from __future__ import annotations
 
@@ -121,3 +122,56 @@ def build_vgg(
         weights_name=weights_name,
         include_top=include_top,
     )
+
+
+def build_small_vgg(
+    *,
+    input_shape=(32, 32, 3),
+    classes: int = 10,
+    filters: tuple[int, ...] = (16, 32, 64),
+    convs: tuple[int, ...] = (1, 1, 2),
+    fc_units: int = 128,
+    batch_norm: bool = True,
+    dropout: float = 0.5,
+    bn_momentum: float = _common.BN_MOMENTUM_TORCH,
+    name: str = "vgg_small",
+) -> keras.Model:
+    """A VGG in miniature: ``vgg_block`` stages of 3x3 convolutions, then two dense layers.
+
+    The default is three blocks (16, 32, 64 filters; 1, 1, 2 convolutions) on 32x32 images,
+    a 128-unit fully connected layer with dropout and the classifier: 6 weight layers and
+    about 0.19M parameters, small enough to train live on a CPU.
+
+    Args:
+        input_shape: ``(height, width, channels)``. Defaults to (32, 32, 3).
+        classes: int. Defaults to 10.
+        filters: channels of each block.
+        convs: 3x3 convolutions in each block.
+        fc_units: int. Units of the hidden fully connected layer.
+        batch_norm: bool. Batch normalization after each convolution. Defaults to True.
+        dropout: float. Dropout after the hidden fully connected layer.
+        bn_momentum: float. Momentum of the batch-norm moving averages. Defaults to 0.9,
+            which a plain ``model.fit`` on a small data set needs (see
+            `keras_cnn.build_cifar_resnet`).
+        name: str. Model name.
+
+    Returns:
+        A ``keras.Model`` with a softmax output.
+
+    Raises:
+        ValueError: if ``filters`` and ``convs`` differ in length.
+    """
+    _common.check_rate(bn_momentum, "bn_momentum")
+    if len(filters) != len(convs):
+        raise ValueError(
+            f"`filters` and `convs` must have the same length. Received: {filters=}, {convs=}"
+        )
+    inputs = keras.Input(input_shape, name="input")
+    x = inputs
+    for i, (width, n) in enumerate(zip(filters, convs, strict=True), start=1):
+        x = vgg_block(x, width, n, batch_norm=batch_norm, bn_momentum=bn_momentum, name=f"block{i}")
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(fc_units, activation="relu", name="fc1")(x)
+    x = layers.Dropout(dropout, name="fc1_dropout")(x)
+    outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name=name)

@@ -29,7 +29,6 @@ checkpoint, open the stored run, fit, finish. Its public names are importable fr
 from __future__ import annotations
 
 import contextlib
-import difflib
 import math
 import os
 import threading
@@ -110,51 +109,42 @@ def _softmax_output(model: keras.Model) -> bool:
 def build_model(
     name: str, data: str = "digits", *, mixed_precision: bool = False, **kwargs
 ) -> keras.Model:
-    """Build a model by name for a dataset: its classes, and its channels for small models.
+    """Build a registry model by name for a dataset, as the registry says it adapts.
 
-    The small variants (:data:`keras_cnn.small.SMALL_MODELS`: ``lenet5``, ``vgg_small``, and
-    any CIFAR ``resnet{6n+2}``/``plain{6n+2}``) are built for 32x32 images with the data's
-    channels; any other registry name with its default input (the data is resized).
+    Every name is a registry id (``list_models()``): the ImageNet networks keep their input
+    (the data is resized) and get the data's classes; the small live-training networks
+    (``lenet5``, ``vgg_small``, any CIFAR ``resnet{6n+2}``/``plain{6n+2}``) are built for
+    32x32 images with the data's channels (:func:`keras_cnn.models.registry.data_kwargs`).
 
     Args:
-        name: str. A small-model or registry name.
+        name: str. A registry id.
         data: str. A dataset name (see :data:`keras_cnn.data.DATASETS`).
         mixed_precision: bool. Build under the ``mixed_float16`` policy.
-        **kwargs: passed to the builder.
+        **kwargs: passed to the builder (they override the dataset's ``classes`` and
+            ``input_shape``).
 
     Returns:
         A ``keras.Model``.
     """
-    from keras_cnn.models.registry import get_model
-    from keras_cnn.models.small import build_small, is_small
+    from keras_cnn.models.registry import data_kwargs, get_model
 
     spec = data_lib.spec(data) if isinstance(data, str) else None
-    classes = kwargs.pop("classes", spec.classes if spec else 10)
+    fit = data_kwargs(
+        name, channels=spec.shape[-1] if spec else 3, classes=spec.classes if spec else 10
+    )
     previous = keras.config.dtype_policy()
     if mixed_precision:
         keras.config.set_dtype_policy("mixed_float16")
     try:
-        if is_small(name):
-            channels = spec.shape[-1] if spec else 3
-            shape = kwargs.pop("input_shape", (32, 32, channels))
-            return build_small(name, input_shape=shape, classes=classes, **kwargs)
-        return get_model(name, classes=classes, **kwargs)
+        return get_model(name, **{**fit, **kwargs})
     finally:
         keras.config.set_dtype_policy(previous)
 
 
 def _check_model_name(name: str) -> None:
-    from keras_cnn.models.registry import MODELS
-    from keras_cnn.models.small import SMALL_MODELS, is_small
+    from keras_cnn.models.registry import resolve
 
-    if not is_small(name) and name not in MODELS:
-        close = difflib.get_close_matches(name, [*SMALL_MODELS, *MODELS], n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
-            f"Unknown model {name!r}.{hint} Small variants: {sorted(SMALL_MODELS)} and any "
-            f"CIFAR resnet/plain of depth 6n+2 (resnet20, plain56, ...); or a registry name "
-            f"(`python -m keras_cnn list`). Received: model_or_name={name!r}"
-        )
+    resolve(name, what="model_or_name")
 
 
 def train(
