@@ -71,6 +71,8 @@ _HOMES: dict[str, str] = {
     "CheckpointError": "keras_cnn.training.trainer",
     "TrainingObserver": "keras_cnn.training.trainer",
     "build_model": "keras_cnn.training.trainer",
+    "model_notebook": "keras_cnn.training.notebook",
+    "run_notebook": "keras_cnn.training.notebook",
 }
 
 #: Submodules reachable as attributes (``keras_cnn.inside.grad_cam``) without an import.

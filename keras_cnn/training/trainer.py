@@ -407,8 +407,10 @@ def _resume(
 
 def _meta(config: TrainConfig, model: keras.Model, devices: _Devices, settings: dict) -> dict:
     """What a checkpoint and the stored run record about this run."""
+    name = config.model_or_name if isinstance(config.model_or_name, str) else None
     return {
         "model": model.name,
+        "built_from": name,  # the build_model name, so the run can be rebuilt (notebook export)
         "fingerprint": model_fingerprint(model),
         "settings": settings,
         "device": devices.info["device"],
