@@ -179,7 +179,8 @@ def train(
     """Train a model with ``model.fit`` and return one row per epoch.
 
     Args:
-        model_or_name: a ``keras.Model`` (trained in place), or a name for
+        model_or_name: a ``keras.Model`` (its weights are trained in place; its
+            batch-norm momenta and compiled optimizer are given back as they were), or a name for
             :func:`build_model` (``"resnet20"``, ``"plain56"``, ``"lenet5"``, ``"vgg_small"`` …).
         data: a dataset name (``"digits"``, the embedded default; ``"cifar10"`` … via TFDS), an
             ``(images, labels)`` tuple of arrays, or a batched ``tf.data.Dataset``. Images are
@@ -218,10 +219,11 @@ def train(
         verbose: Keras' ``verbose``: ``"auto"``/1 a progress bar, 2 a line per epoch, 0 none.
         record: bool. Keep the run, and the trained model, under ``$KERAS_CNN_HOME/runs``.
         bn_momentum: float or None. Momentum of every batch normalization's moving
-            statistics during this training. Defaults to 0.9, as Caffe and PyTorch (the
-            papers' frameworks); Keras' 0.99 needs hundreds of steps to forget its initial
-            statistics, so after a short run the test error is near chance (measured: ResNet-20,
-            5 epochs on digits, test accuracy 0.18 with 0.99). None keeps the model's own.
+            statistics during this training (a given model gets its own back afterwards).
+            Defaults to 0.9, as Caffe and PyTorch (the papers' frameworks); Keras' 0.99
+            needs hundreds of steps to forget its initial statistics, so after a short run
+            the test error is near chance (measured: ResNet-20, 5 epochs on digits, test
+            accuracy 0.18 with 0.99). None keeps the model's own.
         tags: optional JSON-serialisable fields stored with the run.
 
     Returns:
@@ -303,16 +305,48 @@ def run_training(config: TrainConfig) -> pd.DataFrame:
     devices = _resolve_devices(config)
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)
-    model = _build_and_compile(config, devices)
-    feed = _load_data(config, model, devices.shard)
-    if is_multi_worker(config.strategy):
-        build_from_a_local_batch(model, feed.train)
-        reduce_scalars_across_workers()
-    settings = _settings(config, feed.label)
-    checkpoint = Checkpoint(config.checkpoint_dir) if config.checkpoint_dir is not None else None
-    rows = _resume(config, model, checkpoint, settings)
-    meta = _meta(config, model, devices, settings)
-    return _fit(config, model, devices, feed, checkpoint, rows, meta)
+    given = config.model_or_name if isinstance(config.model_or_name, keras.Model) else None
+    with _settings_restored(given):
+        model = _build_and_compile(config, devices)
+        feed = _load_data(config, model, devices.shard)
+        if is_multi_worker(config.strategy):
+            build_from_a_local_batch(model, feed.train)
+            reduce_scalars_across_workers()
+        settings = _settings(config, feed.label)
+        checkpoint = Checkpoint(config.checkpoint_dir) if config.checkpoint_dir else None
+        rows = _resume(config, model, checkpoint, settings)
+        meta = _meta(config, model, devices, settings)
+        return _fit(config, model, devices, feed, checkpoint, rows, meta)
+
+
+@contextlib.contextmanager
+def _settings_restored(model: keras.Model | None):
+    """Give a user's model back with its own settings once training ends, however it ends.
+
+    Training sets every batch normalization's momentum (``bn_momentum``) and compiles the
+    model with this run's optimizer; afterwards the momenta are restored and a model that
+    was compiled is compiled again as it was, with its own optimizer object (and that
+    optimizer's state). A model that was not compiled stays compiled as trained, so that
+    ``model.evaluate`` works. Only the weights keep what training changed.
+    """
+    if model is None:
+        yield
+        return
+    momenta = [
+        (layer, layer.momentum)
+        for layer in model._flatten_layers()
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    compiled = getattr(model, "compiled", False) and hasattr(model, "_compile_config")
+    arguments = dict(model._compile_config.config) if compiled else None
+    optimizer = model.optimizer if compiled else None
+    try:
+        yield
+    finally:
+        for layer, momentum in momenta:
+            layer.momentum = momentum
+        if arguments is not None:
+            model.compile(**{**arguments, "optimizer": optimizer})
 
 
 def _resolve_devices(config: TrainConfig) -> _Devices:
