@@ -22,14 +22,18 @@ if (
     app = st.App(__file__, middleware=server.middleware())
 else:
     import quiz
+    from app import identity, shell
     from app import lesson as lesson_pages
-    from app import shell
 
     with shell.timed_run():  # logged only under KERAS_CNN_RUN_LOG (benchmarks)
         st.set_page_config(page_title="keras-cnn course", layout="wide")
 
         progress = shell.store()
-        learner = shell.sidebar(progress)
+        learner = identity.learner(progress)
+        if learner is None:  # this browser has no learner yet: ask, nothing else
+            identity.ask(progress)
+            st.stop()
+        shell.sidebar(progress, learner)
         course = shell.course()
         states = quiz.lesson_states(course, progress.passed_lessons(learner))
 

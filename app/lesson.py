@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 
 import quiz
-from app import logic, shell, widgets
+from app import identity, logic, shell, widgets
 
 
 @functools.cache
@@ -60,7 +60,7 @@ def render(lesson_id: str) -> None:
     """Draw a lesson page for the current learner."""
     course = shell.course()
     progress = shell.store()
-    learner = shell.current_learner(progress)
+    learner = identity.learner(progress)
     try:
         lesson = course.lesson(lesson_id)
     except KeyError:
@@ -303,7 +303,7 @@ def system_check(
     st.caption(
         f"{len(questions)} questions. Pass with {quiz.PASS_THRESHOLD:.0%}; "
         "your answers are saved for learner "
-        f"**{learner}**."
+        f"**{identity.shown(learner)}**."
     )
     with st.form(f"form:{lesson.id}:{seed}", border=True):
         for i, question in enumerate(questions):

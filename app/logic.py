@@ -49,11 +49,15 @@ def lesson_url_path(lesson_id: str) -> str:
     return f"lesson-{lesson_id}"
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|$~])")
+#: Every ASCII punctuation character: CommonMark lets a backslash escape each of them, and
+#: escaping ``:``, ``/``, ``@`` and ``&`` too keeps GitHub-style autolinks (``http://...``,
+#: ``www.``, e-mail addresses), emoji codes and HTML entities from forming.
+_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 def markdown_escape(text: str) -> str:
-    """Text shown through ``st.markdown`` exactly as written (``3*3*64`` keeps its stars)."""
+    """Text shown through ``st.markdown`` exactly as written (``3*3*64`` keeps its stars; a
+    learner named ``![t](http://x/y.png)`` is those characters, not an image or a link)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,6 +85,16 @@ def streamlit_server(
             proc.wait()
         if log:
             out.close()
+
+
+def learner_url(url: str, learner: str):
+    """A function ``(path="", **params) -> address`` of the app's pages for ``learner``: the
+    learner is kept in the address (``?learner=``), so a page opened by address is theirs."""
+
+    def address(path: str = "", **params: str) -> str:
+        return f"{url}{path}?{urllib.parse.urlencode({'learner': learner, **params})}"
+
+    return address
 
 
 def launch(playwright):

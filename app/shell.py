@@ -1,4 +1,4 @@
-"""What every page shares: the progress store, the current learner, the sidebar.
+"""What every page shares: the progress store, the sidebar (who the learner is: :mod:`app.identity`).
 
 Imports Streamlit and ``quiz`` only, never TensorFlow (the course map must paint without it),
 and no page module: lesson pages and links to them live in :mod:`app.lesson`, which imports this.
@@ -18,9 +18,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import quiz
-from app import logic
+from app import identity, logic
 
-DEFAULT_LEARNER = "learner"
 _STORE_WARNING = "_store_warning"
 
 
@@ -57,53 +56,29 @@ def store() -> quiz.ProgressStore:
     return progress
 
 
-def _most_recent_learner(progress: quiz.ProgressStore) -> str:
-    names = progress.learners()
-    if not names:
-        return DEFAULT_LEARNER
-
-    def last_check(name: str) -> str:
-        checks = progress.checks(name)
-        return max((c.created for c in checks), default="")
-
-    return max(names, key=last_check)
-
-
-def current_learner(progress: quiz.ProgressStore) -> str:
-    """The learner of this browser session (defaults to the store's most recent learner)."""
-    if "learner" not in st.session_state:
-        st.session_state.learner = _most_recent_learner(progress)
-    return st.session_state.learner
-
-
-def _pick_learner() -> None:
-    st.session_state.learner = st.session_state.learner_select
+def _switch() -> None:
+    identity.choose(st.session_state.learner_select)
 
 
 def _add_learner() -> None:
     name = st.session_state.get("new_learner", "")
     st.session_state.new_learner = ""
-    st.session_state.pop("learner_error", None)
-    if not name.strip():
-        return
-    try:
-        st.session_state.learner = quiz.ProgressStore().add_learner(name)
-    except ValueError as exc:
-        st.session_state.learner_error = f"Not a valid name: {exc}"
-    except quiz.StoreError as exc:
-        st.session_state.learner_error = str(exc)
+    identity.choose(name)
 
 
-def sidebar(progress: quiz.ProgressStore) -> str:
-    """The learner picker and course progress in the sidebar. Returns the learner."""
-    learner = current_learner(progress)
+def sidebar(progress: quiz.ProgressStore, learner: str) -> None:
+    """The learner picker and course progress in the sidebar."""
     names = sorted(set(progress.learners()) | {learner})
     states = quiz.lesson_states(course(), progress.passed_lessons(learner))
     done, total = logic.course_progress(states)
     with st.sidebar:
         st.session_state.learner_select = learner
         st.selectbox(
-            "Learner", names, key="learner_select", on_change=_pick_learner, help="Stored locally"
+            "Learner",
+            names,
+            key="learner_select",
+            on_change=_switch,
+            help=f"Answers and progress are stored {identity.where(progress)}.",
         )
         st.text_input(
             "New learner",
@@ -111,12 +86,11 @@ def sidebar(progress: quiz.ProgressStore) -> str:
             placeholder="Type a name, press Enter",
             on_change=_add_learner,
         )
-        if st.session_state.get("learner_error"):
-            st.error(st.session_state.learner_error)
+        if identity.error():
+            st.error(identity.error())
         st.progress(
             done / total if total else 0.0, text=f"Course: {done} of {total} lessons passed"
         )
-    return learner
 
 
 _prewarm_lock = threading.Lock()

@@ -120,7 +120,9 @@ def tour(playwright) -> dict[str, float]:
         browser = serve.launch(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         try:
-            out["first_paint"] = _timed(lambda: page.goto(url), *_course_map(page))
+            out["first_paint"] = _timed(
+                lambda: page.goto(serve.learner_url(url, "learner")()), *_course_map(page)
+            )
             page.wait_for_timeout(1000)
             start = time.monotonic()
             page.get_by_role("button", name="Start the course").click()
@@ -291,8 +293,8 @@ def concurrent(playwright, sessions: int) -> dict[str, float]:
             ]
             cpu_before = _cpu_seconds()
             opened = time.monotonic()
-            for page in pages:
-                page.goto(url, wait_until="commit")
+            for i, page in enumerate(pages):
+                page.goto(serve.learner_url(url, f"learner{i}")(), wait_until="commit")
             paints = _first_seen(pages, lambda p: p.get_by_text(TITLE), opened)
             cpu = {k: v - cpu_before[k] for k, v in _cpu_seconds().items()}
             for page in pages:

@@ -32,7 +32,7 @@ def main() -> None:
         with serve.streamlit_server(home) as (url, _), sync_playwright() as pw:
             browser = serve.launch(pw)
             page = browser.new_page(viewport={"width": 1280, "height": 1100})
-            page.goto(url)
+            page.goto(serve.learner_url(url, "learner")())
             serve.settle(page, 120_000)
             page.get_by_role("link", name="Look inside").click()
             chart = page.locator('[data-testid="stVegaLiteChart"]').first

@@ -23,8 +23,13 @@ FILE_PAGES = ["app/pages/course_map.py", "app/pages/explorer.py", "app/pages/mod
 FILE_PAGES.append("app/pages/glossary.py")
 
 
-def start() -> AppTest:
-    return AppTest.from_file(ENTRY, default_timeout=120).run()
+def start(learner: str | None = "learner") -> AppTest:
+    """The course in a browser whose address names ``learner`` (``?learner=``); ``None``: a
+    browser without one."""
+    at = AppTest.from_file(ENTRY, default_timeout=120)
+    if learner is not None:
+        at.query_params["learner"] = learner
+    return at.run()
 
 
 def texts(at: AppTest, kind: str) -> list[str]:
@@ -113,7 +118,9 @@ def test_course_map_does_not_import_tensorflow():
         "from streamlit.testing.v1 import AppTest\n"
         "from app import shell\n"
         "shell.prewarm = lambda: None\n"
-        f"at = AppTest.from_file({ENTRY!r}, default_timeout=60).run()\n"
+        f"at = AppTest.from_file({ENTRY!r}, default_timeout=60)\n"
+        "at.query_params['learner'] = 'learner'\n"
+        "at.run()\n"
         "assert not at.exception, at.exception\n"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
     )
@@ -228,12 +235,91 @@ def test_new_learner_from_the_sidebar():
     at = start()
     at.sidebar.text_input(key="new_learner").input("Ada").run()
     assert not at.exception
-    assert at.session_state["learner"] == "Ada"
+    assert at.session_state["learner"] == "Ada" and at.query_params["learner"] == "Ada"
     assert "Ada" in quiz.ProgressStore().learners()
     assert any("Ada" in b.proto.text for b in at.get("progress"))
     at.sidebar.text_input(key="new_learner").input("bad\x07name").run()
     assert not at.exception
     assert any("Not a valid name" in e for e in texts(at, "error"))
+    # An all-spaces name was ignored without a word (issue 19, item 7).
+    at.sidebar.text_input(key="new_learner").input("   ").run()
+    assert any("must not be empty" in e for e in texts(at, "error"))
+    assert at.session_state["learner"] == "Ada"
+    # "ada" is Ada, not a second learner.
+    at.sidebar.text_input(key="new_learner").input("ada").run()
+    assert at.session_state["learner"] == "Ada" and quiz.ProgressStore().learners() == [
+        "Ada",
+        "learner",
+    ]
+    help_text = at.sidebar.selectbox(key="learner_select").help
+    assert str(quiz.default_path()) in help_text
+
+
+def test_a_browser_without_a_learner_is_asked_and_never_gets_the_last_one():
+    """Issue 19, item 1: a fresh browser (or a reload) became the server's most recent learner."""
+    pass_lessons("convolution", learner="Ada")
+    at = start(learner=None)
+    assert not at.exception, at.exception
+    assert texts(at, "title") == ["Who are you?"]
+    assert "learner" not in at.session_state and "Ada" not in " ".join(texts(at, "markdown"))
+    assert str(quiz.default_path()) in " ".join(texts(at, "markdown"))  # where it is stored
+    assert not [b for b in at.button if b.key == "continue"]  # no course under Ada's name
+    at.text_input(key="who_new").input("Zoë")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.query_params["learner"] == "Zoë" and at.session_state["learner"] == "Zoë"
+    assert texts(at, "title")[0].startswith("The classic CNNs")
+    assert sorted(quiz.ProgressStore().learners()) == ["Ada", "Zoë"]
+    # The address keeps the learner: a reload (a new session with the same address) is Zoë.
+    again = start("zoë")
+    assert again.session_state["learner"] == "Zoë"
+    assert any(b.proto.text.startswith("**Zoë**: 0 of") for b in again.get("progress"))
+    # A known learner can be picked in the prompt.
+    other = start(learner=None)
+    other.selectbox(key="who_known").select("Ada").run()
+    assert other.session_state["learner"] == "Ada" and other.query_params["learner"] == "Ada"
+    assert any(b.proto.text.startswith("**Ada**: 1 of") for b in other.get("progress"))
+
+
+@pytest.mark.parametrize("name", ["   ", "bad\x07name"])
+def test_the_prompt_refuses_empty_and_invalid_names_with_a_message(name):
+    at = start(learner=None)
+    at.text_input(key="who_new").input(name)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert texts(at, "title") == ["Who are you?"]
+    assert any("Not a valid name" in e for e in texts(at, "error")), texts(at, "error")
+    assert quiz.ProgressStore().learners() == []
+
+
+def test_an_invalid_name_in_the_address_asks_again():
+    at = start("bad\x07name")
+    assert not at.exception, at.exception
+    assert texts(at, "title") == ["Who are you?"]
+    assert any("control characters" in e for e in texts(at, "error"))
+
+
+INJECTED = "![t](http://127.0.0.1:9/x.png) **bold** $x^2$ <b>b</b>"
+
+
+def test_learner_names_are_shown_as_text_not_markup():
+    """Issue 19, item 2: a name could load an image, render LaTeX and bold on every page."""
+    at = start(INJECTED)
+    assert not at.exception, at.exception
+    shown = [b.proto.text for b in at.get("progress") if b.proto.text.startswith("**")]
+    escaped = logic.markdown_escape(INJECTED)
+    assert shown == [f"**{escaped}**: 0 of {len(COURSE.lessons)} lessons passed"]
+    at.button(key="continue").click().run()
+    captions = [c for c in texts(at, "caption") if "saved for learner" in c]
+    assert len(captions) == 1 and escaped in captions[0]
+    every = [
+        *texts(at, "markdown"),
+        *texts(at, "caption"),
+        *texts(at, "info"),
+        *texts(at, "success"),
+        *(b.proto.text for b in at.get("progress")),
+    ]
+    assert not [t for t in every if "![t](" in t or "$x^2$" in t or "**bold**" in t]
 
 
 @pytest.mark.slow
@@ -557,7 +643,9 @@ def test_explorer_charts_do_not_wait_for_tensorflow():
         "shell.prewarm = lambda: None\n"
         "seen = []\n"
         "views.show_model = lambda *a, **k: seen.append('tensorflow' in sys.modules)\n"
-        f"at = AppTest.from_file({ENTRY!r}, default_timeout=60).run()\n"
+        f"at = AppTest.from_file({ENTRY!r}, default_timeout=60)\n"
+        "at.query_params['learner'] = 'learner'\n"
+        "at.run()\n"
         "at.switch_page('app/pages/explorer.py').run()\n"
         "assert not at.exception, at.exception\n"
         "print(len(at.get('vega_lite_chart')), seen)\n"

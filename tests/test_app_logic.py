@@ -204,3 +204,13 @@ def test_a_new_attempt_draws_new_questions_after_training_reseeds_random():
     first = lesson_pages.new_attempt(lesson)["seed"]
     random.seed(0)
     assert lesson_pages.new_attempt(lesson)["seed"] != first
+
+
+def test_markdown_escape_escapes_every_ascii_punctuation_and_nothing_else():
+    """Issue 19, item 2: a name is shown as typed; ``:`` and ``/`` too (no autolink forms)."""
+    import string
+
+    assert logic.markdown_escape(string.punctuation) == "".join(
+        "\\" + c for c in string.punctuation
+    )
+    assert logic.markdown_escape("Zoë 12") == "Zoë 12"

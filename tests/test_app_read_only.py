@@ -18,7 +18,9 @@ if str(ROOT) not in sys.path:  # the app imports `app` like `streamlit run` does
 def test_unwritable_store_is_shown_read_only_and_lessons_open(tmp_path, monkeypatch):
     (tmp_path / "a-file").write_text("not a folder")
     monkeypatch.setenv("KERAS_CNN_HOME", str(tmp_path / "a-file" / "home"))
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.query_params["learner"] = "learner"
+    at.run()
     assert not at.exception, at.exception
     warnings = [str(w.value) for w in at.warning]
     assert any(w.startswith("Your progress is read-only") for w in warnings), warnings

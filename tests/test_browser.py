@@ -31,8 +31,10 @@ def test_course_end_to_end_in_chromium(playwright, tmp_path):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors = serve.collect_errors(page)
         try:
-            # The course map.
-            page.goto(url)
+            # The course map, for the learner the address names (tests/test_browser_learner.py:
+            # a browser without one is asked first).
+            url_of = serve.learner_url(url, "learner")
+            page.goto(url_of())
             page.get_by_text("The classic CNNs, from LeNet-5 to ResNet").wait_for(timeout=60_000)
             page.locator('[data-testid="stGraphVizChart"] svg').first.wait_for()
             serve.settle(page)
@@ -79,11 +81,11 @@ def test_course_end_to_end_in_chromium(playwright, tmp_path):
 
             # Pages opened by their address load without a console error (no 404 for
             # /model_lab/_stcore/health), including a Training view a lesson links to.
-            page.goto(url + "model_lab")
+            page.goto(url_of("model_lab"))
             page.get_by_text("model = keras_cnn.build_resnet(50)").wait_for(timeout=90_000)
             serve.settle(page, 120_000)
             no_exceptions(page)
-            page.goto(url + "training?view=degradation")
+            page.goto(url_of("training", view="degradation"))
             page.get_by_role("heading", name="The degradation experiment").wait_for(timeout=90_000)
             serve.settle(page, 120_000)
             no_exceptions(page)
@@ -111,7 +113,7 @@ def test_course_end_to_end_in_chromium(playwright, tmp_path):
 
             # A phone-width course map.
             page.set_viewport_size({"width": 390, "height": 844})
-            page.goto(url)
+            page.goto(url_of())
             page.get_by_text("The classic CNNs, from LeNet-5 to ResNet").wait_for(timeout=60_000)
             serve.settle(page)
             no_exceptions(page)

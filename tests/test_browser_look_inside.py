@@ -32,7 +32,7 @@ def test_look_inside_click_a_unit_in_chromium(playwright):
         errors = serve.collect_errors(page)
         try:
             # Through the sidebar: a deep link first asks /look_inside/_stcore/health (a 404).
-            page.goto(url)
+            page.goto(serve.learner_url(url, "learner")())
             serve.settle(page, 120_000)
             page.get_by_role("link", name="Look inside").click()
             page.get_by_text(re.compile(r"^Prediction: ")).wait_for(timeout=120_000)

@@ -4,12 +4,12 @@ progress and "continue where you left off". No TensorFlow here."""
 import streamlit as st
 
 import quiz
+from app import identity, logic, shell
 from app import lesson as lesson_pages
-from app import logic, shell
 
 course = shell.course()
 progress = shell.store()
-learner = shell.current_learner(progress)
+learner = identity.learner(progress)
 passed = progress.passed_lessons(learner)
 states = quiz.lesson_states(course, passed)
 scores = progress.lesson_scores(learner)
@@ -20,7 +20,10 @@ st.markdown(
     "A hands-on course: read each lesson, explore the **live Keras models** it talks about, "
     "and pass its **System Check** to unlock the next architecture."
 )
-st.progress(done / total if total else 0.0, text=f"**{learner}**: {done} of {total} lessons passed")
+st.progress(
+    done / total if total else 0.0,
+    text=f"**{identity.shown(learner)}**: {done} of {total} lessons passed",
+)
 
 target = logic.continue_lesson(course, states, progress.last_visited(learner))
 if target is None:
