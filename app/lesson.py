@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import random
+import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -193,8 +195,16 @@ _SEEDS = random.SystemRandom()
 
 
 def new_attempt(lesson: quiz.Lesson, seed: int | None = None) -> dict:
+    """A drawn check: its questions, and once submitted its results and stored record.
+
+    ``token`` names this drawn check and ``lock`` guards its one submission: a double click
+    on Submit sends two reruns, and Streamlit can run both callbacks at once on two script
+    threads; the second finds the check submitted and stores nothing.
+    """
     seed = _SEEDS.randrange(1 << 30) if seed is None else seed
     return {
+        "token": uuid.uuid4().hex,
+        "lock": threading.Lock(),
         "seed": seed,
         "questions": quiz.prepare_check(lesson, seed),
         "results": None,
@@ -320,7 +330,7 @@ def system_check(
             type="primary",
             disabled=results is not None,
             on_click=_submit,
-            args=(course, progress, learner, lesson),
+            args=(course, progress, learner, lesson, attempt["token"]),
         )
     problem = attempt.pop("problem", None)
     if problem:
@@ -341,18 +351,41 @@ def _retry(lesson: quiz.Lesson) -> None:
 
 
 def _submit(
-    course: quiz.Course, progress: quiz.ProgressStore, learner: str, lesson: quiz.Lesson
+    course: quiz.Course,
+    progress: quiz.ProgressStore,
+    learner: str,
+    lesson: quiz.Lesson,
+    token: str,
 ) -> None:
     """Submit's callback: grade the answers as the form holds them, store and keep the result
-    on the attempt, or keep the reason it was not graded (``attempt["problem"]``)."""
+    on the attempt, or keep the reason it was not graded (``attempt["problem"]``).
+
+    One drawn check (``token``) is stored at most once, however many clicks reach the server.
+    """
     attempt = st.session_state.get(attempt_key(lesson.id))
-    if attempt is None or attempt["results"] is not None:
+    if attempt is None or attempt["token"] != token or attempt["results"] is not None:
         return
     questions = attempt["questions"]
     values = [
         st.session_state.get(widget_key(lesson.id, attempt["seed"], i))
         for i in range(len(questions))
     ]
+    # No Streamlit call below (each may end this run for the next click's): graded, stored
+    # and kept on the attempt under its lock, or left for the click that holds it.
+    with attempt["lock"]:
+        if attempt["results"] is None:
+            _grade_and_store(course, progress, learner, lesson, attempt, values)
+
+
+def _grade_and_store(
+    course: quiz.Course,
+    progress: quiz.ProgressStore,
+    learner: str,
+    lesson: quiz.Lesson,
+    attempt: dict,
+    values: list,
+) -> None:
+    questions = attempt["questions"]
     responses, unreadable, missing = [], [], []
     for i, (question, value) in enumerate(zip(questions, values, strict=True)):
         try:
