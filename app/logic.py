@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -217,26 +218,47 @@ def next_open_step(
     return continue_lesson(course, states, None)
 
 
-def _words(query: str) -> list[str]:
-    return [w for w in re.split(r"\s+", query.strip().lower()) if w]
+def _fold(text: str) -> str:
+    """Text as search compares it: lower case, accents, spaces, hyphens and underscores
+    dropped, so "BatchNorm" meets "Batch normalization" and "grad cam" meets "Grad-CAM"."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def _words(query: str) -> list[tuple[str, ...]]:
+    """Each query word's spellings to look for: itself and, for a plural, its singular."""
+    words = []
+    for word in re.split(r"\s+", query.strip()):
+        folded = _fold(word)
+        if not folded:
+            continue
+        forms = [folded]
+        if len(folded) > 3 and folded.endswith("s"):
+            forms.append(folded[:-1])  # fields -> field, images -> image
+            if folded.endswith("es"):
+                forms.append(folded[:-2])  # boxes -> box
+        words.append(tuple(forms))
+    return words
+
+
+def _matches(words: list[tuple[str, ...]], text: str) -> bool:
+    folded = _fold(text)
+    return all(any(form in folded for form in forms) for forms in words)
 
 
 def search_glossary(entries: Sequence[quiz.GlossaryEntry], query: str) -> list[quiz.GlossaryEntry]:
-    """Glossary entries whose term, definition or related terms contain every query word."""
+    """Glossary entries whose term, definition or related terms contain every query word,
+    whatever the case, hyphens, spaces or plural ("receptive fields", "BatchNorm", "grad cam")."""
     words = _words(query)
-    hits = []
-    for entry in entries:
-        text = " ".join((entry.term, entry.definition, *entry.see_also)).lower()
-        if all(w in text for w in words):
-            hits.append(entry)
+    hits = [e for e in entries if _matches(words, " ".join((e.term, e.definition, *e.see_also)))]
     # Matches in the term first.
-    return sorted(hits, key=lambda e: not all(w in e.term.lower() for w in words))
+    return sorted(hits, key=lambda e: not _matches(words, e.term))
 
 
 def search_faq(entries: Sequence[quiz.FaqEntry], query: str) -> list[quiz.FaqEntry]:
-    """FAQ entries whose question or answer contain every query word."""
+    """FAQ entries whose question or answer contain every query word (as :func:`search_glossary`)."""
     words = _words(query)
-    return [e for e in entries if all(w in f"{e.question} {e.answer}".lower() for w in words)]
+    return [e for e in entries if _matches(words, f"{e.question} {e.answer}")]
 
 
 def python_literal(value: Any) -> str:

@@ -35,6 +35,23 @@ def test_missing_prerequisites():
     assert logic.missing_prerequisites(vgg, set(vgg.prerequisites)) == []
 
 
+@pytest.mark.parametrize(
+    ("query", "term"),
+    [
+        ("BatchNorm", "Batch normalization"),
+        ("receptive fields", "Receptive field"),
+        ("Grad-CAM", "Grad-CAM"),
+        ("grad cam", "Grad-CAM"),
+        ("cardinality", "Cardinality"),
+        ("bottlenecks", "Bottleneck"),
+    ],
+)
+def test_glossary_search_ignores_case_hyphens_spaces_and_plurals(query, term):
+    """Issue 19, item 7: these found nothing (exact text only; two terms were missing)."""
+    hits = logic.search_glossary(COURSE.glossary, query)
+    assert hits and hits[0].term == term, [e.term for e in hits]
+
+
 def test_search_glossary_and_faq():
     hits = logic.search_glossary(COURSE.glossary, "Receptive  FIELD")
     assert hits and hits[0].term == "Receptive field"
