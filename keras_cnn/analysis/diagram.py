@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import keras
 
-from keras_cnn.analysis.summary import _graph, _graph_nodes
+from keras_cnn.analysis.graph import graph, graph_nodes
 
 #: Prefixes that name a block: ResNet ``conv3_block2``, VGG ``block3``, ``inception_4a``.
 _BLOCK = re.compile(r"^(.*?block\d+|inception_\d+[a-z])(?:_|$)")
@@ -93,7 +93,7 @@ def _ops(model: keras.Model) -> list[_Op]:
         ValueError: For a model without a layer graph (see ``keras_cnn.summarize``).
     """
     found: dict[str, _Op] = {}
-    for op, node in _graph_nodes(_graph(model)):
+    for op, node in graph_nodes(graph(model)):
         entry = found.setdefault(op.name, _Op(op.name, op, _shape(node), []))
         for tensor in keras.tree.flatten(node.input_tensors):
             parent = tensor._keras_history.operation.name

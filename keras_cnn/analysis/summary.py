@@ -20,6 +20,8 @@ from typing import TypeVar
 import keras
 import pandas as pd
 
+from keras_cnn.analysis.graph import flatten
+
 #: Layers that look at a window of pixels: class name -> (kernel, strides, dilation) attrs.
 _WINDOWED = {
     "Conv2D": ("kernel_size", "strides", "dilation_rate"),
@@ -63,85 +65,6 @@ class _Call:
     macs: int
     field: _Field | None
     depth: int
-
-
-def _graph(model) -> keras.Model:
-    """The functional graph of a model: itself, or a functional view of a ``Sequential``.
-
-    Raises:
-        ValueError: For a model without a layer graph (subclassed, or a ``Sequential`` that
-            does not know its input shape yet).
-    """
-    if isinstance(model, keras.Sequential):
-        try:
-            inputs, outputs = model.inputs, model.outputs
-        except (AttributeError, ValueError):
-            raise ValueError(
-                f"Sequential model {model.name!r} has no input shape yet, so its layers have no "
-                "output shapes to count: start it with keras.Input(shape=...) or call "
-                "model.build(input_shape) first."
-            ) from None
-        return keras.Model(inputs, outputs, name=model.name)
-    if not isinstance(model, keras.Model) or not hasattr(model, "operations"):
-        raise ValueError(
-            f"{getattr(model, 'name', model)!r} ({type(model).__name__}) has no layer graph to "
-            "analyse (a subclassed model's call() is Python code): use a functional or "
-            "Sequential model."
-        )
-    return model
-
-
-def _graph_nodes(graph: keras.Model) -> list[tuple[object, object]]:
-    """``(operation, node)`` for every call in ``graph``, inputs before the calls they feed.
-
-    A layer can have calls outside ``graph`` (the layers of a nested model were called when it
-    was built; a ``Sequential`` calls its layers again each time it grows), so the calls are
-    the nodes reached backwards from the graph's outputs, as Keras finds them. They come in
-    the order of ``graph.operations``, each as soon as its inputs are computed.
-
-    Raises:
-        ValueError: If an output cannot be reached from the inputs.
-    """
-    inputs = {id(t) for t in keras.tree.flatten(graph.inputs)}
-    needed: dict[int, object] = {}
-    stack = list(keras.tree.flatten(graph.outputs))
-    for tensor in keras.tree.flatten(graph.inputs):  # the InputLayers, for their table row
-        history = getattr(tensor, "_keras_history", None)
-        if history is not None:
-            needed.setdefault(id(history.operation._inbound_nodes[history.node_index]), None)
-    while stack:
-        tensor = stack.pop()
-        if id(tensor) in inputs:
-            continue
-        history = getattr(tensor, "_keras_history", None)
-        if history is None:
-            raise ValueError(
-                f"Model {graph.name!r}: the tensor {tensor!r} comes from no layer, so keras_cnn "
-                "cannot follow the graph."
-            )
-        node = history.operation._inbound_nodes[history.node_index]
-        if id(node) not in needed:
-            needed[id(node)] = None
-            stack.extend(keras.tree.flatten(node.input_tensors))
-    pending = [
-        (op, node) for op in graph.operations for node in op._inbound_nodes if id(node) in needed
-    ]
-    known, ordered = set(inputs), []
-    while pending:
-        waiting = []
-        for op, node in pending:
-            if all(id(t) in known for t in keras.tree.flatten(node.input_tensors)):
-                ordered.append((op, node))
-                known.update(id(t) for t in keras.tree.flatten(node.output_tensors))
-            else:
-                waiting.append((op, node))
-        if len(waiting) == len(pending):
-            raise ValueError(
-                f"Model {graph.name!r}: {waiting[0][0].name!r} cannot be reached from the "
-                "inputs, so keras_cnn cannot follow the graph."
-            )
-        pending = waiting
-    return ordered
 
 
 def _pair(value) -> tuple[int, int]:
@@ -196,60 +119,32 @@ def _calls(model: keras.Model) -> list[_Call]:
     Raises:
         ValueError: If the model, or a model nested in it, has no graph to follow.
     """
+    flat = flatten(model)
+    values = {key: (_Field(1, 1), 0) for key in flat.inputs}
     calls: list[_Call] = []
-    calls_of: dict[int, int] = {}
-
-    def walk(graph: keras.Model, prefix: str, given: list | None) -> list:
-        inputs = keras.tree.flatten(graph.inputs)
-        if given is None:
-            given = [(_Field(1, 1), 0)] * len(inputs)
-        elif len(given) != len(inputs):
-            raise ValueError(
-                f"Nested model {graph.name!r} is called on {len(given)} tensors but has "
-                f"{len(inputs)} inputs: keras_cnn cannot follow it."
+    for step in flat.steps:
+        op = step.op
+        if step.inputs:
+            parents = [values[k] for k in step.inputs]
+            field = _grow(op, [p[0] for p in parents])
+            depth = max(p[1] for p in parents) + (type(op).__name__ in _WEIGHT_LAYERS)
+            values.update({k: (field, depth) for k in step.outputs})
+        if not isinstance(op, keras.layers.Layer):
+            continue  # a keras.ops call: no row, but the field flows through it
+        field, depth = values[step.outputs[0]]
+        shape = step.output_shapes[0]
+        calls.append(
+            _Call(
+                name=step.name,
+                path=step.path,
+                layer=op,
+                output_shape=shape,
+                params=op.count_params() if step.call == 1 and op.built else 0,
+                macs=_macs(op, shape),
+                field=field,
+                depth=depth,
             )
-        values = {id(t): v for t, v in zip(inputs, given, strict=True)}
-        for op, node in _graph_nodes(graph):
-            ins = keras.tree.flatten(node.input_tensors)
-            outs = keras.tree.flatten(node.output_tensors)
-            if isinstance(op, keras.Model):
-                results = walk(_graph(op), f"{prefix}{op.name}/", [values[id(t)] for t in ins])
-                values.update({id(t): v for t, v in zip(outs, results, strict=True)})
-                continue
-            if ins:
-                parents = [values[id(t)] for t in ins]
-                field = _grow(op, [p[0] for p in parents])
-                depth = max(p[1] for p in parents) + (type(op).__name__ in _WEIGHT_LAYERS)
-                values.update({id(t): (field, depth) for t in outs})
-            elif prefix:
-                continue  # a nested model's InputLayer
-            if not isinstance(op, keras.layers.Layer):
-                continue  # a keras.ops call: no row, but the field flows through it
-            field, depth = values[id(outs[0])]
-            shape = tuple(outs[0].shape[1:])
-            n = calls_of[id(op)] = calls_of.get(id(op), 0) + 1
-            calls.append(
-                _Call(
-                    name=prefix + op.name + (f" (call {n})" if n > 1 else ""),
-                    path=prefix + op.name,
-                    layer=op,
-                    output_shape=shape,
-                    params=op.count_params() if n == 1 and op.built else 0,
-                    macs=_macs(op, shape),
-                    field=field,
-                    depth=depth,
-                )
-            )
-        outputs = keras.tree.flatten(graph.outputs)
-        missing = [t for t in outputs if id(t) not in values]
-        if missing:
-            raise ValueError(
-                f"Model {graph.name!r}: its output {missing[0].name!r} cannot be reached from "
-                "its inputs, so keras_cnn cannot follow the graph."
-            )
-        return [values[id(t)] for t in outputs]
-
-    walk(_graph(model), "", None)
+        )
     return calls
 
 
