@@ -31,12 +31,11 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 
-from keras_cnn.analysis.summary import _WINDOWED, _pair
+from keras_cnn.analysis import geometry as G
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -80,22 +79,31 @@ def spatial_layers(model: keras.Model) -> list[str]:
     """The layers whose output is a map ``(N, H, W, C)`` with more than one position.
 
     Args:
-        model: keras.Model. A functional model.
+        model: keras.Model. A functional model (a model nested in it counts as one layer,
+            with the geometry of its output).
 
     Returns:
         Their names, in the model's layer order (layers that move the channels onto a
-        spatial axis, like the ``Permute`` of a zero-padding shortcut, are left out).
+        spatial axis, like the ``Permute`` of a zero-padding shortcut, and layers whose
+        field keras_cnn cannot follow are left out).
     """
-    geometry = _geometry(model)
-    return [
-        op.name
-        for op in model.layers
-        if len(op.output.shape) == 4
-        and not isinstance(op, keras.layers.InputLayer)
-        and geometry.get(op.name) is not None
-        and None not in geometry[op.name][:2]
-        and (op.output.shape[1] or 2) * (op.output.shape[2] or 2) > 1
-    ]
+    fields = G.geometry(model)
+    found = []
+    for op in model.layers:
+        key = fields.flat.top_outputs.get(op.name)
+        if key is None or isinstance(op, keras.layers.InputLayer):
+            continue
+        shape = fields.flat.tensors[key].shape
+        axes = fields.values[key].axes
+        if (
+            len(shape) == 4
+            and axes is not None
+            and None not in axes[:2]
+            and None not in (axes[0].start, axes[1].start)
+            and (shape[1] or 2) * (shape[2] or 2) > 1
+        ):
+            found.append(op.name)
+    return found
 
 
 #: Layers that only move pixels around: never shown as a stage's output.
@@ -127,109 +135,50 @@ def block_outputs(model: keras.Model) -> list[str]:
 # ----------------------------------------------------------------------------- boxes
 
 
-def _parents(op) -> list:
-    """The operations whose outputs feed ``op`` (its first call in the graph)."""
-    if not op._inbound_nodes:
-        return []
-    node = op._inbound_nodes[0]
-    return [t._keras_history.operation for t in keras.tree.flatten(node.input_tensors)]
+def _axes(model: keras.Model, layer) -> tuple[G.Axis, G.Axis, tuple]:
+    """The row and column geometry of a layer with a spatial output, and that output's shape.
 
-
-@dataclass(frozen=True)
-class _Axis:
-    """Along one spatial axis: unit ``i`` sees input pixels ``[start + i*jump, … + size)``."""
-
-    start: int
-    size: int
-    jump: int
-
-
-def _same_padding(length: int, kernel: int, stride: int) -> int:
-    """Pixels Keras' ``padding="same"`` adds before the input (the rest goes after)."""
-    total = max((math.ceil(length / stride) - 1) * stride + kernel - length, 0)
-    return total // 2
-
-
-def _geometry(model: keras.Model) -> dict[str, tuple[_Axis | None, ...]]:
-    """For every operation, one :class:`_Axis` per non-batch output axis (None: channels).
-
-    Follows the graph from the input: a windowed layer (convolution, pooling) grows the field
-    by ``(k - 1) * jump``, moves its start back by its padding and multiplies the jump by its
-    stride; ``ZeroPadding2D`` / ``Cropping2D`` move the start; ``Permute`` reorders the axes;
-    a merge (Add, Concatenate) takes the union of its inputs' fields. Other layers keep the
-    geometry of their input.
+    ``layer`` is a layer name as :func:`keras_cnn.receptive_field` takes it (a nested
+    model's layers too: ``"vgg11/block5_conv2"``).
     """
-    geometry: dict[str, tuple[_Axis | None, ...]] = {}
-    for op in model.operations:
-        parents = [geometry.get(p.name) for p in _parents(op)]
-        kind = type(op).__name__
-        if not parents:
-            rank = len(keras.tree.flatten(op.output)[0].shape) - 1
-            geometry[op.name] = tuple(_Axis(0, 1, 1) if r < 2 else None for r in range(rank))
-            continue
-        rank = len(keras.tree.flatten(op.output)[0].shape) - 1
-        if any(p is None for p in parents) or rank != 3:
-            geometry[op.name] = None  # flattened or pooled globally: sees everything
-            continue
-        if len(parents) > 1:
-            geometry[op.name] = tuple(_union([p[a] for p in parents]) for a in range(3))
-            continue
-        (base,) = parents
-        if kind in _WINDOWED:
-            k_attr, s_attr, d_attr = _WINDOWED[kind]
-            kernel, stride = _pair(getattr(op, k_attr)), _pair(getattr(op, s_attr) or 0)
-            dilation = _pair(getattr(op, d_attr)) if d_attr else (1, 1)
-            stride = tuple(s or k for s, k in zip(stride, kernel, strict=True))
-            in_shape = op._inbound_nodes[0].input_tensors[0].shape
-            axes = []
-            for a in range(2):
-                k_eff = dilation[a] * (kernel[a] - 1) + 1
-                pad = (
-                    _same_padding(in_shape[1 + a], k_eff, stride[a]) if op.padding == "same" else 0
-                )
-                f = base[a]
-                axes.append(
-                    _Axis(f.start - pad * f.jump, f.size + (k_eff - 1) * f.jump, f.jump * stride[a])
-                )
-            geometry[op.name] = (*axes, None)
-        elif kind in ("ZeroPadding2D", "Cropping2D"):
-            sign = -1 if kind == "ZeroPadding2D" else 1
-            amounts = op.padding if kind == "ZeroPadding2D" else op.cropping
-            geometry[op.name] = tuple(
-                _Axis(f.start + sign * amounts[a][0] * f.jump, f.size, f.jump) if f else None
-                for a, f in enumerate(base[:2])
-            ) + (base[2],)
-        elif kind == "Permute":
-            geometry[op.name] = tuple(base[d - 1] for d in op.dims)
-        else:
-            geometry[op.name] = base
-    return geometry
-
-
-def _union(fields: list[_Axis | None]) -> _Axis | None:
-    """The union of merged fields (the main path's jump; others with another jump ignored)."""
-    known = [f for f in fields if f is not None]
-    if not known:
-        return None
-    main = max(known, key=lambda f: (f.size, f.jump))
-    same = [f for f in known if f.jump == main.jump]
-    start = min(f.start for f in same)
-    end = max(f.start + f.size for f in same)
-    return _Axis(start, end - start, main.jump)
-
-
-def _axes(model: keras.Model, layer: str) -> tuple[_Axis, _Axis]:
-    found = _geometry(model).get(layer)
-    if found is None or found[0] is None or found[1] is None:
+    if not isinstance(layer, str):
+        raise ValueError(f"`layer` must be a layer name of {model.name!r}. Received: {layer=}")
+    found = G.geometry(model).find(layer)
+    if not found:
+        raise ValueError(
+            f"Model {model.name!r} has no layer {layer!r}; its spatial layers include "
+            f"{spatial_layers(model)[-6:]}. Received: {layer=}"
+        )
+    if len({(g, shape) for _, g, shape in found}) > 1:
+        raise ValueError(
+            f"{layer!r} is more than one layer call ({', '.join(n for n, _, _ in found)}) with "
+            f"different geometry: ask for one of them. Received: {layer=}"
+        )
+    _, geometry, shape = found[0]
+    if len(shape) != 3:
+        raise ValueError(
+            f"Layer {layer!r} has no spatial output (shape {(None, *shape)}); choose one "
+            f"of {spatial_layers(model)[-6:]} … Received: {layer=}"
+        )
+    if geometry.problem:
+        raise ValueError(geometry.problem)
+    axes = geometry.axes
+    if axes is None or axes[0] is None or axes[1] is None:
         raise ValueError(
             f"Layer {layer!r} comes after global pooling or flattening (or has no spatial "
             f"axes): it sees the whole input. Received: {layer=}"
         )
-    return found[0], found[1]
+    if axes[0].start is None or axes[1].start is None:
+        raise ValueError(
+            f"Layer {layer!r} comes after a strided transposed convolution: where its units' "
+            f"fields start steps unevenly, so they have no boxes (its receptive field is "
+            f"{geometry.field()}). Received: {layer=}"
+        )
+    return axes[0], axes[1], shape
 
 
-def _position(model: keras.Model, layer: str, position) -> tuple[int, int]:
-    height, width = model.get_layer(layer).output.shape[1:3]
+def _position(layer: str, shape: tuple, position) -> tuple[int, int]:
+    height, width = shape[:2]
     if position is None:
         return height // 2, width // 2
     if (
@@ -276,10 +225,9 @@ def receptive_field_box(
         >>> receptive_field_box(vgg, "block5_conv3", (0, 0))   # 196 wide, clipped
         (0, 0, 106, 106)
     """
-    _layer(model, layer)
-    row, col = _position(model, layer, position)
-    rows, cols = _axes(model, layer)
-    top, left = rows.start + row * rows.jump, cols.start + col * cols.jump
+    rows, cols, shape = _axes(model, layer)
+    row, col = _position(layer, shape, position)
+    top, left = int(rows.start + row * rows.jump), int(cols.start + col * cols.jump)
     box = (top, left, top + rows.size, left + cols.size)
     if not clip:
         return box
@@ -297,12 +245,10 @@ def unit_centres(model: keras.Model, layer: str) -> tuple[np.ndarray, np.ndarray
     Returns:
         ``(rows, columns)``: one centre per output row and per output column.
     """
-    _layer(model, layer)
-    height, width = model.get_layer(layer).output.shape[1:3]
-    rows, cols = _axes(model, layer)
+    rows, cols, (height, width, _) = _axes(model, layer)
     return (
-        rows.start + (rows.size - 1) / 2 + rows.jump * np.arange(height),
-        cols.start + (cols.size - 1) / 2 + cols.jump * np.arange(width),
+        float(rows.start) + (rows.size - 1) / 2 + float(rows.jump) * np.arange(height),
+        float(cols.start) + (cols.size - 1) / 2 + float(cols.jump) * np.arange(width),
     )
 
 
@@ -631,7 +577,7 @@ def effective_receptive_field(
         deep convolutional neural networks", NeurIPS.
     """
     target = _layer(model, layer)
-    row, col = _position(model, layer, position)
+    row, col = _position(layer, tuple(target.output.shape[1:]), position)
     if images is None:
         if not isinstance(samples, int) or samples < 1:
             raise ValueError(f"`samples` must be a positive int. Received: {samples=}")

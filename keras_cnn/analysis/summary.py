@@ -19,33 +19,17 @@ from typing import TypeVar
 
 import keras
 import pandas as pd
+from keras import layers as L
 
-from keras_cnn.analysis.graph import flatten
+from keras_cnn.analysis import geometry as G
+from keras_cnn.analysis.graph import Step
 
-#: Layers that look at a window of pixels: class name -> (kernel, strides, dilation) attrs.
-_WINDOWED = {
-    "Conv2D": ("kernel_size", "strides", "dilation_rate"),
-    "DepthwiseConv2D": ("kernel_size", "strides", "dilation_rate"),
-    "SeparableConv2D": ("kernel_size", "strides", "dilation_rate"),
-    "MaxPooling2D": ("pool_size", "strides", None),
-    "AveragePooling2D": ("pool_size", "strides", None),
-}
-#: Layers after which the output no longer has a spatial layout.
-_GLOBAL = {"GlobalAveragePooling2D", "GlobalMaxPooling2D", "Flatten", "Dense", "Reshape"}
 #: Columns of :func:`summarize`.
 _COLUMNS = ("layer", "type", "output_shape", "params", "macs", "receptive_field")
-#: Layers whose weights make a network "deep" in the papers' sense.
-_WEIGHT_LAYERS = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Dense"}
+#: Layers with weights that do no multiply-adds in the papers' count (normalisations, PReLU).
+_NO_MACS = (*G.POINTWISE, *G.MERGES, *G.POOLING, *G.GLOBAL)
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class _Field:
-    """Receptive field size and jump (distance in input pixels between outputs)."""
-
-    size: int
-    jump: int
 
 
 @dataclass(frozen=True)
@@ -63,89 +47,69 @@ class _Call:
     output_shape: tuple
     params: int
     macs: int
-    field: _Field | None
-    depth: int
+    field: G.Geometry
 
 
-def _pair(value) -> tuple[int, int]:
-    return tuple(value) if isinstance(value, list | tuple) else (value, value)
+def _macs(step: Step) -> int:
+    """Multiply-accumulates of one call of a layer for one image (convolutions and dense).
 
+    A convolution does ``prod(kernel.shape)`` multiply-adds per output position (per input
+    position for a transposed one, whose kernel is applied at every input unit); a separable
+    convolution adds its pointwise kernel; a dense layer works at every position of its
+    output but the last axis.
 
-def _macs(layer, output_shape: tuple) -> int:
-    """Multiply-accumulates of one call of a layer for one image (convolutions and dense)."""
-    kind = type(layer).__name__
-    if kind not in _WEIGHT_LAYERS:
-        return 0
-    spatial = math.prod(d for d in output_shape[:-1] if d is not None)
-    if kind == "Dense":
-        return spatial * layer.kernel.shape[0] * layer.kernel.shape[1]
-    if kind == "Conv2D":
-        kh, kw, cin_per_group, cout = layer.kernel.shape
-        return spatial * kh * kw * cin_per_group * cout
-    if kind == "DepthwiseConv2D":
-        kh, kw, cin, mult = layer.kernel.shape
-        return spatial * kh * kw * cin * mult
-    kh, kw, cin, mult = layer.depthwise_kernel.shape  # SeparableConv2D
-    return spatial * (kh * kw * cin * mult + cin * mult * layer.pointwise_kernel.shape[-1])
-
-
-def _grow(op, parents: list[_Field | None]) -> _Field | None:
-    """The receptive field after ``op``, from its inputs' fields (None once it is global).
-
-    A windowed layer grows the field by ``(k - 1) * jump`` and multiplies the jump by its
-    stride; a merge (Add, Concatenate) takes the largest field among its inputs, which is the
-    main path's.
+    Raises:
+        ValueError: For a layer with weights that keras_cnn does not know how to count.
     """
-    kind = type(op).__name__
-    if kind in _GLOBAL or any(p is None for p in parents):
-        return None
-    base = max(parents, key=lambda f: (f.size, f.jump))
-    if kind not in _WINDOWED:
-        return base
-    k_attr, s_attr, d_attr = _WINDOWED[kind]
-    k = _pair(getattr(op, k_attr))[0]
-    s = _pair(getattr(op, s_attr) or k)[0]
-    d = _pair(getattr(op, d_attr))[0] if d_attr else 1
-    return _Field(base.size + d * (k - 1) * base.jump, base.jump * s)
+    layer = step.op
+    out = step.output_shapes[0]
+
+    def positions(shape) -> int:
+        return math.prod(d for d in shape[:-1] if d is not None)
+
+    if isinstance(layer, G.TRANSPOSED):
+        return positions(step.input_shapes[0]) * math.prod(layer.kernel.shape)
+    if isinstance(layer, L.SeparableConv1D | L.SeparableConv2D):
+        per = math.prod(layer.depthwise_kernel.shape) + math.prod(layer.pointwise_kernel.shape)
+        return positions(out) * per
+    if isinstance(layer, (*G.CONVOLUTIONS, L.Dense)):
+        return positions(out) * math.prod(layer.kernel.shape)
+    if layer.weights and not isinstance(layer, _NO_MACS):
+        raise ValueError(
+            f"keras_cnn does not know how many multiply-adds layer {step.name!r} "
+            f"({type(layer).__name__}) does: it counts convolutions (1-D, 2-D, 3-D, depthwise, "
+            "separable, transposed) and Dense layers, and leaves out normalisations, "
+            f"activations, pooling and merges. Received: a {type(layer).__name__} layer."
+        )
+    return 0
 
 
 def _calls(model: keras.Model) -> list[_Call]:
     """Every layer call of the model in graph order, nested models expanded in place.
 
     A nested functional or ``Sequential`` model is walked with the receptive fields and
-    depths of the tensors it is called on, so its layers get the numbers they would have in
-    the flattened model. Its own InputLayer adds no row (the flattened model has none).
+    depths of the tensors it is called on (:mod:`keras_cnn.analysis.geometry`), so its
+    layers get the numbers they would have in the flattened model. Its own InputLayer adds
+    no row (the flattened model has none); a ``keras.ops`` call adds none either.
 
     Raises:
-        ValueError: If the model, or a model nested in it, has no graph to follow.
+        ValueError: If the model, or a model nested in it, has no graph to follow, or has a
+            layer with weights whose multiply-adds keras_cnn cannot count.
     """
-    flat = flatten(model)
-    values = {key: (_Field(1, 1), 0) for key in flat.inputs}
-    calls: list[_Call] = []
-    for step in flat.steps:
-        op = step.op
-        if step.inputs:
-            parents = [values[k] for k in step.inputs]
-            field = _grow(op, [p[0] for p in parents])
-            depth = max(p[1] for p in parents) + (type(op).__name__ in _WEIGHT_LAYERS)
-            values.update({k: (field, depth) for k in step.outputs})
-        if not isinstance(op, keras.layers.Layer):
-            continue  # a keras.ops call: no row, but the field flows through it
-        field, depth = values[step.outputs[0]]
-        shape = step.output_shapes[0]
-        calls.append(
-            _Call(
-                name=step.name,
-                path=step.path,
-                layer=op,
-                output_shape=shape,
-                params=op.count_params() if step.call == 1 and op.built else 0,
-                macs=_macs(op, shape),
-                field=field,
-                depth=depth,
-            )
+    fields = G.geometry(model)
+    return [
+        _Call(
+            name=step.name,
+            path=step.path,
+            layer=step.op,
+            output_shape=step.output_shapes[0],
+            params=step.op.count_params() if step.call == 1 and step.op.built else 0,
+            macs=_macs(step),
+            field=fields.of(step),
         )
-    return calls
+        for step in fields.flat.steps
+        if isinstance(step.op, keras.layers.Layer)
+    ]
 
 
 def summarize(model: keras.Model) -> pd.DataFrame:
@@ -153,8 +117,10 @@ def summarize(model: keras.Model) -> pd.DataFrame:
 
     Columns: ``layer``, ``type``, ``output_shape`` (without the batch axis),
     ``params`` (weights including batch-norm statistics, as ``count_params``),
-    ``macs`` (multiply-accumulates for one image), ``receptive_field`` (input pixels
-    seen along one axis; None after global pooling or flattening).
+    ``macs`` (multiply-accumulates for one image), ``receptive_field`` (input pixels a unit
+    sees, as :func:`receptive_field` gives it: an int when every spatial axis sees as many,
+    else a tuple with one size per axis; None after global pooling or flattening). The
+    column is an integer column (``Int64``) unless some layer's field is not square.
 
     A nested model has no row of its own: its layers are rows, named
     ``"<model>/<layer>"``; a layer's second call is a row ``"<layer> (call 2)"`` with 0
@@ -170,7 +136,8 @@ def summarize(model: keras.Model) -> pd.DataFrame:
 
     Raises:
         ValueError: If the model has no layer graph (subclassed, or a ``Sequential`` that
-            does not know its input shape yet).
+            does not know its input shape yet), or has a layer keras_cnn cannot count or
+            follow (the message names it): never a table with a wrong number in it.
 
     Example:
         >>> table = summarize(build_resnet(50))
@@ -184,12 +151,13 @@ def summarize(model: keras.Model) -> pd.DataFrame:
             "output_shape": call.output_shape,
             "params": call.params,
             "macs": call.macs,
-            "receptive_field": call.field.size if call.field else None,
+            "receptive_field": call.field.field(),
         }
         for call in _calls(model)
     ]
     table = pd.DataFrame(rows, columns=list(_COLUMNS))
-    table["receptive_field"] = table["receptive_field"].astype("Int64")
+    if not any(isinstance(f, tuple) for f in table["receptive_field"]):
+        table["receptive_field"] = table["receptive_field"].astype("Int64")
     return table
 
 
@@ -198,40 +166,57 @@ def count_macs(model: keras.Model) -> int:
 
     The papers count the multiply-adds of the convolutions and fully connected layers
     (ResNet-50: 3.8 x 10^9 at 224x224); batch norm, activations, pooling and additions
-    are left out, as there. Nested models count their layers; a shared layer counts once
-    per call.
+    are left out, as there. Convolutions of every kind count (1-D, 2-D, 3-D, depthwise,
+    separable, transposed, and subclasses of them, matched by type); nested models count
+    their layers; a shared layer counts once per call.
 
     Raises:
-        ValueError: If the model has no layer graph (see :func:`summarize`).
+        ValueError: If the model has no layer graph (see :func:`summarize`), or a layer with
+            weights that keras_cnn does not know how to count.
+
+    Example:
+        >>> x = keras.Input((100, 3))
+        >>> count_macs(keras.Model(x, keras.layers.Conv1D(8, 5)(x)))  # 96 * 5 * 3 * 8
+        11520
     """
     return int(sum(call.macs for call in _calls(model)))
 
 
-def receptive_field(model: keras.Model, layer_name: str) -> int:
-    """The receptive field of a layer, in input pixels along one axis.
+def receptive_field(model: keras.Model, layer_name: str) -> int | tuple[int, ...]:
+    """The receptive field of a layer: how many input pixels one of its units sees.
 
-    Two stacked 3x3 convolutions see 5 pixels, three see 7 (the VGG argument).
+    Two stacked 3x3 convolutions see 5 pixels, three see 7 (the VGG argument). When every
+    spatial axis sees as many pixels (square kernels, the usual case) it is one int; when the
+    axes differ it is one size per spatial axis, in the input's order: a (1, 7) convolution
+    on an image sees ``(1, 7)`` (rows, columns). A 1-D model gives an int, a 3-D one an int
+    or three sizes.
 
     Args:
         model: keras.Model. A functional or ``Sequential`` model.
         layer_name: str. A layer name as in :func:`summarize` (``"backbone/conv1_conv"``); a
-            nested model's layer may also be named without the model's prefix.
+            nested model's layer may also be named without the model's prefix, and a nested
+            model by its own name (its output).
+
+    Returns:
+        An int, or a tuple of ints (one per spatial axis) when they differ.
 
     Raises:
-        ValueError: If the layer does not exist, has no spatial output, or names several
-            calls of a shared layer whose fields differ.
+        ValueError: If the layer does not exist, has no spatial output, names several
+            calls of a shared layer whose fields differ, or comes after a layer keras_cnn
+            cannot follow (the message names it).
+
+    Example:
+        >>> receptive_field(build_vgg(16), "block1_conv2")
+        5
     """
-    calls = _calls(model)
-    found = [c for c in calls if layer_name in (c.name, c.path)] or [
-        c for c in calls if c.path.rpartition("/")[2] == layer_name
-    ]  # every call of a shared layer; a nested model's layer without the model's name
+    found = G.geometry(model).find(layer_name)
     if not found:
         raise ValueError(
             f"Model {model.name!r} has no layer {layer_name!r}. Received: layer_name={layer_name!r}"
         )
-    fields = {c.field for c in found}
+    fields = {geometry.field() for _, geometry, _ in found}
     if len(fields) > 1:
-        names = ", ".join(c.name for c in found)
+        names = ", ".join(name for name, _, _ in found)
         raise ValueError(
             f"{layer_name!r} is more than one layer call ({names}) with different receptive "
             f"fields: ask for one of them. Received: layer_name={layer_name!r}"
@@ -242,7 +227,7 @@ def receptive_field(model: keras.Model, layer_name: str) -> int:
             f"Layer {layer_name!r} comes after global pooling or flattening: it sees the whole "
             "input. Ask for a convolution or pooling layer."
         )
-    return field.size
+    return field
 
 
 def weight_layers(model: keras.Model) -> int:
@@ -250,7 +235,7 @@ def weight_layers(model: keras.Model) -> int:
 
     VGG-16 has 16, ResNet-50 50 (the projection shortcuts are side paths), GoogLeNet 22.
     """
-    return max((call.depth for call in _calls(model)), default=0)
+    return max((call.field.depth for call in _calls(model)), default=0)
 
 
 def totals(model: keras.Model) -> dict[str, int]:
