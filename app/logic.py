@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import quiz
+from keras_cnn.analysis import dot
 
 #: How a lesson state looks on the course map and in menus.
 STATE_STYLE: dict[str, dict[str, str]] = {
@@ -62,11 +63,6 @@ def markdown_escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _quote(text: str) -> str:
-    text = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return '"' + text + '"'
-
-
 def course_map_dot(matrix: quiz.Matrix) -> str:
     """The architecture matrix as DOT: one column per prerequisite depth, nodes by state.
 
@@ -77,99 +73,36 @@ def course_map_dot(matrix: quiz.Matrix) -> str:
         DOT source, top to bottom (LeNet-5 -> AlexNet -> VGG / Inception -> ResNet ...), so the
         labels keep a readable size beside the lesson list.
     """
-    lines = [
-        "digraph course {",
-        '  graph [rankdir=TB, nodesep=0.35, ranksep=0.3, bgcolor="transparent"];',
-        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=14, '
-        'fontcolor="#202124", penwidth=1.6, margin="0.15,0.08"];',
-        '  edge [color="#9aa0a6", arrowsize=0.7];',
-    ]
-    for column in matrix.columns():
-        ids = " ".join(_quote(n.lesson_id) for n in column)
-        lines.append(f"  {{ rank=same; {ids} }}")
+    statements = [dot.same_rank(n.lesson_id for n in column) for column in matrix.columns()]
     for node in matrix.nodes:
         style = STATE_STYLE[node.state]
         year = f" ({node.year})" if node.year else ""
         label = f"{node.label}{year}\n{style['mark']}{style['word']}"
-        lines.append(
-            f"  {_quote(node.lesson_id)} [label={_quote(label)}, fillcolor={_quote(style['fill'])}, "
-            f"color={_quote(style['border'])}, tooltip={_quote(node.title)}];"
+        statements.append(
+            dot.node(
+                node.lesson_id,
+                label=label,
+                fillcolor=style["fill"],
+                color=style["border"],
+                tooltip=node.title,
+            )
         )
-    for src, dst in matrix.edges:
-        lines.append(f"  {_quote(src)} -> {_quote(dst)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-_DOT_NODE = re.compile(r'^\s*"(?P<id>[^"]+)" \[label="(?P<label>(?:[^"\\]|\\.)*)"')
-_DOT_EDGE = re.compile(r'^\s*"(?P<src>[^"]+)" -> "(?P<dst>[^"]+)"')
-_STAGE = (re.compile(r"^(?P<stage>.+?)_block\d+$"), re.compile(r"^(?P<stage>inception_\d+)[a-z]$"))
-
-
-def _stage_of(node_id: str) -> str | None:
-    for pattern in _STAGE:
-        match = pattern.match(node_id)
-        if match:
-            return match.group("stage")
-    return None
-
-
-def stage_dot(collapsed_dot: str, title: str = "") -> str:
-    """One node per stage of a deep net, from its one-node-per-block DOT
-    (``keras_cnn.to_dot(model, collapse_blocks=True)``): ``conv4_block1 ... conv4_block36``
-    become one ``conv4`` node ("36 blocks" and its output shape), the layers before the first
-    stage one ``stem`` node; the layers after the last stage stay as they are.
-
-    Args:
-        collapsed_dot: str. DOT with one node per block.
-        title: str. Drawn above the graph.
-
-    Returns:
-        DOT source, top to bottom: a ResNet-152 in 7 nodes instead of 55.
-    """
-    labels: dict[str, str] = {}
-    edges: list[tuple[str, str]] = []
-    for line in collapsed_dot.splitlines():
-        if match := _DOT_EDGE.match(line):
-            edges.append((match["src"], match["dst"]))
-        elif match := _DOT_NODE.match(line):
-            labels[match["id"]] = match["label"]
-    group: dict[str, str] = {}
-    members: dict[str, list[str]] = {}
-    seen_stage = False
-    for node_id in labels:
-        stage = _stage_of(node_id)
-        seen_stage = seen_stage or stage is not None
-        key = stage or (node_id if seen_stage else "stem")
-        group[node_id] = key
-        members.setdefault(key, []).append(node_id)
-    lines = [
-        "digraph {",
-        '  graph [rankdir=TB, nodesep=0.25, ranksep=0.3, fontname="Helvetica", '
-        'bgcolor="transparent"];',
-        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, '
-        'fontcolor="#202124", color="#5f6368", fillcolor="#d2e3fc"];',
-        '  edge [color="#80868b", arrowsize=0.6];',
-    ]
-    if title:
-        lines.append(f'  labelloc="t"; fontcolor="#80868b"; label={_quote(title)};')
-    for key, ids in members.items():
-        shape = labels[ids[-1]].split("\\n")[-1]
-        if len(ids) == 1 and key == ids[0]:
-            label = labels[key]
-        elif key == "stem":
-            label = f"stem\\n{len(ids)} layers\\n{shape}"
-        else:
-            label = f"{key}\\n{len(ids)} blocks\\n{shape}"
-        lines.append(f'  {_quote(key)} [label="{label}"];')
-    drawn = set()
-    for src, dst in edges:
-        pair = (group.get(src, src), group.get(dst, dst))
-        if pair[0] != pair[1] and pair not in drawn:
-            drawn.add(pair)
-            lines.append(f"  {_quote(pair[0])} -> {_quote(pair[1])};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    statements += [dot.edge(src, dst) for src, dst in matrix.edges]
+    return dot.digraph(
+        statements,
+        name="course",
+        graph={"rankdir": "TB", "nodesep": 0.35, "ranksep": 0.3, "bgcolor": "transparent"},
+        nodes={
+            "shape": "box",
+            "style": "rounded,filled",
+            "fontname": dot.FONT,
+            "fontsize": 14,
+            "fontcolor": "#202124",
+            "penwidth": 1.6,
+            "margin": "0.15,0.08",
+        },
+        edges={"color": "#9aa0a6", "arrowsize": 0.7},
+    )
 
 
 def course_progress(states: Mapping[str, str]) -> tuple[int, int]:

@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from app import logic
-
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -76,7 +74,9 @@ def model_view(name: str, kwargs_json: str = "{}", block: str = "", builder: str
         collapsed = to_dot(model, collapse_blocks=True, title=f"{model.name}, one node per block")
         overview = ""
         if not block and collapsed.count(" [label=") > OVERVIEW_NODES:
-            overview = logic.stage_dot(collapsed, title=f"{model.name}, one node per stage")
+            overview = to_dot(
+                model, collapse_stages=True, title=f"{model.name}, one node per stage"
+            )
         return ModelView(
             name=model.name,
             table=keras_cnn.summarize(model),

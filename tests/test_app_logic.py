@@ -190,24 +190,6 @@ def test_page_addresses_get_html_that_points_the_frontend_at_the_root():
         assert not server.PAGE_PATH.match(path), path
 
 
-def test_stage_dot_draws_one_node_per_stage():
-    blocks = [f"conv{s}_block{i}" for s, n in ((2, 3), (3, 8), (4, 36), (5, 3)) for i in range(n)]
-    ids = ["input", "conv1_conv", "pool1_pool", *blocks, "avg_pool", "predictions"]
-    nodes = [
-        f'  "{i}" [label="{i}\\nX\\n(7, 7, {k})", fillcolor="#fff"];' for k, i in enumerate(ids)
-    ]
-    edges = [f'  "{a}" -> "{b}";' for a, b in zip(ids, ids[1:], strict=False)]
-    dot = logic.stage_dot("\n".join(["digraph {", *nodes, *edges, "}"]), title="resnet152")
-    drawn = [
-        line.split(" [")[0].strip().strip('"') for line in dot.splitlines() if "[label=" in line
-    ]
-    assert drawn == ["stem", "conv2", "conv3", "conv4", "conv5", "avg_pool", "predictions"]
-    assert '"conv4" [label="conv4\\n36 blocks\\n(7, 7, 49)"]' in dot
-    assert '"stem" [label="stem\\n3 layers\\n(7, 7, 2)"]' in dot
-    assert '"stem" -> "conv2";' in dot and '"conv5" -> "avg_pool";' in dot
-    assert dot.count(" -> ") == 6
-
-
 def test_a_new_attempt_draws_new_questions_after_training_reseeds_random():
     """Training in the server (the lesson-1 LeNet-5, the Training page) calls
     keras.utils.set_random_seed, which reseeds Python's global random: a retry right after must

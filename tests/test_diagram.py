@@ -5,7 +5,9 @@ import re
 import pytest
 
 import keras_cnn
-from keras_cnn.analysis.diagram import block_names, block_of, to_dot
+from keras_cnn.analysis.diagram import block_names, to_dot
+from keras_cnn.analysis.naming import block_of
+from keras_cnn.analysis.summary import inspect_structure
 
 
 def edges(dot: str) -> set[tuple[str, str]]:
@@ -95,6 +97,33 @@ def test_labels_are_escaped(resnet20):
 def test_unknown_block_is_a_clear_error(resnet20):
     with pytest.raises(ValueError, match="no block 'conv9_block1'"):
         to_dot(resnet20, block="conv9_block1")
+
+
+def test_a_block_of_a_model_without_blocks_says_so():
+    """Issue 19, item 11: not "(blocks: , ...)"."""
+    lenet = keras_cnn.build_lenet5()
+    with pytest.raises(ValueError) as error:
+        keras_cnn.show(lenet, block="nope")
+    message = str(error.value)
+    assert "has no blocks" in message and "block=None" in message
+    assert message.endswith("Received: block='nope'") and "(blocks: ," not in message
+
+
+def _stages(model):
+    return to_dot(model, collapse_stages=True, title="resnet152"), len(model.layers)
+
+
+def test_one_node_per_stage_from_the_model():
+    dot, _ = inspect_structure(lambda: keras_cnn.build_resnet(152), _stages)
+    drawn = re.findall(r'^\s*"([^"]+)" \[label=', dot, flags=re.M)
+    assert drawn == ["stem", "conv2", "conv3", "conv4", "conv5", "avg_pool", "predictions"]
+    assert 'label="conv4\\n36 blocks\\n(14, 14, 1024)"' in dot
+    # input, conv1_pad, conv1_conv, conv1_bn, conv1_relu, pool1_pad, pool1_pool
+    assert 'label="stem\\n7 layers\\n(56, 56, 64)"' in dot
+    assert ("stem", "conv2") in edges(dot) and ("conv5", "avg_pool") in edges(dot)
+    assert len(edges(dot)) == 6 and 'label="resnet152"' in dot
+    googlenet, _ = inspect_structure(lambda: keras_cnn.get_model("googlenet"), _stages)
+    assert {"inception_3", "inception_4", "inception_5"} <= nodes(googlenet)
 
 
 @pytest.mark.slow

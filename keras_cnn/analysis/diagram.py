@@ -17,16 +17,14 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import keras
 
+from keras_cnn.analysis import dot
 from keras_cnn.analysis.graph import graph, graph_nodes
-
-#: Prefixes that name a block: ResNet ``conv3_block2``, VGG ``block3``, ``inception_4a``.
-_BLOCK = re.compile(r"^(.*?block\d+|inception_\d+[a-z])(?:_|$)")
+from keras_cnn.analysis.naming import block_of, stage_of
 
 #: Fill colour per layer type (light enough for black text in light and dark themes).
 _COLOURS = {
@@ -48,7 +46,24 @@ _COLOURS = {
     "Flatten": "#eeeeee",
 }
 _BLOCK_COLOUR = "#d2e3fc"
-_SKIP = 'color="#d93025", penwidth=2, label=" skip", fontcolor="#d93025"'
+_SKIP = {"color": "#d93025", "penwidth": 2, "label": " skip", "fontcolor": "#d93025"}
+#: The header of every model drawing.
+_GRAPH = {
+    "rankdir": "TB",
+    "nodesep": 0.25,
+    "ranksep": 0.3,
+    "fontname": dot.FONT,
+    "bgcolor": "transparent",
+}
+_NODES = {
+    "shape": "box",
+    "style": "rounded,filled",
+    "fontname": dot.FONT,
+    "fontsize": 10,
+    "fontcolor": "#202124",
+    "color": "#5f6368",
+}
+_EDGES = {"color": "#80868b", "arrowsize": 0.6, "fontname": dot.FONT, "fontsize": 9}
 
 
 @dataclass(frozen=True)
@@ -58,11 +73,7 @@ class _Node:
     fill: str
     shape: str = "box"
     style: str = "rounded,filled"
-
-
-def _quote(text: str) -> str:
-    text = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return '"' + text + '"'
+    out: str = ""  # the output shape, "(56, 56, 256)"
 
 
 @dataclass
@@ -100,19 +111,6 @@ def _ops(model: keras.Model) -> list[_Op]:
             if parent not in entry.parents:
                 entry.parents.append(parent)
     return list(found.values())
-
-
-def block_of(name: str) -> str | None:
-    """The block a layer belongs to, from its name: ``conv2_block1_1_conv`` -> ``conv2_block1``.
-
-    Args:
-        name: str. A layer name.
-
-    Returns:
-        The block prefix, or ``None`` for layers outside blocks (stem, head).
-    """
-    match = _BLOCK.match(name)
-    return match.group(1) if match else None
 
 
 def block_names(model: keras.Model) -> list[str]:
@@ -158,6 +156,7 @@ def to_dot(
     collapse_blocks: bool = False,
     title: str | None = None,
     block: str | None = None,
+    collapse_stages: bool = False,
 ) -> str:
     """A Graphviz DOT description of a functional model's graph.
 
@@ -174,6 +173,10 @@ def to_dot(
         block: str or None. Draw only the layers of this block (e.g. ``"conv2_block1"``) and,
             as dashed nodes, the layers that feed it, so that a residual block shows the edge
             from its input to its ``_add``. Defaults to None (the whole model).
+        collapse_stages: bool. Draw one node per stage (``conv4_block1 ... conv4_block36``
+            become one ``conv4`` node, "36 blocks"; GoogLeNet's ``inception_4a ... 4e`` one
+            ``inception_4``), the layers before the first stage one ``stem`` node, the layers
+            after the last one as they are: ResNet-152 in 7 nodes. Defaults to False.
 
     Returns:
         The DOT source (``digraph { ... }``).
@@ -187,7 +190,13 @@ def to_dot(
         >>> '"conv4_block35" -> "conv4_block36"' in dot
         True
     """
-    nodes, edges = _view(model, max_nodes=max_nodes, collapse_blocks=collapse_blocks, block=block)
+    nodes, edges = _view(
+        model,
+        max_nodes=max_nodes,
+        collapse_blocks=collapse_blocks,
+        block=block,
+        collapse_stages=collapse_stages,
+    )
     return _dot_text(nodes, edges, title)
 
 
@@ -197,6 +206,7 @@ def _view(
     max_nodes: int | None,
     collapse_blocks: bool,
     block: str | None,
+    collapse_stages: bool = False,
 ) -> tuple[dict[str, _Node], list[tuple[str, str, bool]]]:
     """The nodes and ``(source, target, is_skip)`` edges to draw (see :func:`to_dot`)."""
     ops = _ops(model)
@@ -206,10 +216,17 @@ def _view(
     if block is not None:
         inside = [op for op in ops if _in_block(op.name, block)]
         if not inside:
-            known = ", ".join(block_names(model)[:8])
+            known = block_names(model)
+            if not known:
+                raise ValueError(
+                    f"Model {model.name!r} has no blocks: none of its layer names starts with a "
+                    "block prefix (conv2_block1_, block3_, inception_4a_), so there is nothing "
+                    f"to draw by itself. Draw the whole model (block=None). Received: block={block!r}"
+                )
+            more = ", ..." if len(known) > 8 else ""
             raise ValueError(
-                f"Model {model.name!r} has no block {block!r} (blocks: {known}, ...). "
-                f"Received: block={block!r}"
+                f"Model {model.name!r} has no block {block!r} (blocks: "
+                f"{', '.join(known[:8])}{more}). Received: block={block!r}"
             )
         names = {op.name for op in inside}
         by_name = {op.name: op for op in ops}
@@ -221,11 +238,12 @@ def _view(
                         f"{parent}\n(block input)\n{by_name[parent].shape}",
                         "#ffffff",
                         style="rounded,dashed",
+                        out=by_name[parent].shape,
                     )
         for op in inside:
             nodes[op.name] = _layer_node(op)
         edges = [e for e in edges if e[1] in names]
-    elif collapse_blocks:
+    elif collapse_blocks or collapse_stages:
         group = {op.name: block_of(op.name) or op.name for op in ops}
         members: dict[str, list] = {}
         for op in ops:
@@ -242,6 +260,7 @@ def _view(
                 key,
                 f"{key}\n{detail}, {params:,} params\n{group_ops[-1].shape}",
                 _BLOCK_COLOUR,
+                out=group_ops[-1].shape,
             )
         seen = set()
         collapsed = []
@@ -251,6 +270,8 @@ def _view(
                 seen.add(pair)
                 collapsed.append((pair[0], pair[1], False))
         edges = collapsed
+        if collapse_stages:
+            nodes, edges = _stages(nodes, edges)
     else:
         for op in ops:
             nodes[op.name] = _layer_node(op)
@@ -261,39 +282,60 @@ def _view(
     return nodes, [e for e in edges if e[0] in nodes and e[1] in nodes]
 
 
+def _stages(
+    nodes: dict[str, _Node], edges: list[tuple[str, str, bool]]
+) -> tuple[dict[str, _Node], list[tuple[str, str, bool]]]:
+    """One node per stage from one node per block: ``conv4_block1 ...`` -> ``conv4``; the
+    nodes before the first stage -> ``stem``; those after the last stage stay."""
+    group: dict[str, str] = {}
+    members: dict[str, list[_Node]] = {}
+    seen_stage = False
+    for key, node in nodes.items():
+        stage = stage_of(key)
+        seen_stage = seen_stage or stage is not None
+        group[key] = stage or (key if seen_stage else "stem")
+        members.setdefault(group[key], []).append(node)
+    staged: dict[str, _Node] = {}
+    for key, inside in members.items():
+        out = inside[-1].out
+        if len(inside) == 1 and key == inside[0].id:
+            staged[key] = inside[0]
+        elif key == "stem":
+            staged[key] = _Node(key, f"stem\n{len(inside)} layers\n{out}", _BLOCK_COLOUR, out=out)
+        else:
+            staged[key] = _Node(key, f"{key}\n{len(inside)} blocks\n{out}", _BLOCK_COLOUR, out=out)
+    seen, merged = set(), []
+    for src, dst, _ in edges:
+        pair = (group[src], group[dst])
+        if pair[0] != pair[1] and pair not in seen:
+            seen.add(pair)
+            merged.append((*pair, False))
+    return staged, merged
+
+
 def _dot_text(
     nodes: dict[str, _Node], edges: list[tuple[str, str, bool]], title: str | None
 ) -> str:
     """The DOT source of a view."""
-    lines = [
-        "digraph {",
-        '  graph [rankdir=TB, nodesep=0.25, ranksep=0.3, fontname="Helvetica", '
-        'bgcolor="transparent"];',
-        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10, '
-        'fontcolor="#202124", color="#5f6368"];',
-        '  edge [color="#80868b", arrowsize=0.6, fontname="Helvetica", fontsize=9];',
+    statements = [
+        dot.node(n.id, label=n.label, fillcolor=n.fill, shape=n.shape, style=n.style)
+        for n in nodes.values()
     ]
-    if title:
-        lines.append(f'  labelloc="t"; fontcolor="#80868b"; label={_quote(title)};')
-    for node in nodes.values():
-        lines.append(
-            f"  {_quote(node.id)} [label={_quote(node.label)}, fillcolor={_quote(node.fill)}, "
-            f"shape={node.shape}, style={_quote(node.style)}];"
-        )
-    for src, dst, skip in edges:
-        if src in nodes and dst in nodes:
-            attrs = f" [{_SKIP}]" if skip else ""
-            lines.append(f"  {_quote(src)} -> {_quote(dst)}{attrs};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    statements += [
+        dot.edge(src, dst, **(_SKIP if skip else {}))
+        for src, dst, skip in edges
+        if src in nodes and dst in nodes
+    ]
+    return dot.digraph(statements, graph=_GRAPH, nodes=_NODES, edges=_EDGES, title=title)
 
 
 def _layer_node(op: _Op) -> _Node:
     kind = type(op.op).__name__
     if isinstance(op.op, keras.Model):  # a nested model: one node, drawn as a block
         kind = f"{kind}, {len(op.op.layers)} layers, {op.op.count_params():,} params"
-        return _Node(op.name, f"{op.name}\n{kind}\n{op.shape}", _BLOCK_COLOUR)
-    return _Node(op.name, f"{op.name}\n{kind}\n{op.shape}", _COLOURS.get(kind, "#f1f3f4"))
+        return _Node(op.name, f"{op.name}\n{kind}\n{op.shape}", _BLOCK_COLOUR, out=op.shape)
+    label = f"{op.name}\n{kind}\n{op.shape}"
+    return _Node(op.name, label, _COLOURS.get(kind, "#f1f3f4"), out=op.shape)
 
 
 def _elide(
@@ -366,6 +408,7 @@ def show(
     max_nodes: int | None = None,
     title: str | None = None,
     engine: str = "auto",
+    collapse_stages: bool = False,
 ) -> Diagram:
     """A picture of a model in one call: in a notebook, ``keras_cnn.show(model)`` draws it.
 
@@ -384,6 +427,8 @@ def show(
         engine: str. ``"auto"`` (``dot`` when installed, else ``"python"``), ``"dot"``
             (Graphviz; an error names how to install it when it is missing) or
             ``"python"``. Defaults to ``"auto"``.
+        collapse_stages: bool. One node per stage (ResNet-152 in 7 nodes, see
+            :func:`to_dot`). Defaults to False.
 
     Returns:
         A :class:`Diagram`: it displays itself in Jupyter; ``.svg`` and ``.dot`` hold the
@@ -413,15 +458,21 @@ def show(
             "does so by itself)."
         )
     if collapse_blocks is None:
-        collapse_blocks = block is None and len(_ops(model)) > 60
+        collapse_blocks = block is None and not collapse_stages and len(_ops(model)) > 60
     title = model.name if title is None else title
-    nodes, edges = _view(model, max_nodes=max_nodes, collapse_blocks=collapse_blocks, block=block)
-    dot = _dot_text(nodes, edges, title)
+    nodes, edges = _view(
+        model,
+        max_nodes=max_nodes,
+        collapse_blocks=collapse_blocks,
+        block=block,
+        collapse_stages=collapse_stages,
+    )
+    source = _dot_text(nodes, edges, title)
     if engine == "python" or program is None:
-        return Diagram(dot, svg.render(nodes, edges, title), "python")
+        return Diagram(source, svg.render(nodes, edges, title), "python")
     done = subprocess.run(
-        [program, "-Tsvg"], input=dot, capture_output=True, text=True, timeout=60, check=False
+        [program, "-Tsvg"], input=source, capture_output=True, text=True, timeout=60, check=False
     )
     if done.returncode != 0:
         raise ValueError(f"Graphviz's dot failed on the diagram: {done.stderr.strip()}")
-    return Diagram(dot, done.stdout, "dot")
+    return Diagram(source, done.stdout, "dot")

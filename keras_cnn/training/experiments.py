@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,32 +18,12 @@ import keras
 import numpy as np
 import pandas as pd
 
+from keras_cnn.analysis.naming import group_of
 from keras_cnn.training.trainer import build_model, train
 
-#: (pattern, block name) tried in order on each layer name; the first match names its block.
-BLOCK_PATTERNS: tuple[tuple[re.Pattern, str], ...] = (
-    (re.compile(r"^(conv\d+_block\d+)_"), r"\1"),  # residual / plain blocks
-    (re.compile(r"^(conv1)_"), "stem"),  # CIFAR and ImageNet ResNet stem
-    (re.compile(r"^(block\d+)_"), r"\1"),  # VGG blocks
-    (re.compile(r"^(predictions|fc\d*|f6|avg_pool|flatten)"), "head"),
-)
-
-
-def block_of(layer_name: str) -> str:
-    """The block a layer belongs to, from its name (see :data:`BLOCK_PATTERNS`).
-
-    Args:
-        layer_name: str. E.g. ``"conv3_block2_1_conv"``.
-
-    Returns:
-        ``"conv3_block2"``, ``"stem"``, ``"head"``, a VGG ``"block3"``, or the layer's own
-        name when no pattern matches (LeNet-5's ``c1``, ``s2`` …).
-    """
-    for pattern, replacement in BLOCK_PATTERNS:
-        match = pattern.match(layer_name)
-        if match:
-            return match.expand(replacement)
-    return layer_name
+#: The block a layer belongs to, from its name: its block (``conv3_block2``, VGG ``block3``),
+#: ``"stem"``, ``"head"`` or its own name (see :mod:`keras_cnn.analysis.naming`).
+block_of = group_of
 
 
 def degradation(
