@@ -11,6 +11,25 @@ import argparse
 import json
 import sys
 
+#: The largest height, width or channel count ``summary --input-shape`` takes: eight
+#: times ImageNet's 224 and more, far short of sizes whose counts mean nothing.
+MAX_SIDE = 8192
+#: Options whose value may begin with "-" (argparse would read "-5,-5,3" as an option).
+_VALUE_MAY_START_WITH_DASH = ("--input-shape",)
+
+
+def _input_shape(text: str) -> tuple[int, int, int]:
+    """``--input-shape``: ``height,width,channels``, each an int from 1 to :data:`MAX_SIDE`."""
+    parts = text.split(",")
+    valid = f"height,width,channels: three ints from 1 to {MAX_SIDE:,}, e.g. 64,64,3"
+    try:
+        shape = tuple(int(part) for part in parts)
+    except ValueError:
+        shape = ()
+    if len(shape) != 3 or not all(1 <= side <= MAX_SIDE for side in shape):
+        raise argparse.ArgumentTypeError(f"must be {valid}. Received: {text!r}")
+    return shape
+
 
 def _summary(args: argparse.Namespace) -> int:
     import pandas as pd
@@ -19,7 +38,7 @@ def _summary(args: argparse.Namespace) -> int:
 
     kwargs = {}
     if args.input_shape:
-        kwargs["input_shape"] = tuple(int(v) for v in args.input_shape.split(","))
+        kwargs["input_shape"] = args.input_shape
     if args.no_top:
         kwargs["include_top"] = False
     model = keras_cnn.get_model(args.model, **kwargs)
@@ -195,7 +214,7 @@ def _add_train(sub) -> None:
     p.add_argument("--data-dir", help="TFDS data directory (default: TFDS_DATA_DIR)")
     p.add_argument("--checkpoint-dir", help="save every epoch here and resume from it")
     p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed", type=integer("seed"), help="0 to 2**32 - 1")
     p.add_argument("--mixed-precision", default=switch("mixed_precision"), choices=list(_ON_OFF))
     p.add_argument("--jit", default=switch("jit_compile"), choices=list(_ON_OFF))
     p.add_argument(
@@ -227,7 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     summary = sub.add_parser("summary", help=COMMANDS["summary"][1])
     summary.add_argument("model", help="registry name, e.g. resnet50 (see `list`)")
-    summary.add_argument("--input-shape", help="e.g. 64,64,3")
+    summary.add_argument(
+        "--input-shape",
+        type=_input_shape,
+        help=f"height,width,channels, e.g. 64,64,3 (each 1 to {MAX_SIDE:,})",
+    )
     summary.add_argument("--no-top", action="store_true", help="include_top=False")
     sub.add_parser("list", help=COMMANDS["list"][1])
     figures = sub.add_parser("figures", help=COMMANDS["figures"][1])
@@ -236,11 +259,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _joined(argv: list[str]) -> list[str]:
+    """``--input-shape -5,-5,3`` as ``--input-shape=-5,-5,3``, so that its check reports it."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in _VALUE_MAY_START_WITH_DASH and arg[:1] == "-" and arg[1:2].isdigit():
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The errors a command reports in one line: bad values, and data that is not there.
+
+    ``DatasetUnavailableError`` is only looked up once its module is loaded (a command
+    that never loaded it cannot raise it), so ``summary`` and ``list`` import no data code.
+    """
+    data = sys.modules.get("keras_cnn.training.data")
+    return (ValueError, *([data.DatasetUnavailableError] if data else []))
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_joined(sys.argv[1:] if argv is None else list(argv)))
     try:
         return COMMANDS[args.command][0](args)
-    except ValueError as error:
+    except Exception as error:
+        if not isinstance(error, _user_errors()):
+            raise
         print(f"error: {getattr(error, 'cli', error)}", file=sys.stderr)
         return 2
 

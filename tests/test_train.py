@@ -77,7 +77,11 @@ def test_schedules():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"epochs": 0}, r"`epochs` must be an int >= 1. Received: epochs=0"),
+        ({"epochs": 0}, r"`epochs` must be an int from 1 to 10,000. Received: epochs=0"),
+        ({"epochs": 99999999999}, r"from 1 to 10,000. Received: epochs=99999999999"),
+        ({"seed": -1}, r"`seed` must be an int from 0 to 4,294,967,295. Received: seed=-1"),
+        ({"seed": 2**32}, r"Received: seed=4294967296"),
+        ({"checkpoint_dir": ""}, r"`checkpoint_dir` must name a directory.*checkpoint_dir=''"),
         ({"batch_size": -1}, "batch_size"),
         ({"optimizer": "lamb"}, "optimizer"),
         ({"mixed_precision": "yes"}, "mixed_precision"),

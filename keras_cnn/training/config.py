@@ -38,8 +38,18 @@ NUMBERS: dict[str, tuple[Callable[[float], bool], str]] = {
     "weight_decay": (lambda v: v >= 0, "a finite number >= 0, e.g. 1e-4 (0 for none)"),
     "bn_momentum": (lambda v: 0 <= v < 1, "a finite number in [0, 1), e.g. 0.9, or None"),
 }
-#: integer argument -> smallest valid value. Shared with the command line.
-INTEGERS = {"epochs": 1, "batch_size": 1, "limit": 1}
+#: The most epochs one run takes: far beyond any paper's schedule (He et al. 2015 train
+#: CIFAR ResNets for about 182 epochs), short of a typo's 99999999999.
+MAX_EPOCHS = 10_000
+#: The largest seed: NumPy's and Keras' seeds are unsigned 32-bit integers.
+MAX_SEED = 2**32 - 1
+#: integer argument -> (smallest, largest or None) valid value. Shared with the command line.
+INTEGERS: dict[str, tuple[int, int | None]] = {
+    "epochs": (1, MAX_EPOCHS),
+    "batch_size": (1, None),
+    "limit": (1, None),
+    "seed": (0, MAX_SEED),
+}
 
 
 def check_number(name: str, value):
@@ -61,9 +71,11 @@ def check_integer(name: str, value):
     Raises:
         ValueError: naming the valid values.
     """
-    low = INTEGERS[name]
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"`{name}` must be an int >= {low}. Received: {name}={value!r}")
+    low, high = INTEGERS[name]
+    valid = f"an int >= {low}" if high is None else f"an int from {low} to {high:,}"
+    integer = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if not integer or value < low or high is not None and value > high:
+        raise ValueError(f"`{name}` must be {valid}. Received: {name}={value!r}")
     return int(value)
 
 
@@ -73,8 +85,13 @@ def check_checkpoint_dir(directory) -> Path:
     Raises:
         ValueError: for a path that is a file, under a file, or not writable.
     """
-    path = Path(directory).expanduser()
     received = f"Received: checkpoint_dir={os.fspath(directory)!r}"
+    if not os.fspath(directory).strip():
+        raise ValueError(
+            "`checkpoint_dir` must name a directory: an empty path would write the checkpoints "
+            f"into the current directory. Name one (e.g. ckpt), or leave it out for none. {received}"
+        )
+    path = Path(directory).expanduser()
     if path.exists() and not path.is_dir():
         raise ValueError(
             f"`checkpoint_dir` must be a directory (it is created if missing), but {path} is "
@@ -188,9 +205,8 @@ class TrainConfig:
                 f"Received: optimizer={optimizer!r}"
             )
         self._check_data()
-        seed = self.seed
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
-            raise ValueError(f"`seed` must be an int or None. Received: seed={seed!r}")
+        if self.seed is not None:
+            check_integer("seed", self.seed)
         if self.verbose not in VERBOSE or isinstance(self.verbose, bool):
             raise ValueError(
                 f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={self.verbose!r}"

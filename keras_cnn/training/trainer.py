@@ -185,7 +185,8 @@ def train(
         data: a dataset name (``"digits"``, the embedded default; ``"cifar10"`` … via TFDS), an
             ``(images, labels)`` tuple of arrays, or a batched ``tf.data.Dataset``. Images are
             resized and grey/RGB-converted to the model's input.
-        epochs: int. Total epochs (a resumed run continues up to it).
+        epochs: int. Total epochs (a resumed run continues up to it), at most
+            :data:`~keras_cnn.training.config.MAX_EPOCHS`.
         batch_size: int. Global batch size (split across replicas under a strategy).
         optimizer: ``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"`` or an optimizer instance.
         learning_rate: float. Initial learning rate. Defaults to 0.1 (He et al.).
@@ -215,7 +216,8 @@ def train(
             created if missing. Across machines it must be shared storage for the other
             workers to resume.
         resume: bool. Resume from ``checkpoint_dir`` when it holds a checkpoint.
-        seed: optional int: the same seed gives the same initial weights and data order.
+        seed: optional int from 0 to 2**32 - 1: the same seed gives the same initial
+            weights and data order.
         verbose: Keras' ``verbose``: ``"auto"``/1 a progress bar, 2 a line per epoch, 0 none.
         record: bool. Keep the run, and the trained model, under ``$KERAS_CNN_HOME/runs``.
         bn_momentum: float or None. Momentum of every batch normalization's moving
@@ -313,7 +315,7 @@ def run_training(config: TrainConfig) -> pd.DataFrame:
             build_from_a_local_batch(model, feed.train)
             reduce_scalars_across_workers()
         settings = _settings(config, feed.label)
-        checkpoint = Checkpoint(config.checkpoint_dir) if config.checkpoint_dir else None
+        checkpoint = None if config.checkpoint_dir is None else Checkpoint(config.checkpoint_dir)
         rows = _resume(config, model, checkpoint, settings)
         meta = _meta(config, model, devices, settings)
         return _fit(config, model, devices, feed, checkpoint, rows, meta)
