@@ -14,7 +14,7 @@ from keras.applications import resnet, resnet_v2, vgg16, vgg19
 from keras.src.applications import imagenet_utils
 
 import keras_cnn
-from keras_cnn.models import common as _common
+from keras_cnn.models import weights
 from keras_cnn.models.imagenet import (
     PREPROCESSING,
     class_names,
@@ -28,8 +28,8 @@ KERAS_PREPROCESS = {
     "vgg19": vgg19.preprocess_input,
     "resnet50": resnet.preprocess_input,
     "resnet152": resnet.preprocess_input,
-    "resnet50_v2": resnet_v2.preprocess_input,
-    "resnet101_v2": resnet_v2.preprocess_input,
+    "resnet50v2": resnet_v2.preprocess_input,
+    "resnet101v2": resnet_v2.preprocess_input,
 }
 #: The file_hash keras.applications checks on imagenet_class_index.json.
 KERAS_CLASS_INDEX_MD5 = "c2c37ea517e94d9795004a39431a14cb"
@@ -64,12 +64,12 @@ def test_preprocess_input_equals_keras_applications(images, name, data_format, k
 def test_each_family_gets_its_own_preprocessing():
     white = np.full((1, 1, 1, 3), 255, "uint8")
     red = np.array([[[[255, 0, 0]]]], "uint8")
-    np.testing.assert_allclose(preprocess_input(white, "resnet50_v2")[0, 0, 0], [1, 1, 1])
+    np.testing.assert_allclose(preprocess_input(white, "resnet50v2")[0, 0, 0], [1, 1, 1])
     np.testing.assert_allclose(
         preprocess_input(red, "vgg16")[0, 0, 0], [-103.939, -116.779, 255 - 123.68], rtol=1e-6
     )
-    assert {PREPROCESSING[n] for n in ("vgg", "vgg16", "resnet", "resnet50")} == {"caffe"}
-    assert {PREPROCESSING[n] for n in ("resnet_v2", "resnet50_v2")} == {"tf"}
+    assert {PREPROCESSING[n] for n in ("vgg16", "vgg19", "resnet50")} == {"caffe"}
+    assert {PREPROCESSING[n] for n in ("resnet50v2", "resnet152v2")} == {"tf"}
 
 
 @pytest.mark.parametrize(
@@ -79,11 +79,36 @@ def test_each_family_gets_its_own_preprocessing():
         ((np.zeros((1, 4, 4, 3)), "vgg16", "nchw"), "data_format must be one of"),
         ((np.zeros((1, 4, 4, 1)), "vgg16"), "expects RGB images"),
         ((np.zeros((4, 4)), "resnet50"), "expects RGB images"),
+        ((np.zeros((1, 4, 4, 3)), "tf"), r"No ImageNet preprocessing .*pass mode='tf'"),
+        ((np.zeros((1, 4, 4, 3)),), r"needs a model id .*\['resnet101', .*'caffe', 'tf'"),
     ],
 )
 def test_preprocess_input_refuses_what_it_cannot_do(args, match):
     with pytest.raises(ValueError, match=match):
         preprocess_input(*args)
+
+
+@pytest.mark.parametrize("mode", ["caffe", "tf", "torch"])
+def test_preprocess_input_mode_equals_keras_imagenet_utils(images, mode):
+    ours = preprocess_input(images, mode=mode)
+    theirs = imagenet_utils.preprocess_input(images.astype("float32"), mode=mode)
+    np.testing.assert_array_equal(ours, theirs)
+    tensor = preprocess_input(keras.ops.convert_to_tensor(images.astype("float32")), mode=mode)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(tensor), theirs, rtol=1e-6, atol=1e-6)
+
+
+def test_preprocess_input_for_every_model_with_weights_and_old_ids():
+    white = np.full((1, 1, 1, 3), 255, "uint8")
+    for name, mode in PREPROCESSING.items():
+        np.testing.assert_array_equal(
+            preprocess_input(white, name), preprocess_input(white, mode=mode)
+        )
+    with pytest.warns(DeprecationWarning, match="'resnet50_v2' is now 'resnet50v2'"):
+        np.testing.assert_allclose(preprocess_input(white, "resnet50_v2")[0, 0, 0], [1, 1, 1])
+    with pytest.raises(ValueError, match="'vgg16''s weights expect mode='caffe'"):
+        preprocess_input(white, "vgg16", mode="tf")
+    with pytest.raises(ValueError, match=r"`mode` must be one of \['caffe', 'tf', 'torch'\]"):
+        preprocess_input(white, mode="inception")
 
 
 def test_class_names_are_keras_file_byte_for_byte_and_match_tfds():
@@ -133,8 +158,8 @@ def test_decode_predictions_refuses_bad_arguments(preds, top, match):
 def test_offline_imagenet_weights_are_a_clear_error(monkeypatch):
     """No network (a closed local port here): one error of the package naming the file, the
     cache folder and weights=path, instead of keras' bare Exception and long traceback."""
-    missing = _common.WeightFile("http://127.0.0.1:9/keras_cnn_test_vgg16_notop.h5", "0" * 32)
-    monkeypatch.setitem(_common.IMAGENET_WEIGHTS, "vgg16", (missing, missing))
+    missing = weights.WeightFile("http://127.0.0.1:9/keras_cnn_test_vgg16_notop.h5", "0" * 32)
+    monkeypatch.setitem(weights.IMAGENET_WEIGHTS, "vgg16", (missing, missing))
     with pytest.raises(keras_cnn.WeightsUnavailableError) as caught:
         keras_cnn.build_vgg(16, weights="imagenet", include_top=False, input_shape=(32, 32, 3))
     message = str(caught.value)

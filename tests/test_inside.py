@@ -83,7 +83,7 @@ def test_resnet50_boxes_by_hand():
 
 
 @pytest.mark.parametrize(
-    "name", ["lenet5", "alexnet", "googlenet", "resnet50_v2", "resnext50_32x4d", "wrn16_8"]
+    "name", ["lenet5", "alexnet", "googlenet", "resnet50v2", "resnext50_32x4d", "wrn16_8"]
 )
 def test_box_sizes_equal_receptive_field_for_every_family(name):
     def sizes(model):

@@ -17,7 +17,7 @@ def test_registry_has_the_issue_names():
         "vgg16_bn",
         "resnet18",
         "resnet152",
-        "resnet50_v2",
+        "resnet50v2",
         "resnet20",
         "resnet1202",
         "plain20",
@@ -33,9 +33,9 @@ def test_registry_has_the_issue_names():
         "wrn28_10",
         "wrn40_4",
         "wrn16_8",
-        "resnet110_v2",
-        "resnet164_v2",
-        "resnet1001_v2",
+        "resnet110v2",
+        "resnet164v2",
+        "resnet1001v2",
     ]:
         assert name in registry.MODELS
 
@@ -51,7 +51,7 @@ def test_list_models_table():
 
 
 # ResNet-1202 and ResNet-1001 take long to build: they get cheaper checks below.
-FIGURE_NAMES = [n for n in registry.MODELS if n not in ("resnet1202", "resnet1001_v2")]
+FIGURE_NAMES = [n for n in registry.MODELS if n not in ("resnet1202", "resnet1001v2")]
 
 
 @pytest.mark.slow
@@ -76,9 +76,9 @@ def test_stored_resnet1001_figures_match_a_cheap_check():
     import keras_cnn
     from keras_cnn.analysis.summary import inspect_structure, totals
 
-    stored = registry._figures()["resnet1001_v2"]
+    stored = registry._figures()["resnet1001v2"]
     assert stored["weight_layers"] == 1001
-    p164 = registry._figures()["resnet164_v2"]["params"]
+    p164 = registry._figures()["resnet164v2"]["params"]
     p29 = inspect_structure(
         lambda: keras_cnn.build_cifar_resnet(29, version=2, block="bottleneck"), totals
     )["params"]
@@ -93,7 +93,7 @@ def test_new_families_in_list_models():
     assert row.trainable_params == 25_028_904 and row.weight_layers == 50
     assert table.loc["wide_resnet50_2"].trainable_params == 68_883_240
     assert table.loc["wrn28_10"].cifar10_error == 4.00 and table.loc["wrn28_10"].year == 2016
-    assert table.loc["resnet164_v2"].cifar10_error == 5.46
+    assert table.loc["resnet164v2"].cifar10_error == 5.46
     assert not table.loc["resnext50_32x4d"].imagenet_weights
 
 
@@ -115,3 +115,72 @@ def test_readme_models_table_equals_the_registry():
     assert block.strip() == registry.markdown_table().strip()
     names = re.findall(r"^\| `(\w+)` \|", block, flags=re.M)
     assert names == list(registry.MODELS)
+
+
+def test_one_id_per_model_registry_name_and_weights_agree():
+    """The id is the built model's name and its weights' and preprocessing's key (it was
+    ``resnet50_v2`` in the registry, ``resnet50v2`` for keras and the weights)."""
+    from keras_cnn.models.imagenet import PREPROCESSING
+    from keras_cnn.models.weights import IMAGENET_WEIGHTS
+
+    assert set(IMAGENET_WEIGHTS) == set(PREPROCESSING) <= set(registry.MODELS)
+    assert set(PREPROCESSING) == {n for n, e in registry.MODELS.items() if e.preprocessing}
+    assert PREPROCESSING == {
+        **dict.fromkeys(["vgg16", "vgg19", "resnet50", "resnet101", "resnet152"], "caffe"),
+        **dict.fromkeys(["resnet50v2", "resnet101v2", "resnet152v2"], "tf"),
+    }
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(registry.ALIASES.items()))
+def test_old_ids_are_aliases_with_a_deprecation_warning(old, new):
+    with pytest.warns(DeprecationWarning, match=f"'{old}' is now '{new}'"):
+        assert registry.resolve(old) is registry.MODELS[new]
+    assert old not in registry.MODELS
+
+
+def test_an_alias_builds_the_model_under_its_id():
+    from keras_cnn.analysis.summary import inspect_structure
+
+    with pytest.warns(DeprecationWarning):
+        name = inspect_structure(lambda: keras_cnn.get_model("resnet50_v2"), lambda m: m.name)
+    assert name == "resnet50v2"
+
+
+def test_each_entry_carries_its_data_configuration():
+    cfg = registry.MODELS["resnet50"].cfg
+    assert cfg["input_size"] == (224, 224, 3) and cfg["preprocessing"] == "caffe"
+    assert cfg["mean"] == (0.48502, 0.457957, 0.407604) and cfg["weights"] == "imagenet"
+    assert cfg["std"] == (0.003922,) * 3  # caffe: no scaling, 1/255 of [0, 1]
+    assert registry.MODELS["resnet50v2"].cfg["mean"] == (0.5, 0.5, 0.5)
+    assert registry.MODELS["resnet50v2"].cfg["std"] == (0.5, 0.5, 0.5)
+    assert registry.MODELS["lenet5"].cfg["input_size"] == (32, 32, 1)
+    assert registry.MODELS["resnet20"].cfg["preprocessing"] is None
+    table = keras_cnn.list_models().set_index("name")
+    assert table.loc["vgg16"].preprocessing == "caffe"
+    assert table.loc["resnet152v2", "std"] == (0.5, 0.5, 0.5)
+    assert table.loc["alexnet"].input_shape == (227, 227, 3)
+    # the stated input is the one the builder makes (figures.json is computed from the code)
+    figures = registry._figures()
+    assert all(e.input_size[0] == figures[n]["input_size"] for n, e in registry.MODELS.items())
+
+
+def test_list_models_takes_shell_patterns_as_timm():
+    assert keras_cnn.list_models("vgg1?") == ["vgg11", "vgg13", "vgg16", "vgg19"]
+    assert keras_cnn.list_models(["wrn*", "*_2"]) == [
+        "wrn16_8",
+        "wrn28_10",
+        "wrn40_4",
+        "wide_resnet50_2",
+        "wide_resnet101_2",
+    ]
+    assert keras_cnn.list_models("*v2", pretrained=True) == [
+        "resnet50v2",
+        "resnet101v2",
+        "resnet152v2",
+    ]
+    assert keras_cnn.list_models("nothing*") == []
+    table = keras_cnn.list_models("resnet5*", table=True)
+    assert list(table.name) == ["resnet50", "resnet50v2", "resnet56"]
+    assert list(keras_cnn.list_models(pretrained=True).name) == sorted(
+        keras_cnn.list_models(pretrained=True).name, key=list(registry.MODELS).index
+    )

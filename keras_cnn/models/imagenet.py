@@ -9,10 +9,13 @@ family             mode      what it does to RGB pixels in [0, 255]
 VGG, ResNet v1     caffe     RGB -> BGR, minus the ImageNet mean per channel
                              (103.939, 116.779, 123.68); no scaling
 ResNet v2          tf        scaled to [-1, 1]: ``x / 127.5 - 1``
+(torchvision)      torch     ``x / 255``, minus the ImageNet mean (0.485, 0.456, 0.406), over
+                             its standard deviation (0.229, 0.224, 0.225)
 =================  ========  ===============================================================
 
 Feeding a model the other family's preprocessing gives confident wrong answers, so
-:func:`preprocess_input` takes the model's name. The numbers are those of
+:func:`preprocess_input` takes the model's id (its registry entry knows the mode,
+:attr:`keras_cnn.models.registry.ModelEntry.cfg`) or a ``mode=``. The numbers are those of
 ``keras.applications`` (tested for equality); unlike keras, a NumPy input is never changed in
 place.
 
@@ -42,65 +45,53 @@ from importlib import resources
 import keras
 import numpy as np
 
-#: Model or family name -> preprocessing mode of its published weights (keras.applications).
-PREPROCESSING: dict[str, str] = {
-    "vgg": "caffe",
-    "vgg16": "caffe",
-    "vgg19": "caffe",
-    "resnet": "caffe",
-    "resnet50": "caffe",
-    "resnet101": "caffe",
-    "resnet152": "caffe",
-    "resnet_v2": "tf",
-    "resnet50_v2": "tf",
-    "resnet101_v2": "tf",
-    "resnet152_v2": "tf",
-}
+from keras_cnn.models.registry import MODELS, PREPROCESSING_MODES, canonical
 
-#: Mode -> (scale, per-channel offset, reverse the channels), as keras does it:
-#: ``x = x / scale``, channels reversed (RGB -> BGR), then ``x = x - offset``.
-_MODES: dict[str, tuple[float, tuple[float, float, float], bool]] = {
-    "caffe": (1.0, (103.939, 116.779, 123.68), True),
-    "tf": (127.5, (1.0, 1.0, 1.0), False),
+#: Model id -> preprocessing mode of its published weights: every registry model with
+#: weights, from its registry entry (:attr:`keras_cnn.models.registry.ModelEntry.cfg`).
+PREPROCESSING: dict[str, str] = {
+    name: entry.preprocessing for name, entry in MODELS.items() if entry.preprocessing
 }
 _DATA_FORMATS = ("channels_last", "channels_first")
 _CLASSES_FILE = "imagenet_classes.json"
 N_CLASSES = 1000
 
 
-def preprocess_input(x, model: str, data_format: str | None = None):
+def preprocess_input(x, model: str | None = None, data_format: str | None = None, *, mode=None):
     """Prepare RGB images in [0, 255] the way ``model``'s published ImageNet weights expect.
 
     ``"caffe"`` (VGG, ResNet v1, as ``keras.applications.vgg16`` / ``resnet``): RGB -> BGR,
     then the ImageNet mean of each channel is subtracted. ``"tf"`` (ResNet v2, as
-    ``keras.applications.resnet_v2``): ``x / 127.5 - 1``, in [-1, 1].
+    ``keras.applications.resnet_v2``): ``x / 127.5 - 1``, in [-1, 1]. ``"torch"``
+    (torchvision's): ``x / 255``, minus the ImageNet mean, over its standard deviation.
 
     Args:
         x: A NumPy array or a tensor, one image ``(h, w, 3)`` or a batch ``(n, h, w, 3)``
             (channels first with ``data_format="channels_first"``). Integers (``uint8``) are
             converted to ``keras.config.floatx()``.
-        model: str. A model or family name, one of :data:`PREPROCESSING` (``"vgg16"``,
-            ``"resnet50"``, ``"resnet50_v2"``, ``"vgg"``, ``"resnet"``, ``"resnet_v2"``).
+        model: str or None. A registry id with published weights, one of
+            :data:`PREPROCESSING` (``"vgg16"``, ``"resnet50"``, ``"resnet50v2"`` …): its
+            entry's mode. None with ``mode``.
         data_format: str or None. ``"channels_last"`` or ``"channels_first"``. Defaults to
             None (``keras.config.image_data_format()``).
+        mode: str or None. ``"caffe"``, ``"tf"`` or ``"torch"``
+            (``keras.applications.imagenet_utils``' modes), instead of a model's.
 
     Returns:
         The preprocessed images: a new NumPy array for a NumPy input (the input is left as it
         was), else a tensor.
 
     Raises:
-        ValueError: For an unknown model, an unknown data format, or images without 3
-            channels.
+        ValueError: For a model without published weights, an unknown mode, a model and a
+            mode that disagree, an unknown data format, or images without 3 channels.
 
     Example:
-        >>> preprocess_input(np.full((1, 2, 2, 3), 255, "uint8"), "resnet50_v2")[0, 0, 0]
+        >>> preprocess_input(np.full((1, 2, 2, 3), 255, "uint8"), "resnet50v2")[0, 0, 0]
+        array([1., 1., 1.], dtype=float32)
+        >>> preprocess_input(np.full((1, 2, 2, 3), 255, "uint8"), mode="tf")[0, 0, 0]
         array([1., 1., 1.], dtype=float32)
     """
-    if model not in PREPROCESSING:
-        raise ValueError(
-            f"No ImageNet preprocessing is known for {model!r}: use one of "
-            f"{sorted(PREPROCESSING)}. Received: model={model!r}"
-        )
+    mode = _mode(model, mode)
     if data_format is None:
         data_format = keras.config.image_data_format()
     if data_format not in _DATA_FORMATS:
@@ -115,22 +106,58 @@ def preprocess_input(x, model: str, data_format: str | None = None):
             f"last, (3, h, w) or (n, 3, h, w) with channels first. Received: shape "
             f"{tuple(x.shape)} with data_format={data_format!r}"
         )
-    scale, offset, reverse = _MODES[PREPROCESSING[model]]
+    recipe = PREPROCESSING_MODES[mode]
     channel = [1] * ndim
     channel[axis] = 3
     if isinstance(x, np.ndarray):
         dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else keras.config.floatx()
         x = np.array(x, dtype=dtype)  # a copy: keras would change a float array in place
-        x /= scale
-        if reverse:
+        x /= recipe.scale
+        if recipe.bgr:
             x = np.flip(x, axis=axis)
-        return x - np.asarray(offset, dtype=x.dtype).reshape(channel)
+        x = x - np.asarray(recipe.mean, dtype=x.dtype).reshape(channel)
+        if recipe.std:
+            x = x / np.asarray(recipe.std, dtype=x.dtype).reshape(channel)
+        return x
     if "float" not in keras.backend.standardize_dtype(x.dtype):
         x = keras.ops.cast(x, keras.config.floatx())
-    x = x / scale
-    if reverse:
+    x = x / recipe.scale
+    if recipe.bgr:
         x = keras.ops.flip(x, axis=axis)
-    return x + keras.ops.reshape(keras.ops.convert_to_tensor(-np.array(offset), x.dtype), channel)
+    mean = keras.ops.convert_to_tensor(-np.array(recipe.mean), x.dtype)
+    x = x + keras.ops.reshape(mean, channel)
+    if recipe.std:
+        x = x / keras.ops.reshape(keras.ops.convert_to_tensor(recipe.std, x.dtype), channel)
+    return x
+
+
+def _mode(model: str | None, mode: str | None) -> str:
+    """The preprocessing mode for ``model`` and/or ``mode``, checked."""
+    if mode is not None and mode not in PREPROCESSING_MODES:
+        raise ValueError(
+            f"`mode` must be one of {sorted(PREPROCESSING_MODES)}. Received: mode={mode!r}"
+        )
+    if model is None:
+        if mode is None:
+            raise ValueError(
+                "preprocess_input needs a model id with published weights (one of "
+                f"{sorted(PREPROCESSING)}) or a mode ({sorted(PREPROCESSING_MODES)}). "
+                "Received: model=None, mode=None"
+            )
+        return mode
+    model = canonical(model)
+    if model not in PREPROCESSING:
+        hint = f" (a mode: pass mode={model!r})" if model in PREPROCESSING_MODES else ""
+        raise ValueError(
+            f"No ImageNet preprocessing is known for {model!r}{hint}: it has no published "
+            f"weights. Use one of {sorted(PREPROCESSING)}, or a mode "
+            f"({sorted(PREPROCESSING_MODES)}). Received: model={model!r}"
+        )
+    if mode is not None and mode != PREPROCESSING[model]:
+        raise ValueError(
+            f"{model!r}'s weights expect mode={PREPROCESSING[model]!r}. Received: mode={mode!r}"
+        )
+    return PREPROCESSING[model]
 
 
 @functools.cache

@@ -11,13 +11,16 @@ papers' own, cited below with the table they come from.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import inspect
 import json
 import re
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,6 +58,58 @@ class ModelEntry:
     #: How :func:`keras_cnn.train.build_model` fits the model to a dataset, one of
     #: :data:`ADAPTATIONS`.
     adapt: str = "classes"
+    #: The default input, ``(height, width, channels)``.
+    input_size: tuple[int, int, int] = (224, 224, 3)
+    #: How images are prepared for the published ImageNet weights (a key of
+    #: :data:`PREPROCESSING_MODES`); None for a model without published weights.
+    preprocessing: str | None = None
+
+    @property
+    def cfg(self) -> dict[str, Any]:
+        """The data configuration, as timm's ``default_cfg``: ``input_size`` (height, width,
+        channels), ``preprocessing`` (the mode), ``mean`` and ``std`` (RGB, for pixels in [0,
+        1]; None without published weights) and ``weights`` (``"imagenet"`` or None)."""
+        mode = PREPROCESSING_MODES.get(self.preprocessing)
+        mean, std = mode.rgb_mean_std() if mode else (None, None)
+        return {
+            "input_size": self.input_size,
+            "preprocessing": self.preprocessing,
+            "mean": mean,
+            "std": std,
+            "weights": "imagenet" if self.preprocessing else None,
+        }
+
+
+class Preprocessing(NamedTuple):
+    """How ``keras.applications`` prepares RGB pixels in [0, 255] for its weights:
+    ``x = x / scale``, the channels reversed (RGB -> BGR) when ``bgr``, then ``x = x - mean``
+    and, where ``std`` is given, ``x = x / std`` (per channel, in the order after reversing)."""
+
+    scale: float
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float] | None
+    bgr: bool
+
+    def rgb_mean_std(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """The same as timm states it: ``(x / 255 - mean) / std`` on RGB pixels in [0, 1]."""
+        mean = self.mean[::-1] if self.bgr else self.mean
+        std = self.std or (1.0, 1.0, 1.0)
+        factor = self.scale / 255
+        return (
+            tuple(round(m * factor, 6) for m in mean),
+            tuple(round(s * factor, 6) for s in std),
+        )
+
+
+#: The preprocessing modes of ``keras.applications.imagenet_utils.preprocess_input``.
+PREPROCESSING_MODES: dict[str, Preprocessing] = {
+    #: VGG, ResNet v1 (Caffe models): BGR, minus the ImageNet mean, no scaling.
+    "caffe": Preprocessing(1.0, (103.939, 116.779, 123.68), None, bgr=True),
+    #: ResNet v2, Inception: scaled to [-1, 1].
+    "tf": Preprocessing(127.5, (1.0, 1.0, 1.0), None, bgr=False),
+    #: torchvision's: [0, 1], then the ImageNet mean and standard deviation.
+    "torch": Preprocessing(255.0, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), bgr=False),
+}
 
 
 #: How a registry model meets a dataset. ``"classes"``: it keeps its own input (an ImageNet
@@ -66,7 +121,14 @@ ADAPTATIONS = ("classes", "channels")
 
 def _entries() -> list[ModelEntry]:
     e: list[ModelEntry] = [
-        ModelEntry("lenet5", "build_lenet5", family="LeNet", paper="lenet", adapt="channels"),
+        ModelEntry(
+            "lenet5",
+            "build_lenet5",
+            family="LeNet",
+            paper="lenet",
+            adapt="channels",
+            input_size=(32, 32, 1),
+        ),
         ModelEntry(
             "alexnet",
             "build_alexnet",
@@ -75,6 +137,7 @@ def _entries() -> list[ModelEntry]:
             top1=40.7,
             top5=18.2,
             source="Table 2: 1 CNN, ILSVRC-2012 validation",
+            input_size=(227, 227, 3),
         ),
     ]
     # VGG: Table 3 of the paper (single-scale evaluation; D and E trained with scale
@@ -91,6 +154,8 @@ def _entries() -> list[ModelEntry]:
                 top1,
                 top5,
                 source="Table 3: single-scale evaluation, ILSVRC-2012 validation",
+                # keras.applications publishes VGG-16 and VGG-19 weights, from Caffe
+                preprocessing="caffe" if depth in (16, 19) else None,
             )
         )
     for depth in vgg_errors:
@@ -100,7 +165,14 @@ def _entries() -> list[ModelEntry]:
             )
         )
     e.append(
-        ModelEntry("vgg_small", "build_small_vgg", family="VGG", paper="vgg", adapt="channels")
+        ModelEntry(
+            "vgg_small",
+            "build_small_vgg",
+            family="VGG",
+            paper="vgg",
+            adapt="channels",
+            input_size=(32, 32, 3),
+        )
     )
     e.append(
         ModelEntry(
@@ -132,16 +204,19 @@ def _entries() -> list[ModelEntry]:
                 top1,
                 top5,
                 source=source,
+                # keras.applications publishes ResNet-50/101/152 weights, from Caffe
+                preprocessing="caffe" if depth >= 50 else None,
             )
         )
     for depth in (50, 101, 152):
         e.append(
             ModelEntry(
-                f"resnet{depth}_v2",
+                f"resnet{depth}v2",
                 "build_resnet",
                 {"depth": depth, "version": 2},
                 "ResNet v2",
                 "resnet_v2",
+                preprocessing="tf",
             )
         )
     # CIFAR-10: Table 6 of He et al. 2015 (test error, %; 110: best of 5 runs).
@@ -157,6 +232,7 @@ def _entries() -> list[ModelEntry]:
                 cifar10=error,
                 source="Table 6: CIFAR-10 test error",
                 adapt="channels",
+                input_size=(32, 32, 3),
             )
         )
     for depth in (20, 32, 44, 56, 110):
@@ -168,19 +244,21 @@ def _entries() -> list[ModelEntry]:
                 "CIFAR plain",
                 "resnet",
                 adapt="channels",
+                input_size=(32, 32, 3),
             )
         )
     # Pre-activation CIFAR ResNets: Table 3 of He et al. 2016 (CIFAR-10 test error, %).
     for depth, error in {110: 6.37, 164: 5.46, 1001: 4.92}.items():
         e.append(
             ModelEntry(
-                f"resnet{depth}_v2",
+                f"resnet{depth}v2",
                 "build_cifar_resnet",
                 {"depth": depth, "version": 2},
                 "CIFAR ResNet v2",
                 "resnet_v2",
                 cifar10=error,
                 source="Table 3: CIFAR-10 test error, pre-activation units",
+                input_size=(32, 32, 3),
             )
         )
     # Wide ResNets on CIFAR: Table 5 of Zagoruyko & Komodakis (no dropout).
@@ -194,6 +272,7 @@ def _entries() -> list[ModelEntry]:
                 "wrn",
                 cifar10=error,
                 source="Table 5: CIFAR-10 test error, no dropout",
+                input_size=(32, 32, 3),
             )
         )
     # ImageNet Wide ResNets: bottleneck ResNets with twice the inner width (torchvision).
@@ -236,8 +315,16 @@ def _entries() -> list[ModelEntry]:
     return e
 
 
-#: name -> entry, in the order of the README's table.
+#: id -> entry, in the order of the README's table. The id is the built model's ``name`` and
+#: the key of its published weights (:data:`keras_cnn.models.weights.IMAGENET_WEIGHTS`):
+#: ``keras.applications``' own names where it has the model (``vgg16``, ``resnet50``,
+#: ``resnet50v2``), torchvision's where it has it (``resnext50_32x4d``, ``wide_resnet50_2``).
 MODELS: dict[str, ModelEntry] = {entry.name: entry for entry in _entries()}
+
+#: Old ids that still resolve to their model: id -> current id.
+ALIASES: dict[str, str] = {
+    f"resnet{depth}_v2": f"resnet{depth}v2" for depth in (50, 101, 152, 110, 164, 1001)
+}
 
 
 #: Any CIFAR ResNet or plain net of depth 6n+2 is a model too (``resnet8``, ``plain14``,
@@ -258,6 +345,7 @@ def _cifar_entry(name: str) -> ModelEntry | None:
         "CIFAR ResNet" if kind == "resnet" else "CIFAR plain",
         "resnet",
         adapt="channels",
+        input_size=(32, 32, 3),
     )
 
 
@@ -265,6 +353,20 @@ def _builder(name: str):
     import keras_cnn
 
     return getattr(keras_cnn, name)
+
+
+def canonical(name: str) -> str:
+    """The current id of ``name``: itself, or for an old id (:data:`ALIASES`) its new one, with a
+    ``DeprecationWarning``."""
+    if name in ALIASES:
+        warnings.warn(
+            f"Model id {name!r} is now {ALIASES[name]!r} (keras.applications' name, the built "
+            f"model's name and its weights' key); the old id still works.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return ALIASES[name]
+    return name
 
 
 def resolve(name: str, *, what: str = "name") -> ModelEntry:
@@ -283,6 +385,8 @@ def resolve(name: str, *, what: str = "name") -> ModelEntry:
     """
     if isinstance(name, str) and name in MODELS:
         return MODELS[name]
+    if isinstance(name, str) and name in ALIASES:
+        return MODELS[canonical(name)]
     entry = _cifar_entry(name) if isinstance(name, str) else None
     if entry is None:
         close = difflib.get_close_matches(str(name), MODELS, n=3, cutoff=0.5)
@@ -318,7 +422,7 @@ def get_model(name: str, **kwargs):
 
     Args:
         name: str. A registry name such as ``vgg16``, ``vgg16_bn``, ``resnet50``,
-            ``resnet50_v2``, ``resnet20``, ``plain56``, ``resnet164_v2``, ``wrn28_10``,
+            ``resnet50v2``, ``resnet20``, ``plain56``, ``resnet164v2``, ``wrn28_10``,
             ``wide_resnet50_2``, ``resnext50_32x4d``, ``lenet5``, ``alexnet``,
             ``googlenet`` (see ``list_models()``), or any CIFAR ``resnet{6n+2}`` /
             ``plain{6n+2}``.
@@ -371,24 +475,65 @@ def _figures() -> dict[str, dict[str, int]]:
     return json.loads(FIGURES_PATH.read_text())
 
 
-def list_models() -> pd.DataFrame:
-    """The registry as a table: one row per model.
+def list_models(
+    pattern: str | Sequence[str] | None = None,
+    *,
+    pretrained: bool = False,
+    table: bool | None = None,
+) -> pd.DataFrame | list[str]:
+    """The registry: its ids matching shell-style patterns (as timm), or the table of them.
 
-    Columns: ``name``, ``family``, ``year``, ``paper``, ``weight_layers``, ``params``,
-    ``trainable_params``, ``macs`` (multiply-adds for one image at the default input),
-    ``input_size``, ``top1_error``, ``top5_error`` (ImageNet, %), ``cifar10_error`` (%),
-    ``source`` (where the errors are reported), ``imagenet_weights`` (whether
-    ``weights="imagenet"`` is available).
+    ``list_models()`` is the table, one row per model; ``list_models("resnet*")`` the ids
+    that match, in the table's order, as ``timm.list_models`` gives them.
+
+    Columns of the table: ``name`` (the id), ``family``, ``year``, ``paper``,
+    ``weight_layers``, ``params``, ``trainable_params``, ``macs`` (multiply-adds for one
+    image at the default input), ``input_size``, ``top1_error``, ``top5_error`` (ImageNet,
+    %), ``cifar10_error`` (%), ``source`` (where the errors are reported),
+    ``imagenet_weights`` (whether ``weights="imagenet"`` is available), and the data
+    configuration of each entry (:attr:`ModelEntry.cfg`): ``input_shape``,
+    ``preprocessing`` (the mode of :func:`keras_cnn.preprocess_input`), ``mean`` and ``std``.
+
+    Args:
+        pattern: str, list of str or None. Shell-style patterns (``"resnet*"``,
+            ``"*_bn"``, ``"wrn??_*"``); an id matching any of them is listed. Defaults to
+            None: every model.
+        pretrained: bool. Only the models with published ImageNet weights.
+        table: bool or None. True for the table, False for the list of ids. Defaults to
+            None: the table without a pattern, the ids with one.
+
+    Returns:
+        A ``pandas.DataFrame``, or a list of ids.
+
+    Example:
+        >>> list_models("vgg1?")
+        ['vgg11', 'vgg13', 'vgg16', 'vgg19']
+        >>> list_models("*v2", pretrained=True)
+        ['resnet50v2', 'resnet101v2', 'resnet152v2']
     """
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern or ["*"])
+    names = [
+        name
+        for name, entry in MODELS.items()
+        if any(fnmatch.fnmatchcase(name, p) for p in patterns)
+        and (entry.preprocessing or not pretrained)
+    ]
+    if table is False or (table is None and pattern is not None):
+        return names
+    return _table([MODELS[name] for name in names])
+
+
+def _table(entries: list[ModelEntry]) -> pd.DataFrame:
     import pandas as pd
 
     from keras_cnn.models.weights import IMAGENET_WEIGHTS
 
     figures = _figures()
     rows = []
-    for entry in MODELS.values():
+    for entry in entries:
         paper, year = _PAPERS[entry.paper]
         fig = figures.get(entry.name, {})
+        cfg = entry.cfg
         rows.append(
             {
                 "name": entry.name,
@@ -404,7 +549,11 @@ def list_models() -> pd.DataFrame:
                 "top5_error": entry.top5,
                 "cifar10_error": entry.cifar10,
                 "source": entry.source,
-                "imagenet_weights": entry.name.replace("_", "") in IMAGENET_WEIGHTS,
+                "imagenet_weights": entry.name in IMAGENET_WEIGHTS,
+                "input_shape": cfg["input_size"],
+                "preprocessing": cfg["preprocessing"],
+                "mean": cfg["mean"],
+                "std": cfg["std"],
             }
         )
     table = pd.DataFrame(rows)
