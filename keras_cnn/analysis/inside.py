@@ -36,6 +36,7 @@ import keras
 import numpy as np
 
 from keras_cnn.analysis import geometry as G
+from keras_cnn.analysis.head import logits_head
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -381,24 +382,6 @@ def _gradient(model: keras.Model, key: tuple, fn: Callable, target, *args) -> np
     return keras.ops.convert_to_numpy(compiled(*tensors))
 
 
-def _head(model: keras.Model):
-    """``(features, to_logits)``: the tensor before a softmax / sigmoid head, and the head
-    without its activation, so that class scores are the logits, as in Grad-CAM."""
-    last = model.layers[-1]
-    name = getattr(getattr(last, "activation", None), "__name__", "")
-    if isinstance(last, keras.layers.Dense) and name in ("softmax", "sigmoid"):
-        kernel, bias = last.kernel, last.bias
-
-        def to_logits(features):
-            logits = keras.ops.matmul(features, kernel)
-            return logits if bias is None else logits + bias
-
-        return last.input, to_logits
-    if isinstance(last, keras.layers.Activation) and name in ("softmax", "sigmoid"):
-        return last.input, lambda features: features
-    return model.outputs[0], lambda features: features
-
-
 def _classes(class_index, logits: np.ndarray) -> np.ndarray:
     classes = logits.shape[-1]
     if class_index is None:
@@ -423,7 +406,7 @@ def logits(model: keras.Model, images) -> np.ndarray:
         ``(N, classes)`` float array.
     """
     x = _batch(model, images)
-    features, to_logits = _head(model)
+    features, to_logits = logits_head(model)
     sub = _submodel(model, ("features",), lambda: keras.Model(model.input, features))
     penultimate = keras.ops.convert_to_tensor(sub.predict_on_batch(x))
     return keras.ops.convert_to_numpy(to_logits(penultimate))
@@ -455,7 +438,7 @@ def saliency(model: keras.Model, images, class_index=None) -> np.ndarray:
     x = _batch(model, images)
     scores = logits(model, x)
     picked = _one_hot(_classes(class_index, scores), scores.shape[-1])
-    features, to_logits = _head(model)
+    features, to_logits = logits_head(model)
     sub = _submodel(model, ("features",), lambda: keras.Model(model.input, features))
 
     def score(v, picked):
@@ -520,7 +503,7 @@ def grad_cam(model: keras.Model, images, class_index=None, layer: str | None = N
     layer = default_cam_layer(model) if layer is None else layer
     target = _layer(model, layer)
     x = _batch(model, images)
-    features, to_logits = _head(model)
+    features, to_logits = logits_head(model)
     probe = _submodel(
         model, ("cam-probe", layer), lambda: keras.Model(model.input, [target.output, features])
     )

@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 import keras
 import pandas as pd
 
+from keras_cnn.analysis.head import output_activation
 from keras_cnn.training import data as data_lib
 from keras_cnn.training import inputs
 from keras_cnn.training import runs as runs_lib
@@ -99,11 +100,6 @@ __all__ = [
 ]
 #: The checkpoint files' class under its earlier name (tests and tools patch it here).
 _Checkpoint = Checkpoint
-
-
-def _softmax_output(model: keras.Model) -> bool:
-    activation = getattr(model.layers[-1], "activation", None)
-    return getattr(activation, "__name__", "") == "softmax"
 
 
 def build_model(
@@ -388,7 +384,9 @@ def _build_and_compile(config: TrainConfig, devices: _Devices) -> keras.Model:
             )
         model.compile(
             optimizer=optimizer,
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not _softmax_output(model)),
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=output_activation(model) != "softmax"
+            ),
             metrics=["accuracy"],
             jit_compile=devices.jit,
         )
