@@ -143,6 +143,7 @@ def test_summarize_table():
         "params",
         "macs",
         "receptive_field",
+        "activation_bytes",
     ]
     assert int(table.params.sum()) == model.count_params()
     assert int(table.macs.sum()) == keras_cnn.count_macs(model) == 40_551_040

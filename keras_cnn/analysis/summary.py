@@ -12,6 +12,7 @@ shape) raises a ``ValueError`` rather than giving a wrong number.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,15 @@ from keras_cnn.analysis import geometry as G
 from keras_cnn.analysis.graph import Step
 
 #: Columns of :func:`summarize`.
-_COLUMNS = ("layer", "type", "output_shape", "params", "macs", "receptive_field")
+_COLUMNS = (
+    "layer",
+    "type",
+    "output_shape",
+    "params",
+    "macs",
+    "receptive_field",
+    "activation_bytes",
+)
 #: Layers with weights that do no multiply-adds in the papers' count (normalisations, PReLU).
 _NO_MACS = (*G.POINTWISE, *G.MERGES, *G.POOLING, *G.GLOBAL)
 
@@ -48,6 +57,7 @@ class _Call:
     params: int
     macs: int
     field: G.Geometry
+    activation_bytes: int | None
 
 
 def _macs(step: Step) -> int:
@@ -84,6 +94,18 @@ def _macs(step: Step) -> int:
     return 0
 
 
+def _activation_bytes(step: Step) -> int | None:
+    """Bytes of a call's outputs for one image: their sizes times their dtypes' (None when a
+    size is unknown)."""
+    total = 0
+    for shape, dtype in zip(step.output_shapes, step.dtypes, strict=True):
+        if any(d is None for d in shape):
+            return None
+        bits = re.search(r"\d+", dtype)
+        total += math.prod(shape) * (int(bits.group()) // 8 if bits else 1)  # bool: 1 byte
+    return total
+
+
 def _calls(model: keras.Model) -> list[_Call]:
     """Every layer call of the model in graph order, nested models expanded in place.
 
@@ -106,6 +128,7 @@ def _calls(model: keras.Model) -> list[_Call]:
             params=step.op.count_params() if step.call == 1 and step.op.built else 0,
             macs=_macs(step),
             field=fields.of(step),
+            activation_bytes=_activation_bytes(step),
         )
         for step in fields.flat.steps
         if isinstance(step.op, keras.layers.Layer)
@@ -119,8 +142,21 @@ def summarize(model: keras.Model) -> pd.DataFrame:
     ``params`` (weights including batch-norm statistics, as ``count_params``),
     ``macs`` (multiply-accumulates for one image), ``receptive_field`` (input pixels a unit
     sees, as :func:`receptive_field` gives it: an int when every spatial axis sees as many,
-    else a tuple with one size per axis; None after global pooling or flattening). The
-    column is an integer column (``Int64``) unless some layer's field is not square.
+    else a tuple with one size per axis; None after global pooling or flattening; the
+    column is an integer column (``Int64``) unless some layer's field is not square), and
+    ``activation_bytes``: the memory of the layer's forward output for one image, its output
+    shape's size times its dtype's bytes (4 for float32, 2 for a ``mixed_float16`` layer's
+    float16 output).
+
+    What ``activation_bytes`` counts: every row's output once, the InputLayer's (the image)
+    included, and a shared layer once per call. A layer's fused activation
+    (``Conv2D(..., activation="relu")``) has no output of its own, so it adds nothing, while
+    a separate ``Activation``, ``BatchNormalization``, ``Dropout``, ``Flatten`` or ``Add``
+    row counts its own output, although a backend may reuse or skip that memory at
+    inference. The column's sum is the forward activations of one image (VGG-16, 224x224:
+    15,262,696 values, 61,050,784 bytes in float32), not the training memory (the backward
+    pass keeps gradients of about as many again) and not the weights. None when a size is
+    unknown (an input of shape ``(None, None, 3)``).
 
     A nested model has no row of its own: its layers are rows, named
     ``"<model>/<layer>"``; a layer's second call is a row ``"<layer> (call 2)"`` with 0
@@ -152,12 +188,14 @@ def summarize(model: keras.Model) -> pd.DataFrame:
             "params": call.params,
             "macs": call.macs,
             "receptive_field": call.field.field(),
+            "activation_bytes": call.activation_bytes,
         }
         for call in _calls(model)
     ]
     table = pd.DataFrame(rows, columns=list(_COLUMNS))
     if not any(isinstance(f, tuple) for f in table["receptive_field"]):
         table["receptive_field"] = table["receptive_field"].astype("Int64")
+    table["activation_bytes"] = table["activation_bytes"].astype("Int64")
     return table
 
 
