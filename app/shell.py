@@ -49,7 +49,7 @@ def store() -> quiz.ProgressStore:
     if progress.read_only:
         st.warning(
             "Your progress is read-only: it is shown, but nothing new is saved "
-            f"({progress.read_only_reason}). Make {progress.path} writable, or set "
+            f"({progress.read_only_reason}). Make {progress.location} writable, or set "
             "KERAS_CNN_HOME to a writable folder.",
             icon=":material/lock:",
         )

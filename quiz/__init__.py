@@ -1,12 +1,13 @@
 """The course half of keras-cnn: lessons and "System Check" quizzes as data, a pure-Python
-grading engine, mastery/unlock logic and a durable SQLite progress store.
+grading engine, mastery/unlock logic and a durable progress store (a SQLite file, or a
+PostgreSQL server for a class).
 
 ``quiz`` imports neither TensorFlow, Keras nor Streamlit. Typical use from an app::
 
     import quiz
 
     course = quiz.get_course()                       # validated, cached
-    store = quiz.ProgressStore()                     # $KERAS_CNN_HOME or user data dir
+    store = quiz.ProgressStore()                     # class database, else $KERAS_CNN_HOME
     passed = store.passed_lessons("ada")
     states = quiz.lesson_states(course, passed)      # id -> passed/unlocked/locked
     lesson = course.lesson("vgg")

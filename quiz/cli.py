@@ -106,7 +106,7 @@ def _cmd_take(args: argparse.Namespace, out: TextIO, inp: TextIO) -> int:
     store = ProgressStore()
     if store.read_only:
         print(
-            f"error: the progress store {store.path} is read-only ({store.read_only_reason}), "
+            f"error: the progress store {store.location} is read-only ({store.read_only_reason}), "
             "so a System Check could not be saved. Make it writable, or set KERAS_CNN_HOME "
             "to a writable folder.",
             file=out,
@@ -167,7 +167,7 @@ def _cmd_progress(args: argparse.Namespace, out: TextIO) -> int:
     store = ProgressStore()
     learners = store.learners()
     if not learners:
-        print(f"no progress yet ({store.path}{_read_only_note(store)})", file=out)
+        print(f"no progress yet ({store.location}{_read_only_note(store)})", file=out)
         return 0
     names = [args.learner] if args.learner else learners
     for name in names:
@@ -175,7 +175,7 @@ def _cmd_progress(args: argparse.Namespace, out: TextIO) -> int:
             print(f"no progress for {name!r}; learners: {', '.join(learners)}", file=out)
             return 1
         _print_progress(course, store, name, out)
-    print(f"(store: {store.path}{_read_only_note(store)})", file=out)
+    print(f"(store: {store.location}{_read_only_note(store)})", file=out)
     return 0
 
 

@@ -1,149 +1,80 @@
-"""Durable learner progress in SQLite (standard library only).
+"""Durable learner progress: one SQLite file by default, a PostgreSQL server for a class.
 
 Design:
 
-* **Location** -- ``$KERAS_CNN_HOME/progress.sqlite3`` if ``KERAS_CNN_HOME`` is set, else the
-  platform's user data directory (``platformdirs``; a ``~/.local/share/keras-cnn`` style fallback
-  when it is not installed).
+* **Location** -- ``$KERAS_CNN_DATABASE_URL`` or ``[keras_cnn] database_url`` in
+  ``secrets.toml`` when set (a class, see :mod:`quiz.settings`), else
+  ``$KERAS_CNN_HOME/progress.sqlite3`` if ``KERAS_CNN_HOME`` is set, else the platform's user
+  data directory. ``ProgressStore(path_or_url)`` names one explicitly.
 * **History, not just scores** -- one row per answered question (learner, lesson, question,
   response, correct, score, time) and one row per submitted system check.
-* **Safety** -- WAL journal, ``synchronous=FULL``, a busy timeout, and every write in one
-  ``BEGIN IMMEDIATE`` transaction, so concurrent writers from several processes all succeed and a
-  crash never loses a committed row. Each operation uses its own short-lived connection, so a
-  store object may be shared between threads (Streamlit) and processes.
-* **Corruption** -- a file that is not SQLite, fails ``PRAGMA quick_check``, belongs to another
-  application or lacks the expected tables is renamed to ``<name>.corrupt-<timestamp>`` (kept,
-  never deleted), a :class:`StoreWarning` says where, and a fresh store is started. These checks
-  and the creation of the schema run in one ``BEGIN IMMEDIATE`` transaction, so a store that
-  another process is creating at the same moment is seen empty or complete, never half made.
-  A locked or unopenable file (any ``OperationalError``) is never moved: :class:`StoreError`.
-* **Read-only** -- a store whose file or folder is not writable opens read-only
-  (:attr:`ProgressStore.read_only`): progress is shown, every write raises :class:`StoreError`.
+* **One implementation** -- SQLAlchemy Core statements over the tables of :mod:`quiz.schema`,
+  the same on both databases; how each is opened, checked, locked and migrated, and what its
+  errors mean, is :mod:`quiz.database`. Every write is one transaction: a crash, a killed
+  process or a server that goes away never leaves half a system check, and what a call
+  returned is kept. Each operation borrows its own connection, so one store object may be
+  shared between threads (Streamlit) and processes.
+* **Errors** -- any database failure (a full disk, a locked file, a server that went away) is
+  a :class:`StoreError` with one line saying what happened and that nothing was saved.
+* **Corruption, read-only** -- see :mod:`quiz.database`: an unusable SQLite file is kept as
+  ``<name>.corrupt-<timestamp>`` and a fresh store started (:class:`StoreWarning`); a store that
+  cannot be written opens read-only (:attr:`ProgressStore.read_only`).
 * **Import** -- :meth:`ProgressStore.import_json` trusts nothing: ``passed`` is recomputed, rows
   with scores outside [0, 1] (or NaN) or unknown lessons are skipped and reported.
-* **Schema** -- versioned with ``PRAGMA user_version`` and migrated forward by the ordered
-  :data:`MIGRATIONS`; the file is marked with ``PRAGMA application_id``.
+* **Idempotent submissions** -- :meth:`ProgressStore.record_check` and
+  :meth:`ProgressStore.record_attempt` take an optional ``uid``: the same uid twice (a double
+  click, a retry after the connection dropped) stores one record.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
-import sqlite3
-import time
 import unicodedata
 import uuid
-import warnings
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from keras_cnn.paths import HOME_ENV, home_dir
+from sqlalchemy import Connection, func, select
+
+from keras_cnn.paths import home_dir
 from quiz.data import Result
+from quiz.database import Database, StoreError, StoreWarning
 from quiz.mastery import check_score, is_passing
+from quiz.schema import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    attempts,
+    checks,
+    last_visited,
+    learners,
+)
 
 DB_FILENAME = "progress.sqlite3"
-APPLICATION_ID = 0x4B434E51  # "KCNQ"
 EXPORT_FORMAT = "keras-cnn-quiz-progress"
 EXPORT_VERSION = 1
 MAX_LEARNER_NAME = 64
+ATTEMPT_KINDS = ("question", "exercise")
+"""What an attempt answers: a System Check or practice question, or a coding exercise."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    # version 1: learners, submitted checks, attempts
-    (
-        """CREATE TABLE learners (
-            name TEXT PRIMARY KEY,
-            created TEXT NOT NULL)""",
-        """CREATE TABLE checks (
-            id INTEGER PRIMARY KEY,
-            uid TEXT NOT NULL,
-            learner TEXT NOT NULL REFERENCES learners(name),
-            lesson_id TEXT NOT NULL,
-            score REAL NOT NULL,
-            passed INTEGER NOT NULL,
-            n_questions INTEGER NOT NULL,
-            created TEXT NOT NULL,
-            UNIQUE (learner, uid))""",
-        """CREATE TABLE attempts (
-            id INTEGER PRIMARY KEY,
-            uid TEXT NOT NULL,
-            learner TEXT NOT NULL REFERENCES learners(name),
-            lesson_id TEXT NOT NULL,
-            question_id TEXT NOT NULL,
-            response TEXT NOT NULL,
-            correct INTEGER NOT NULL,
-            score REAL NOT NULL,
-            check_id INTEGER REFERENCES checks(id),
-            created TEXT NOT NULL,
-            UNIQUE (learner, uid))""",
-        "CREATE INDEX attempts_by_learner ON attempts(learner, lesson_id)",
-    ),
-    # version 2: drawn parameters of generated questions, "continue where you left off"
-    (
-        "ALTER TABLE attempts ADD COLUMN params TEXT NOT NULL DEFAULT '[]'",
-        """CREATE TABLE last_visited (
-            learner TEXT PRIMARY KEY REFERENCES learners(name),
-            lesson_id TEXT NOT NULL,
-            section_id TEXT NOT NULL DEFAULT '',
-            updated TEXT NOT NULL)""",
-        "CREATE INDEX checks_by_learner ON checks(learner, lesson_id)",
-    ),
-)
-"""Forward migrations: ``MIGRATIONS[i]`` brings the schema from version ``i`` to ``i + 1``."""
-
-SCHEMA_VERSION = len(MIGRATIONS)
-"""Current schema version."""
-
-EXPECTED_TABLES: dict[int, frozenset[str]] = {
-    1: frozenset({"learners", "checks", "attempts"}),
-    2: frozenset({"learners", "checks", "attempts", "last_visited"}),
-}
-
-
-class StoreWarning(UserWarning):
-    """Emitted when an unusable progress file was moved aside and a fresh store started."""
-
-
-class StoreError(RuntimeError):
-    """The store cannot be used (e.g. written by a newer version of the program)."""
-
-
-class _Unusable(Exception):
-    """Internal: the file is corrupt or foreign."""
-
-
-#: SQLite result codes (``exc.sqlite_errorcode & 0xFF``) by what they mean for the store.
-_CORRUPT_CODES = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB: move the file aside
-_READ_ONLY_CODES = frozenset({3, 8, 14})  # SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN
-_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED: wait, never move
-_EMPTY = "file:keras-cnn-empty-store?mode=memory"
-
-
-def _code(exc: sqlite3.Error) -> int:
-    """The primary SQLite result code of an error (-1 when unknown)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(code, int) else -1
-
-
-def _disk_full(path: Path, exc: sqlite3.Error) -> bool:
-    """Whether an error comes from a full disk (SQLite reports a full tmpfs as an I/O error)."""
-    if _code(exc) not in (10, 13):  # SQLITE_IOERR, SQLITE_FULL
-        return False
-    try:
-        return shutil.disk_usage(path.parent).free < 64 * 1024
-    except OSError:
-        return _code(exc) == 13
-
-
-def _why(path: Path, exc: sqlite3.Error) -> str:
-    """An SQLite error in words, naming a full disk as such."""
-    if _disk_full(path, exc):
-        return f"the disk holding {path.parent} is full; free some space and try again"
-    return str(exc)
+__all__ = [
+    "APPLICATION_ID",
+    "ATTEMPT_KINDS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Attempt",
+    "CheckRecord",
+    "ImportReport",
+    "ProgressStore",
+    "StoreError",
+    "StoreWarning",
+    "default_path",
+    "learner_key",
+    "validate_learner",
+]
 
 
 @dataclass(frozen=True)
@@ -160,6 +91,7 @@ class Attempt:
     params: tuple[tuple[str, Any], ...]
     check_id: int | None
     created: str
+    kind: str = "question"
 
 
 @dataclass(frozen=True)
@@ -275,26 +207,28 @@ def learner_key(name: str) -> str:
     return unicodedata.normalize("NFC", name.strip()).casefold()
 
 
-def _find_name(conn: sqlite3.Connection, learner: str) -> str | None:
+def _find_name(conn: Connection, learner: str) -> str | None:
     """The stored name of a learner: as given (stripped), else its NFC, else its NFD form,
     else the stored name with the same :func:`learner_key` (another case: "ada" for "Ada")."""
     given = learner.strip()
     nfc, nfd = (unicodedata.normalize(form, given) for form in ("NFC", "NFD"))
-    row = conn.execute(
-        "SELECT name FROM learners WHERE name IN (?, ?, ?) ORDER BY name = ? DESC, name = ? DESC "
-        "LIMIT 1",
-        (given, nfc, nfd, given, nfc),
-    ).fetchone()
-    if row:
-        return row[0]
+    name = learners.c.name
+    found = conn.execute(
+        select(name)
+        .where(name.in_((given, nfc, nfd)))
+        .order_by((name == given).desc(), (name == nfc).desc())
+        .limit(1)
+    ).scalar()
+    if found is not None:
+        return found
     key = learner_key(given)
-    for (name,) in conn.execute("SELECT name FROM learners ORDER BY created, name"):
-        if learner_key(name) == key:
-            return name
+    for stored in conn.execute(select(name).order_by(learners.c.created, name)).scalars():
+        if learner_key(stored) == key:
+            return stored
     return None
 
 
-def _stored_name(conn: sqlite3.Connection, learner: Any) -> str:
+def _stored_name(conn: Connection, learner: Any) -> str:
     """The name a learner is stored under, for reading their progress.
 
     New names are validated strictly (:func:`validate_learner`); a learner stored before
@@ -315,263 +249,90 @@ def _to_json(value: Any) -> str:
     return json.dumps(value, default=default)
 
 
+def _attempt(row: Any) -> Attempt:
+    return Attempt(
+        id=row.id,
+        learner=row.learner,
+        lesson_id=row.lesson_id,
+        question_id=row.question_id,
+        response=json.loads(row.response),
+        correct=bool(row.correct),
+        score=row.score,
+        params=tuple((p[0], p[1]) for p in json.loads(row.params)),
+        check_id=row.check_id,
+        created=row.created,
+        kind=row.kind,
+    )
+
+
+def _check_record(row: Any) -> CheckRecord:
+    return CheckRecord(
+        row.id,
+        row.learner,
+        row.lesson_id,
+        row.score,
+        bool(row.passed),
+        row.n_questions,
+        row.created,
+    )
+
+
 class ProgressStore:
-    """Learner progress in one SQLite file.
+    """Learner progress in one database (a SQLite file or a PostgreSQL server).
 
     Args:
-        path: Database file; defaults to :func:`default_path`. Parent directories are created.
-        timeout: Seconds a writer waits for another writer's lock before failing.
+        path: A SQLite file, or a database URL (``sqlite:///FILE``, ``postgresql://...``);
+            defaults to the class database when one is configured, else :func:`default_path`.
+            A file's parent directories are created.
+        timeout: Seconds a writer waits for another writer's lock (or for a connection).
+
+    Raises:
+        StoreError: If the database cannot be opened.
+        ValueError: If ``path`` is a URL of another kind of database.
     """
 
     def __init__(self, path: str | Path | None = None, timeout: float = 30.0) -> None:
-        self.path = Path(path) if path is not None else default_path()
+        self.db = Database(path, timeout)
         self.timeout = timeout
-        self.read_only_reason: str | None = None
-        self._uri: str | None = None  # set when the store is opened read-only
-        self._opened = False
-        self._initialise()
-        self._opened = True
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file (``None`` on a database server: see :attr:`location`)."""
+        return self.db.path
+
+    @property
+    def location(self) -> str:
+        """Where progress is kept, for messages: the file, or the server URL without password."""
+        return self.db.location
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.db.backend.name
 
     @property
     def read_only(self) -> bool:
-        """Whether progress can only be read (the file or its folder is not writable)."""
-        return self.read_only_reason is not None
+        """Whether progress can only be read (the file, folder or server is not writable)."""
+        return self.db.read_only
 
-    # -- connection handling ------------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        if self._uri is not None:
-            conn = sqlite3.connect(self._uri, uri=True, timeout=self.timeout, isolation_level=None)
-            if self._uri == _EMPTY:
-                for statements in MIGRATIONS:
-                    for statement in statements:
-                        conn.execute(statement)
-            return conn
-        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA synchronous = FULL")
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    @contextlib.contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        try:
-            conn = self._connect()
-        except sqlite3.OperationalError as exc:
-            if not self._opened or self._uri is not None or not _disk_full(self.path, exc):
-                raise
-            self._open_read_only(_why(self.path, exc))  # the disk filled up since it opened
-            conn = self._connect()
-        try:
-            yield conn
-        finally:
-            conn.close()
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        if self.read_only_reason is not None:
-            raise StoreError(
-                f"progress store {self.path} is read-only ({self.read_only_reason}): progress "
-                "can be read but nothing new is saved. Make it writable, or set "
-                f"{HOME_ENV} to a writable folder."
-            )
-        try:
-            conn = self._connect()
-        except sqlite3.OperationalError as exc:
-            raise self._unsaved(exc) from exc
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:  # a full disk, an I/O error, a lasting lock
-            raise self._unsaved(exc) from exc
-        finally:
-            conn.close()
-
-    def _unsaved(self, exc: sqlite3.OperationalError) -> StoreError:
-        return StoreError(
-            f"progress store {self.path} could not save ({_why(self.path, exc)}): nothing "
-            "was saved and the progress saved before is intact"
-        )
-
-    def _initialise(self) -> None:
-        """Open (creating or migrating) the store; fall back to read-only where it must.
-
-        Only a file that is really unusable -- not a database, a failed ``quick_check``, a
-        foreign ``application_id`` or missing tables, all read inside the one ``BEGIN
-        IMMEDIATE`` transaction that also creates the schema -- is moved aside. An
-        ``OperationalError`` (locked, read-only, cannot open) never moves a file.
-        """
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            return self._open_read_only(f"cannot create {self.path.parent}: {exc.strerror}")
-        try:
-            self._open_and_migrate()
-        except sqlite3.OperationalError as exc:
-            if _disk_full(self.path, exc):
-                return self._open_read_only(_why(self.path, exc))
-            if _code(exc) not in _READ_ONLY_CODES:
-                raise StoreError(f"progress store {self.path} cannot be opened: {exc}") from exc
-            return self._open_read_only(str(exc))
-        except (_Unusable, sqlite3.DatabaseError) as exc:
-            if isinstance(exc, sqlite3.DatabaseError) and _code(exc) not in _CORRUPT_CODES:
-                raise StoreError(f"progress store {self.path} cannot be opened: {exc}") from exc
-            kept = self._move_aside()
-            warnings.warn(
-                f"progress store {self.path} is unusable ({exc}); the old file was kept as "
-                f"{kept} and a fresh store was started",
-                StoreWarning,
-                stacklevel=3,
-            )
-            self._open_and_migrate()
-
-    def _open_and_migrate(self) -> None:
-        with self._read() as conn:
-            self._set_wal(conn)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._check(conn)
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-                if version == SCHEMA_VERSION and app_id == APPLICATION_ID:
-                    # Current already (every page run opens the store): commit nothing, so no
-                    # fsync, and the lock is held only for the checks. The write below, rolled
-                    # back, still fails on a read-only file, as the migration's would.
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    conn.execute("ROLLBACK")
-                    return
-                for statements in MIGRATIONS[version:]:
-                    for statement in statements:
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    def _set_wal(self, conn: sqlite3.Connection) -> None:
-        """Switch to WAL; another process creating the file may hold the lock for a moment."""
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-                if mode.lower() != "wal":
-                    conn.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if _code(exc) not in _BUSY_CODES or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)
-
-    def _check(self, conn: sqlite3.Connection) -> None:
-        """Raise :class:`_Unusable` or :class:`StoreError` for a file this program cannot use
-        (run inside a transaction, so that a store another process is creating is seen either
-        empty or complete)."""
-        check = conn.execute("PRAGMA quick_check").fetchone()
-        if not check or check[0] != "ok":
-            raise _Unusable(f"integrity check failed: {check[0] if check else 'no result'}")
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        tables = {
-            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        if app_id != APPLICATION_ID and (app_id != 0 or tables):
-            raise _Unusable(f"not a keras-cnn progress store (application_id={app_id})")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} has schema version {version}, newer than this program's "
-                f"{SCHEMA_VERSION}; upgrade keras-cnn"
-            )
-        if version and not EXPECTED_TABLES[version] <= tables:
-            missing = ", ".join(sorted(EXPECTED_TABLES[version] - tables))
-            raise _Unusable(f"schema version {version} but tables missing: {missing}")
-
-    def _open_read_only(self, reason: str) -> None:
-        """Open the store for reading only (an absent file reads as an empty store)."""
-        self.read_only_reason = reason
-        if not self.path.exists():
-            self._uri = _EMPTY
-            return
-        base = self.path.resolve().as_uri()
-        # mode=ro needs the -shm file of a WAL database; in a read-only folder that cannot be
-        # created, immutable=1 reads the file as it is.
-        for uri in (base + "?mode=ro", base + "?mode=ro&immutable=1"):
-            self._uri = uri
-            try:
-                with self._read() as conn:
-                    conn.execute("BEGIN")
-                    try:
-                        self._check(conn)
-                        version = conn.execute("PRAGMA user_version").fetchone()[0]
-                    finally:
-                        conn.execute("ROLLBACK")
-                break
-            except _Unusable as exc:
-                raise StoreError(
-                    f"progress store {self.path} is unusable ({exc}) and read-only ({reason}), "
-                    "so it cannot be replaced"
-                ) from exc
-            except sqlite3.OperationalError as exc:
-                # no room for the -shm file: no connection is open, so the WAL is checkpointed
-                known = _code(exc) in _READ_ONLY_CODES or _disk_full(self.path, exc)
-                if not known or "immutable" in uri:
-                    raise StoreError(
-                        f"progress store {self.path} cannot be read ({exc}; {reason})"
-                    ) from exc
-            except sqlite3.DatabaseError as exc:
-                raise StoreError(
-                    f"progress store {self.path} is unusable ({exc}) and read-only ({reason}), "
-                    "so it cannot be replaced"
-                ) from exc
-        if version != SCHEMA_VERSION:
-            raise StoreError(
-                f"progress store {self.path} has schema version {version} and needs an upgrade "
-                f"to {SCHEMA_VERSION}, which cannot be written: it is read-only ({reason})"
-            )
-
-    def _move_aside(self) -> Path:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        n = 1
-        while target.exists():
-            n += 1
-            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
-        with contextlib.suppress(FileNotFoundError):
-            os.replace(self.path, target)
-        for suffix in ("-wal", "-shm"):
-            side = self.path.with_name(self.path.name + suffix)
-            with contextlib.suppress(FileNotFoundError):
-                os.replace(side, target.with_name(target.name + suffix))
-        return target
-
-    # -- schema info ----------------------------------------------------------------------------
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why the store is read-only (``None`` when it is writable)."""
+        return self.db.read_only_reason
 
     def schema_version(self) -> int:
-        """The schema version of the file.
+        """The schema version of the database.
 
         Returns:
-            ``PRAGMA user_version`` (equal to :data:`SCHEMA_VERSION` after opening).
+            Equal to :data:`SCHEMA_VERSION` after opening.
         """
-        with self._read() as conn:
-            return conn.execute("PRAGMA user_version").fetchone()[0]
+        return self.db.schema_version()
 
     # -- learners -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _ensure_learner(conn: sqlite3.Connection, learner: str) -> None:
+    def _ensure_learner(self, conn: Connection, learner: str) -> None:
         conn.execute(
-            "INSERT OR IGNORE INTO learners(name, created) VALUES (?, ?)", (learner, _now())
+            self.db.insert(learners).values(name=learner, created=_now()).on_conflict_do_nothing()
         )
 
     def add_learner(self, learner: str) -> str:
@@ -585,9 +346,10 @@ class ProgressStore:
 
         Raises:
             ValueError: If the name is invalid.
+            StoreError: If the store is read-only or the database fails.
         """
         learner = self._writable_name(learner)
-        with self._transaction() as conn:
+        with self.db.write() as conn:
             self._ensure_learner(conn, learner)
         return learner
 
@@ -595,26 +357,26 @@ class ProgressStore:
         """:func:`validate_learner`, except that a learner already in the store keeps the
         name stored (one saved before names were normalised and checked goes on working)."""
         if isinstance(learner, str) and learner.strip():
-            with self._read() as conn:
+            with self.db.read() as conn:
                 found = _find_name(conn, learner)
             if found is not None:
                 return found
         return validate_learner(learner)
 
     def learners(self) -> list[str]:
-        """Names of all learners on this machine.
+        """Names of all learners in the store.
 
         Returns:
-            Sorted learner names.
+            Learner names sorted by code point (the same on every database's collation).
         """
-        with self._read() as conn:
-            return [row[0] for row in conn.execute("SELECT name FROM learners ORDER BY name")]
+        with self.db.read() as conn:
+            return sorted(conn.execute(select(learners.c.name)).scalars())
 
     # -- writing --------------------------------------------------------------------------------
 
-    @staticmethod
     def _insert_attempt(
-        conn: sqlite3.Connection,
+        self,
+        conn: Connection,
         learner: str,
         lesson_id: str,
         question_id: str,
@@ -623,65 +385,101 @@ class ProgressStore:
         check_id: int | None,
         created: str,
         uid: str | None = None,
-    ) -> int:
-        cursor = conn.execute(
-            "INSERT OR IGNORE INTO attempts(uid, learner, lesson_id, question_id, response, "
-            "correct, score, check_id, created, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                uid or uuid.uuid4().hex,
-                learner,
-                lesson_id,
-                question_id,
-                _to_json(response),
-                int(bool(result.correct)),
-                float(result.score),
-                check_id,
-                created,
-                _to_json([list(p) for p in result.params]),
-            ),
+        kind: str = "question",
+    ) -> int | None:
+        """Insert one answer; its row id, or ``None`` when ``uid`` was stored already."""
+        statement = (
+            self.db.insert(attempts)
+            .values(
+                uid=uid or uuid.uuid4().hex,
+                learner=learner,
+                lesson_id=lesson_id,
+                question_id=question_id,
+                response=_to_json(response),
+                correct=int(bool(result.correct)),
+                score=float(result.score),
+                check_id=check_id,
+                created=created,
+                params=_to_json([list(p) for p in result.params]),
+                kind=kind,
+            )
+            .on_conflict_do_nothing()
+            .returning(attempts.c.id)
         )
-        return int(cursor.lastrowid or 0)
+        return conn.execute(statement).scalar()
 
     def record_attempt(
-        self, learner: str, lesson_id: str, question_id: str, response: Any, result: Result
+        self,
+        learner: str,
+        lesson_id: str,
+        question_id: str,
+        response: Any,
+        result: Result,
+        *,
+        kind: str = "question",
+        uid: str | None = None,
     ) -> int:
-        """Store one answered question (outside a system check, e.g. a practice question).
+        """Store one answer outside a system check: a practice question, or an exercise.
 
         Args:
             learner: Learner name.
-            lesson_id: Lesson of the question.
-            question_id: The question.
+            lesson_id: Lesson of the question or exercise.
+            question_id: The question (or exercise) id.
             response: The response as graded (JSON-serialisable; sets become sorted lists).
             result: The grading result.
+            kind: One of :data:`ATTEMPT_KINDS` (``"exercise"`` for a coding exercise).
+            uid: This submission's id: the same uid again stores nothing new (a double click,
+                a retry after a dropped connection) and returns the first row's id.
 
         Returns:
-            The new attempt's row id.
+            The attempt's row id.
 
         Raises:
-            ValueError: If the learner name is invalid or ``result`` is for another question.
+            ValueError: If the learner name or ``kind`` is invalid, or ``result`` is for
+                another question.
+            StoreError: If the store is read-only or the database fails (nothing was saved).
         """
         learner = self._writable_name(learner)
         if result.question_id != question_id:
             raise ValueError(f"result is for {result.question_id!r}, not {question_id!r}")
-        with self._transaction() as conn:
+        if kind not in ATTEMPT_KINDS:
+            raise ValueError(f"kind must be one of {list(ATTEMPT_KINDS)}. Received: kind={kind!r}")
+        with self.db.write() as conn:
             self._ensure_learner(conn, learner)
-            return self._insert_attempt(
-                conn, learner, lesson_id, question_id, response, result, None, _now()
+            row_id = self._insert_attempt(
+                conn, learner, lesson_id, question_id, response, result, None, _now(), uid, kind
             )
+            if row_id is None:  # the uid was stored before
+                row_id = conn.execute(
+                    select(attempts.c.id).where(
+                        attempts.c.learner == learner, attempts.c.uid == uid
+                    )
+                ).scalar_one()
+        return row_id
 
-    def record_check(self, learner: str, lesson_id: str, results: Sequence[Result]) -> CheckRecord:
+    def record_check(
+        self,
+        learner: str,
+        lesson_id: str,
+        results: Sequence[Result],
+        *,
+        uid: str | None = None,
+    ) -> CheckRecord:
         """Store a whole submitted system check and its answers in one transaction.
 
         Args:
             learner: Learner name.
             lesson_id: The lesson whose check was submitted.
             results: One graded result per question (``result.response`` is stored).
+            uid: This submission's id: the same uid again (a double click on Submit, a retry
+                after the connection dropped) stores nothing and returns the first record.
 
         Returns:
             The stored check with its score (mean of question scores) and pass flag (>= 80 %).
 
         Raises:
             ValueError: If the learner name is invalid or ``results`` is empty.
+            StoreError: If the store is read-only or the database fails (nothing was saved).
         """
         learner = self._writable_name(learner)
         if not results:
@@ -689,14 +487,28 @@ class ProgressStore:
         score = check_score(results)
         passed = is_passing(score)
         created = _now()
-        with self._transaction() as conn:
+        uid = uid or uuid.uuid4().hex
+        with self.db.write() as conn:
             self._ensure_learner(conn, learner)
-            cursor = conn.execute(
-                "INSERT INTO checks(uid, learner, lesson_id, score, passed, n_questions, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (uuid.uuid4().hex, learner, lesson_id, score, int(passed), len(results), created),
-            )
-            check_id = int(cursor.lastrowid or 0)
+            check_id = conn.execute(
+                self.db.insert(checks)
+                .values(
+                    uid=uid,
+                    learner=learner,
+                    lesson_id=lesson_id,
+                    score=score,
+                    passed=int(passed),
+                    n_questions=len(results),
+                    created=created,
+                )
+                .on_conflict_do_nothing()
+                .returning(checks.c.id)
+            ).scalar()
+            if check_id is None:  # submitted before: that record stands
+                row = conn.execute(
+                    select(checks).where(checks.c.learner == learner, checks.c.uid == uid)
+                ).one()
+                return _check_record(row)
             for result in results:
                 self._insert_attempt(
                     conn,
@@ -710,6 +522,32 @@ class ProgressStore:
                 )
         return CheckRecord(check_id, learner, lesson_id, score, passed, len(results), created)
 
+    def _upsert_visited(
+        self,
+        conn: Connection,
+        learner: str,
+        lesson_id: str,
+        section_id: str,
+        updated: str,
+        *,
+        only_newer: bool = False,
+    ) -> None:
+        statement = self.db.insert(last_visited).values(
+            learner=learner, lesson_id=lesson_id, section_id=section_id, updated=updated
+        )
+        excluded = statement.excluded
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[last_visited.c.learner],
+                set_={
+                    "lesson_id": excluded.lesson_id,
+                    "section_id": excluded.section_id,
+                    "updated": excluded.updated,
+                },
+                where=(excluded.updated > last_visited.c.updated) if only_newer else None,
+            )
+        )
+
     def set_last_visited(self, learner: str, lesson_id: str, section_id: str = "") -> None:
         """Remember where a learner is, for "continue where you left off".
 
@@ -717,17 +555,14 @@ class ProgressStore:
             learner: Learner name.
             lesson_id: The lesson being read.
             section_id: The section being read ("" for the lesson start).
+
+        Raises:
+            StoreError: If the store is read-only or the database fails.
         """
         learner = self._writable_name(learner)
-        with self._transaction() as conn:
+        with self.db.write() as conn:
             self._ensure_learner(conn, learner)
-            conn.execute(
-                "INSERT INTO last_visited(learner, lesson_id, section_id, updated) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT(learner) DO UPDATE SET "
-                "lesson_id = excluded.lesson_id, section_id = excluded.section_id, "
-                "updated = excluded.updated",
-                (learner, lesson_id, section_id, _now()),
-            )
+            self._upsert_visited(conn, learner, lesson_id, section_id, _now())
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -740,54 +575,37 @@ class ProgressStore:
         Returns:
             ``(lesson_id, section_id)`` or ``None`` if never recorded.
         """
-        with self._read() as conn:
+        with self.db.read() as conn:
             row = conn.execute(
-                "SELECT lesson_id, section_id FROM last_visited WHERE learner = ?",
-                (_stored_name(conn, learner),),
-            ).fetchone()
+                select(last_visited.c.lesson_id, last_visited.c.section_id).where(
+                    last_visited.c.learner == _stored_name(conn, learner)
+                )
+            ).first()
         return (row[0], row[1]) if row else None
 
-    def attempts(self, learner: str, lesson_id: str | None = None) -> list[Attempt]:
+    def _rows(self, table: Any, learner: str, lesson_id: str | None) -> list[Any]:
+        """Rows of ``table`` for one learner (and lesson), oldest first."""
+        with self.db.read() as conn:
+            query = select(table).where(table.c.learner == _stored_name(conn, learner))
+            if lesson_id is not None:
+                query = query.where(table.c.lesson_id == lesson_id)
+            return list(conn.execute(query.order_by(table.c.id)))
+
+    def attempts(
+        self, learner: str, lesson_id: str | None = None, kind: str | None = None
+    ) -> list[Attempt]:
         """A learner's answer history, oldest first.
 
         Args:
             learner: Learner name.
             lesson_id: Restrict to one lesson.
+            kind: Restrict to one of :data:`ATTEMPT_KINDS`.
 
         Returns:
             The attempts.
         """
-        rows = self._select(
-            "SELECT id, learner, lesson_id, question_id, response, correct, score, params, "
-            "check_id, created FROM attempts",
-            learner,
-            lesson_id,
-        )
-        return [
-            Attempt(
-                id=r[0],
-                learner=r[1],
-                lesson_id=r[2],
-                question_id=r[3],
-                response=json.loads(r[4]),
-                correct=bool(r[5]),
-                score=r[6],
-                params=tuple((p[0], p[1]) for p in json.loads(r[7])),
-                check_id=r[8],
-                created=r[9],
-            )
-            for r in rows
-        ]
-
-    def _select(self, select: str, learner: str, lesson_id: str | None) -> list[tuple]:
-        """Rows of ``select`` for one learner (and lesson), oldest first."""
-        sql = select + " WHERE learner = ?"
-        with self._read() as conn:
-            args: list[Any] = [_stored_name(conn, learner)]
-            if lesson_id is not None:
-                sql += " AND lesson_id = ?"
-                args.append(lesson_id)
-            return conn.execute(sql + " ORDER BY id", args).fetchall()
+        found = [_attempt(r) for r in self._rows(attempts, learner, lesson_id)]
+        return found if kind is None else [a for a in found if a.kind == kind]
 
     def checks(self, learner: str, lesson_id: str | None = None) -> list[CheckRecord]:
         """A learner's submitted system checks, oldest first.
@@ -799,12 +617,7 @@ class ProgressStore:
         Returns:
             The checks.
         """
-        rows = self._select(
-            "SELECT id, learner, lesson_id, score, passed, n_questions, created FROM checks",
-            learner,
-            lesson_id,
-        )
-        return [CheckRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
+        return [_check_record(r) for r in self._rows(checks, learner, lesson_id)]
 
     def lesson_scores(self, learner: str) -> dict[str, float]:
         """Best system-check score per lesson.
@@ -815,11 +628,12 @@ class ProgressStore:
         Returns:
             Lesson id -> best submitted score in [0, 1] (lessons never submitted are absent).
         """
-        with self._read() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT lesson_id, MAX(score) FROM checks WHERE learner = ? GROUP BY lesson_id",
-                (_stored_name(conn, learner),),
-            ).fetchall()
+                select(checks.c.lesson_id, func.max(checks.c.score))
+                .where(checks.c.learner == _stored_name(conn, learner))
+                .group_by(checks.c.lesson_id)
+            ).all()
         return {row[0]: row[1] for row in rows}
 
     def passed_lessons(self, learner: str) -> set[str]:
@@ -831,12 +645,29 @@ class ProgressStore:
         Returns:
             The passed lesson ids.
         """
-        with self._read() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT DISTINCT lesson_id FROM checks WHERE learner = ? AND passed = 1",
-                (_stored_name(conn, learner),),
-            ).fetchall()
-        return {row[0] for row in rows}
+                select(checks.c.lesson_id)
+                .distinct()
+                .where(checks.c.learner == _stored_name(conn, learner), checks.c.passed == 1)
+            ).scalars()
+            return set(rows)
+
+    def class_rows(self) -> tuple[list[CheckRecord], list[Attempt]]:
+        """Every learner's checks and attempts, oldest first (for the instructor's view,
+        :mod:`quiz.instructor`).
+
+        Returns:
+            ``(checks, attempts)``.
+        """
+        with self.db.read() as conn:
+            all_checks = [
+                _check_record(r) for r in conn.execute(select(checks).order_by(checks.c.id))
+            ]
+            all_attempts = [
+                _attempt(r) for r in conn.execute(select(attempts).order_by(attempts.c.id))
+            ]
+        return all_checks, all_attempts
 
     # -- export / import ------------------------------------------------------------------------
 
@@ -852,25 +683,30 @@ class ProgressStore:
         Raises:
             KeyError: If the learner is unknown.
         """
-        with self._read() as conn:
+        with self.db.read() as conn:
             learner = _stored_name(conn, learner)
-            if not conn.execute("SELECT 1 FROM learners WHERE name = ?", (learner,)).fetchone():
+            if (
+                conn.execute(select(learners.c.name).where(learners.c.name == learner)).first()
+                is None
+            ):
                 raise KeyError(f"unknown learner {learner!r}")
-            checks = conn.execute(
-                "SELECT id, uid, lesson_id, score, passed, n_questions, created FROM checks "
-                "WHERE learner = ? ORDER BY id",
-                (learner,),
-            ).fetchall()
-            attempts = conn.execute(
-                "SELECT a.uid, a.lesson_id, a.question_id, a.response, a.correct, a.score, "
-                "a.params, c.uid, a.created FROM attempts a LEFT JOIN checks c "
-                "ON a.check_id = c.id WHERE a.learner = ? ORDER BY a.id",
-                (learner,),
-            ).fetchall()
+            check_rows = list(
+                conn.execute(
+                    select(checks).where(checks.c.learner == learner).order_by(checks.c.id)
+                )
+            )
+            check_uid = checks.c.uid.label("check_uid")
+            attempt_rows = list(
+                conn.execute(
+                    select(attempts, check_uid)
+                    .outerjoin(checks, attempts.c.check_id == checks.c.id)
+                    .where(attempts.c.learner == learner)
+                    .order_by(attempts.c.id)
+                )
+            )
             visited = conn.execute(
-                "SELECT lesson_id, section_id, updated FROM last_visited WHERE learner = ?",
-                (learner,),
-            ).fetchone()
+                select(last_visited).where(last_visited.c.learner == learner)
+            ).first()
         document = {
             "format": EXPORT_FORMAT,
             "version": EXPORT_VERSION,
@@ -878,31 +714,36 @@ class ProgressStore:
             "exported": _now(),
             "checks": [
                 {
-                    "uid": c[1],
-                    "lesson_id": c[2],
-                    "score": c[3],
-                    "passed": bool(c[4]),
-                    "n_questions": c[5],
-                    "created": c[6],
+                    "uid": c.uid,
+                    "lesson_id": c.lesson_id,
+                    "score": c.score,
+                    "passed": bool(c.passed),
+                    "n_questions": c.n_questions,
+                    "created": c.created,
                 }
-                for c in checks
+                for c in check_rows
             ],
             "attempts": [
                 {
-                    "uid": a[0],
-                    "lesson_id": a[1],
-                    "question_id": a[2],
-                    "response": json.loads(a[3]),
-                    "correct": bool(a[4]),
-                    "score": a[5],
-                    "params": json.loads(a[6]),
-                    "check_uid": a[7],
-                    "created": a[8],
+                    "uid": a.uid,
+                    "lesson_id": a.lesson_id,
+                    "question_id": a.question_id,
+                    "response": json.loads(a.response),
+                    "correct": bool(a.correct),
+                    "score": a.score,
+                    "params": json.loads(a.params),
+                    "check_uid": a.check_uid,
+                    "created": a.created,
+                    "kind": a.kind,
                 }
-                for a in attempts
+                for a in attempt_rows
             ],
             "last_visited": (
-                {"lesson_id": visited[0], "section_id": visited[1], "updated": visited[2]}
+                {
+                    "lesson_id": visited.lesson_id,
+                    "section_id": visited.section_id,
+                    "updated": visited.updated,
+                }
                 if visited
                 else None
             ),
@@ -953,7 +794,7 @@ class ProgressStore:
             if not isinstance(value, list):
                 raise ValueError(f"malformed progress export: {key!r} must be a list")
         skipped: list[str] = []
-        checks, attempts = [], []
+        new_check_rows, new_attempt_rows = [], []
         for i, c in enumerate(rows["checks"]):
             try:
                 score = _import_score(c["score"])
@@ -963,19 +804,19 @@ class ProgressStore:
                     raise TypeError(f"n_questions {n_questions!r} is not an integer")
                 if n_questions < 1:
                     raise _Skip(f"n_questions {n_questions} is not a positive count")
-                checks.append((*row, is_passing(score), n_questions, str(c["created"])))
+                new_check_rows.append((*row, is_passing(score), n_questions, str(c["created"])))
             except _Skip as exc:
                 skipped.append(f"checks[{i}]: {exc}")
             except (AttributeError, KeyError, TypeError, ValueError) as exc:
                 raise _malformed("checks", i, exc) from exc
         refused_checks = {str(c.get("uid")) for c in rows["checks"] if isinstance(c, dict)} - {
-            c[0] for c in checks
+            c[0] for c in new_check_rows
         }
         for i, a in enumerate(rows["attempts"]):
             try:
                 if a.get("check_uid") and str(a["check_uid"]) in refused_checks:
                     raise _Skip(f"its check {a['check_uid']!r} was skipped")
-                attempts.append(
+                new_attempt_rows.append(
                     (
                         str(a["uid"]),
                         _import_lesson(a["lesson_id"], known),
@@ -986,6 +827,7 @@ class ProgressStore:
                         tuple(tuple(p) for p in a.get("params", [])),
                         a.get("check_uid"),
                         str(a["created"]),
+                        _import_kind(a.get("kind", "question")),
                     )
                 )
             except _Skip as exc:
@@ -997,15 +839,24 @@ class ProgressStore:
             skipped.append(f"last_visited: unknown lesson {visited.get('lesson_id')!r}")
             visited = None
         new_checks = new_attempts = 0
-        with self._transaction() as conn:
+        with self.db.write() as conn:
             self._ensure_learner(conn, name)
-            for uid, lesson_id, score, passed, n, created in checks:
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO checks(uid, learner, lesson_id, score, passed, "
-                    "n_questions, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (uid, name, lesson_id, score, int(passed), n, created),
-                )
-                new_checks += cur.rowcount
+            for uid, lesson_id, score, passed, n, created in new_check_rows:
+                inserted = conn.execute(
+                    self.db.insert(checks)
+                    .values(
+                        uid=uid,
+                        learner=name,
+                        lesson_id=lesson_id,
+                        score=score,
+                        passed=int(passed),
+                        n_questions=n,
+                        created=created,
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(checks.c.id)
+                ).scalar()
+                new_checks += inserted is not None
             for (
                 uid,
                 lesson_id,
@@ -1016,31 +867,28 @@ class ProgressStore:
                 params,
                 check_uid,
                 created,
-            ) in attempts:
+                kind,
+            ) in new_attempt_rows:
                 check_id = None
                 if check_uid:
-                    row = conn.execute(
-                        "SELECT id FROM checks WHERE learner = ? AND uid = ?", (name, check_uid)
-                    ).fetchone()
-                    check_id = row[0] if row else None
+                    check_id = conn.execute(
+                        select(checks.c.id).where(
+                            checks.c.learner == name, checks.c.uid == check_uid
+                        )
+                    ).scalar()
                 result = Result(qid, correct, score, "", "", response, params)
-                before = conn.total_changes
-                self._insert_attempt(
-                    conn, name, lesson_id, qid, response, result, check_id, created, uid
+                row_id = self._insert_attempt(
+                    conn, name, lesson_id, qid, response, result, check_id, created, uid, kind
                 )
-                new_attempts += conn.total_changes - before
+                new_attempts += row_id is not None
             if isinstance(visited, dict):
-                conn.execute(
-                    "INSERT INTO last_visited(learner, lesson_id, section_id, updated) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT(learner) DO UPDATE SET "
-                    "lesson_id = excluded.lesson_id, section_id = excluded.section_id, "
-                    "updated = excluded.updated WHERE excluded.updated > last_visited.updated",
-                    (
-                        name,
-                        str(visited["lesson_id"]),
-                        str(visited.get("section_id", "")),
-                        str(visited.get("updated", _now())),
-                    ),
+                self._upsert_visited(
+                    conn,
+                    name,
+                    str(visited["lesson_id"]),
+                    str(visited.get("section_id", "")),
+                    str(visited.get("updated", _now())),
+                    only_newer=True,
                 )
         return ImportReport(name, new_checks, new_attempts, tuple(skipped))
 
@@ -1064,6 +912,12 @@ def _import_lesson(value: Any, known: frozenset[str]) -> str:
         raise TypeError(f"lesson_id {value!r} is not a string")
     if value not in known:
         raise _Skip(f"unknown lesson {value!r} (lessons: {', '.join(sorted(known))})")
+    return value
+
+
+def _import_kind(value: Any) -> str:
+    if value not in ATTEMPT_KINDS:
+        raise TypeError(f"kind {value!r} is not one of {list(ATTEMPT_KINDS)}")
     return value
 
 

@@ -1,4 +1,9 @@
-"""The progress store: history, passes, learners, export/import, concurrency, crashes, corruption."""
+"""The progress store: history, passes, learners, export/import, concurrency, crashes, corruption.
+
+Every test of what the store does runs on both databases (the ``target`` fixture: a SQLite file,
+and a fresh schema on the session's own PostgreSQL server, see ``postgres_server`` in
+conftest.py); what only a file has (WAL, a damaged file, file permissions) runs on SQLite.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,10 @@ import warnings
 from pathlib import Path
 
 import pytest
+from postgres import free_port
+from sqlalchemy import create_engine, text
 
+from quiz import database, schema
 from quiz.data import Result
 from quiz.store import (
     APPLICATION_ID,
@@ -30,15 +38,71 @@ from quiz.store import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+BACKENDS = ["sqlite", "postgresql"]
 
 
 def result(qid: str, score: float, response=0) -> Result:
     return Result(qid, score == 1.0, score, "x", "why", response)
 
 
+@pytest.fixture(params=BACKENDS)
+def new_target(request, tmp_path):
+    """Makes a new empty database of the test's kind: a file path, or a PostgreSQL URL."""
+    count = iter(range(1000))
+    if request.param == "sqlite":
+        return lambda: tmp_path / f"db{next(count)}" / "progress.sqlite3"
+    server = request.getfixturevalue("postgres_server")
+    return server.schema
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> ProgressStore:
-    return ProgressStore(tmp_path / "progress.sqlite3")
+def target(new_target):
+    return new_target()
+
+
+@pytest.fixture
+def store(target) -> ProgressStore:
+    return ProgressStore(target)
+
+
+def raw_execute(target, *statements: str, params: dict | None = None) -> list:
+    """Run SQL on the store's database behind its back (the last statement's rows)."""
+    url = f"sqlite:///{target}" if isinstance(target, Path) else database.resolve(target)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            rows: list = []
+            for statement in statements:
+                got = conn.execute(text(statement), params or {})
+                rows = list(got) if got.returns_rows else []
+            return rows
+    finally:
+        engine.dispose()
+
+
+def build_version(target, version: int) -> None:
+    """A store of an older schema version, as that version of the program made it."""
+    url = f"sqlite:///{target}" if isinstance(target, Path) else database.resolve(target)
+    if isinstance(target, Path):
+        target.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    backend = database._SQLiteFile if isinstance(target, Path) else database._Server
+    try:
+        with engine.begin() as conn:
+            schema.migrate(conn, 0, version)
+            backend.mark(conn, version)
+    finally:
+        engine.dispose()
+
+
+def integrity_ok(target) -> bool:
+    if not isinstance(target, Path):
+        return True  # the server keeps its own integrity
+    conn = sqlite3.connect(target)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
 
 
 def test_default_path_follows_keras_cnn_home(tmp_path, monkeypatch):
@@ -54,8 +118,13 @@ def test_default_path_without_env_is_user_data_dir(monkeypatch):
     assert path.name == "progress.sqlite3" and "keras-cnn" in str(path)
 
 
-def test_fresh_store_has_schema_wal_and_app_id(store):
+def test_fresh_store_has_schema_version(store):
     assert store.schema_version() == SCHEMA_VERSION == len(MIGRATIONS)
+
+
+def test_fresh_store_has_schema_wal_and_app_id(tmp_path):
+    store = ProgressStore(tmp_path / "progress.sqlite3")
+    assert store.schema_version() == SCHEMA_VERSION and store.backend == "sqlite"
     conn = sqlite3.connect(store.path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -120,15 +189,14 @@ def test_last_visited(store):
     assert store.last_visited("ada") == ("residual", "")
 
 
-def test_progress_survives_reopening(tmp_path):
-    path = tmp_path / "p.sqlite3"
-    ProgressStore(path).record_check("ada", "vgg", [result("q", 1.0)])
-    again = ProgressStore(path)
+def test_progress_survives_reopening(target):
+    ProgressStore(target).record_check("ada", "vgg", [result("q", 1.0)])
+    again = ProgressStore(target)
     assert again.passed_lessons("ada") == {"vgg"}
     assert len(again.attempts("ada")) == 1
 
 
-def test_export_import_roundtrip_is_idempotent(tmp_path, store):
+def test_export_import_roundtrip_is_idempotent(new_target, store):
     store.record_check("ada", "vgg", [result("a", 1.0, [0, 2]), result("b", 1.0, 3.5)])
     store.record_attempt("ada", "alexnet", "c", 1, result("c", 1.0, 1))
     store.set_last_visited("ada", "alexnet", "relu")
@@ -137,7 +205,7 @@ def test_export_import_roundtrip_is_idempotent(tmp_path, store):
     doc = json.loads(text)
     assert doc["learner"] == "ada" and len(doc["attempts"]) == 3 and len(doc["checks"]) == 1
 
-    other = ProgressStore(tmp_path / "other.sqlite3")
+    other = ProgressStore(new_target())
     report = other.import_json(text)
     assert (report.learner, report.checks, report.attempts) == ("ada", 1, 3)
     assert other.passed_lessons("ada") == {"vgg"}
@@ -245,17 +313,13 @@ def test_missing_tables_are_detected(tmp_path):
 
 def test_version_1_store_migrates_forward_keeping_data(tmp_path):
     path = tmp_path / "progress.sqlite3"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for statement in MIGRATIONS[0]:
-        conn.execute(statement)
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    conn.execute("PRAGMA user_version = 1")
-    conn.execute("INSERT INTO learners VALUES ('ada', '2024-01-01')")
-    conn.execute("INSERT INTO checks VALUES (1, 'u1', 'ada', 'vgg', 0.9, 1, 10, '2024-01-01')")
-    conn.execute(
-        "INSERT INTO attempts VALUES (1, 'a1', 'ada', 'vgg', 'q', '1', 1, 1.0, 1, '2024-01-01')"
+    build_version(path, 1)
+    raw_execute(
+        path,
+        "INSERT INTO learners VALUES ('ada', '2024-01-01')",
+        "INSERT INTO checks VALUES (1, 'u1', 'ada', 'vgg', 0.9, 1, 10, '2024-01-01')",
+        "INSERT INTO attempts VALUES (1, 'a1', 'ada', 'vgg', 'q', '1', 1, 1.0, 1, '2024-01-01')",
     )
-    conn.close()
     store = ProgressStore(path)
     assert store.schema_version() == SCHEMA_VERSION
     assert store.passed_lessons("ada") == {"vgg"}
@@ -264,16 +328,84 @@ def test_version_1_store_migrates_forward_keeping_data(tmp_path):
     assert store.last_visited("ada") == ("vgg", "")
 
 
-def test_newer_schema_is_refused_not_moved(tmp_path):
-    path = tmp_path / "progress.sqlite3"
-    ProgressStore(path)
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    conn.commit()
-    conn.close()
+def test_previous_version_migrates_forward_keeping_data(target):
+    """The store of the previous release (version 2) on either database reaches the current
+    schema with its rows, and what the new version added works."""
+    build_version(target, SCHEMA_VERSION - 1)
+    raw_execute(
+        target,
+        "INSERT INTO learners VALUES ('ada', '2026-01-01')",
+        "INSERT INTO checks(uid, learner, lesson_id, score, passed, n_questions, created) "
+        "VALUES ('u1', 'ada', 'vgg', 0.9, 1, 10, '2026-01-01')",
+        "INSERT INTO attempts(uid, learner, lesson_id, question_id, response, correct, score, "
+        "check_id, created, params) VALUES ('a1', 'ada', 'vgg', 'q', '[1, 2]', 1, 1.0, "
+        "(SELECT id FROM checks WHERE uid = 'u1'), '2026-01-01', '[[\"k\", 3]]')",
+        "INSERT INTO last_visited VALUES ('ada', 'vgg', 'intro', '2026-01-01')",
+    )
+    store = ProgressStore(target)
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.passed_lessons("ada") == {"vgg"}
+    assert store.lesson_scores("ada") == {"vgg": 0.9}
+    (old,) = store.attempts("ada")
+    assert (old.response, old.params, old.kind) == ([1, 2], (("k", 3),), "question")
+    assert old.check_id == store.checks("ada")[0].id
+    assert store.last_visited("ada") == ("vgg", "intro")
+    store.record_attempt("ada", "vgg", "ex1", "code", result("ex1", 1.0), kind="exercise")
+    assert [a.kind for a in store.attempts("ada")] == ["question", "exercise"]
+    assert ProgressStore(target).schema_version() == SCHEMA_VERSION  # opened again: unchanged
+
+
+def test_newer_schema_is_refused_not_moved(target):
+    ProgressStore(target).add_learner("ada")
+    if isinstance(target, Path):
+        raw_execute(target, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    else:
+        raw_execute(target, f"UPDATE keras_cnn_schema SET version = {SCHEMA_VERSION + 1}")
+        database._current.clear()  # this process had found it current
     with pytest.raises(StoreError, match="newer"):
-        ProgressStore(path)
-    assert path.exists() and not list(tmp_path.glob("*.corrupt-*"))
+        ProgressStore(target)
+    if isinstance(target, Path):
+        assert target.exists() and not list(target.parent.glob("*.corrupt-*"))
+    else:
+        assert raw_execute(target, "SELECT name FROM learners") == [("ada",)]
+
+
+def test_another_applications_database_is_refused_unchanged(postgres_server):
+    """A server database is never moved aside or dropped: one holding other tables is refused
+    with a message naming them, and stays as it was."""
+    url = postgres_server.schema()
+    raw_execute(url, "CREATE TABLE recipes (name TEXT)", "INSERT INTO recipes VALUES ('soup')")
+    with pytest.raises(StoreError, match=r"not a keras-cnn progress store .*tables: recipes"):
+        ProgressStore(url)
+    assert raw_execute(url, "SELECT * FROM recipes") == [("soup",)]
+    assert raw_execute(url, "SELECT tablename FROM pg_tables WHERE schemaname = "
+                       "current_schema()") == [("recipes",)]  # fmt: skip
+
+
+def test_missing_tables_on_a_server_are_an_error(postgres_server):
+    url = postgres_server.schema()
+    ProgressStore(url).add_learner("ada")
+    raw_execute(url, "DROP TABLE last_visited")
+    database._current.clear()
+    with pytest.raises(StoreError, match="tables missing: last_visited"):
+        ProgressStore(url)
+    assert raw_execute(url, "SELECT name FROM learners") == [("ada",)]
+
+
+def test_a_read_only_server_reads_and_refuses_writes(postgres_server):
+    url = postgres_server.database()
+    ProgressStore(url).record_check("ada", "vgg", [result("q", 1.0)])
+    database._engines.clear()  # new connections, which the setting below applies to
+    database._current.clear()
+    name = url.rsplit("/", 1)[1]
+    raw_execute(
+        postgres_server.url(), f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'
+    )
+    store = ProgressStore(url)
+    assert store.read_only and "read-only" in store.read_only_reason
+    assert store.passed_lessons("ada") == {"vgg"}
+    with pytest.raises(StoreError, match="read-only"):
+        store.add_learner("bob")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -316,8 +448,8 @@ def expected_rows(count: int) -> int:
 
 
 @pytest.mark.slow
-def test_two_processes_writing_at_once_both_succeed(tmp_path):
-    path = tmp_path / "progress.sqlite3"
+def test_two_processes_writing_at_once_both_succeed(target):
+    path = target
     count = 300
     procs = [spawn_writer(path, name, count) for name in ("ada", "bob")]
     outputs = [p.communicate(timeout=120) for p in procs]
@@ -328,14 +460,12 @@ def test_two_processes_writing_at_once_both_succeed(tmp_path):
     for name in ("ada", "bob"):
         assert len(store.attempts(name)) == expected_rows(count)
         assert len(store.checks(name)) == len(range(0, count, 5))
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    conn.close()
+    assert integrity_ok(path)
 
 
 @pytest.mark.slow
-def test_killed_writer_loses_nothing_committed(tmp_path):
-    path = tmp_path / "progress.sqlite3"
+def test_killed_writer_loses_nothing_committed(target):
+    path = target
     proc = spawn_writer(path, "ada", 100_000)
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
@@ -357,9 +487,7 @@ def test_killed_writer_loses_nothing_committed(tmp_path):
         if a.check_id is not None:
             per_check[a.check_id] = per_check.get(a.check_id, 0) + 1
     assert set(per_check.values()) == {3}  # no half-written system check
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    conn.close()
+    assert integrity_ok(path)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -376,7 +504,7 @@ CREATOR = textwrap.dedent(
     name = sys.argv[1]
     print("ready", flush=True)
     for line in sys.stdin:
-        path, start = line.split()
+        path, start = line.rsplit(" ", 1)
         while time.time() < float(start):
             pass
         try:
@@ -391,10 +519,10 @@ CREATOR = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_concurrent_creation_never_moves_a_live_store_aside(tmp_path):
+def test_concurrent_creation_never_moves_a_live_store_aside(new_target):
     """Six processes open a store that does not exist yet, at the same instant, round after
-    round: none may call the file being created foreign or move it aside, and every write of
-    every process must be readable afterwards."""
+    round: none may call the store being created foreign or move it aside, and every write of
+    every process must be readable afterwards (on a server: one creates it, under the lock)."""
     names = [f"p{i}" for i in range(6)]
     workers = [
         subprocess.Popen(
@@ -410,23 +538,22 @@ def test_concurrent_creation_never_moves_a_live_store_aside(tmp_path):
     try:
         for w in workers:
             assert w.stdout.readline().strip() == "ready"
-        rounds, deadline = 0, time.monotonic() + 6
+        rounds, deadline = 0, time.monotonic() + 8
         while rounds < 40 and time.monotonic() < deadline:
-            folder = tmp_path / f"round{rounds}"
-            folder.mkdir()
-            path = folder / "progress.sqlite3"
+            path = new_target()
             start = time.time() + 0.05
             for w in workers:
                 w.stdin.write(f"{path} {start}\n")
                 w.stdin.flush()
             replies = [w.stdout.readline().strip() for w in workers]
             assert replies == ["ok 3"] * len(workers), (rounds, replies)
-            assert sorted(p.name for p in folder.iterdir() if ".corrupt-" in p.name) == []
+            if isinstance(path, Path):
+                assert [p.name for p in path.parent.iterdir() if ".corrupt-" in p.name] == []
             store = ProgressStore(path)
             assert store.learners() == names
             assert all(len(store.attempts(n)) == 3 for n in names)
             rounds += 1
-        assert rounds >= 5
+        assert rounds >= 3
     finally:
         for w in workers:
             w.stdin.close()
@@ -645,17 +772,16 @@ def test_invisible_characters_in_learner_names_are_refused(store, name):
     assert store.learners() == []
 
 
-def test_names_stored_before_the_checks_stay_readable(store):
+def test_names_stored_before_the_checks_stay_readable(target, store):
     """A store written before names were NFC-normalised and checked keeps showing them."""
-    conn = sqlite3.connect(store.path, isolation_level=None)
     for name, lesson in (("ada\u200b", "vgg"), ("Jose\u0301", "alexnet")):
-        conn.execute("INSERT INTO learners VALUES (?, '2026-01-01')", (name,))
-        conn.execute(
+        raw_execute(
+            target,
+            "INSERT INTO learners VALUES (:name, '2026-01-01')",
             "INSERT INTO checks(uid, learner, lesson_id, score, passed, n_questions, created) "
-            "VALUES (?, ?, ?, 1.0, 1, 10, '2026-01-01')",
-            (lesson, name, lesson),
+            "VALUES (:lesson, :name, :lesson, 1.0, 1, 10, '2026-01-01')",
+            params={"name": name, "lesson": lesson},
         )
-    conn.close()
     assert store.learners() == ["Jose\u0301", "ada\u200b"]
     assert store.passed_lessons("ada\u200b") == {"vgg"}  # as the learner picker passes it
     assert len(store.checks("ada\u200b")) == 1 and store.lesson_scores("ada\u200b") == {"vgg": 1}
@@ -701,3 +827,81 @@ def test_an_empty_or_all_spaces_learner_name_is_refused(store, name):
     with pytest.raises(ValueError, match="learner name must not be empty"):
         store.add_learner(name)
     assert store.learners() == []
+
+
+def test_opening_a_current_server_store_writes_nothing(postgres_server, monkeypatch):
+    """On PostgreSQL too: opening (the version check, under the advisory lock) assigns no
+    transaction id, so it wrote nothing."""
+    url = postgres_server.schema()
+    ProgressStore(url).add_learner("ada")
+    next_xid = "SELECT pg_snapshot_xmax(pg_current_snapshot())"
+    before = raw_execute(url, next_xid)
+    monkeypatch.setattr(database, "_current", set())  # check again, as a new process would
+    assert ProgressStore(url).learners() == ["ada"]
+    assert raw_execute(url, next_xid) == before
+    ProgressStore(url).add_learner("bob")
+    assert raw_execute(url, next_xid) != before
+
+
+def test_idempotent_submissions_store_one_record(store):
+    """The same submission uid twice (a double click, a retry after a dropped connection)
+    stores one check with its answers, and returns the first record."""
+    results = [result("a", 1.0), result("b", 0.0)]
+    first = store.record_check("ada", "vgg", results, uid="submit-1")
+    again = store.record_check("ada", "vgg", results, uid="submit-1")
+    assert again == first and len(store.checks("ada")) == 1 and len(store.attempts("ada")) == 2
+    other = store.record_check("ada", "vgg", results, uid="submit-2")
+    assert other.id != first.id and len(store.checks("ada")) == 2
+    row = store.record_attempt("ada", "vgg", "ex", "x", result("ex", 1.0), uid="try-1")
+    assert store.record_attempt("ada", "vgg", "ex", "x", result("ex", 1.0), uid="try-1") == row
+    assert len(store.attempts("ada")) == 5
+    with pytest.raises(ValueError, match=r"kind must be one of \['question', 'exercise'\]"):
+        store.record_attempt("ada", "vgg", "ex", "x", result("ex", 1.0), kind="homework")
+
+
+def test_exercise_attempts_are_kept_apart_and_exported(new_target, store):
+    store.record_attempt(
+        "ada", "vgg", "ex-conv", {"code": "x"}, result("ex-conv", 1.0), kind="exercise"
+    )
+    store.record_check("ada", "vgg", [result("q", 1.0)])
+    assert [a.question_id for a in store.attempts("ada", kind="exercise")] == ["ex-conv"]
+    assert [a.question_id for a in store.attempts("ada", kind="question")] == ["q"]
+    other = ProgressStore(new_target())
+    assert other.import_json(store.export_json("ada")).attempts == 2
+    assert [a.kind for a in other.attempts("ada")] == ["exercise", "question"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Which database: a file, or a class's server named in the environment or secrets.toml
+# ------------------------------------------------------------------------------------------------
+
+
+def test_the_class_database_comes_from_the_environment_or_secrets(
+    postgres_server, monkeypatch, tmp_path
+):
+    url = postgres_server.schema()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert ProgressStore().backend == "sqlite"  # nothing set: the local file
+    secrets = tmp_path / ".streamlit" / "secrets.toml"
+    secrets.parent.mkdir()
+    secrets.write_text(f'[keras_cnn]\ndatabase_url = "{url}"\n', encoding="utf-8")
+    store = ProgressStore()
+    assert store.backend == "postgresql" and store.path is None
+    assert store.location.startswith("postgresql+psycopg://postgres@127.0.0.1:")
+    store.add_learner("ada")
+    other = postgres_server.schema()
+    monkeypatch.setenv("KERAS_CNN_DATABASE_URL", other)  # the environment wins
+    assert ProgressStore().learners() == [] and ProgressStore(url).learners() == ["ada"]
+
+
+def test_a_database_url_names_sqlite_or_postgresql(tmp_path):
+    assert ProgressStore(f"sqlite:///{tmp_path}/x.sqlite3").path == tmp_path / "x.sqlite3"
+    with pytest.raises(ValueError, match=r"SQLite or PostgreSQL.*Received: mysql://"):
+        ProgressStore("mysql://user@host/db")
+
+
+def test_a_server_that_cannot_be_reached_is_one_clear_error():
+    port = free_port()
+    with pytest.raises(StoreError, match="could not be opened: the database server cannot be"):
+        ProgressStore(f"postgresql://nobody@127.0.0.1:{port}/course", timeout=2)
