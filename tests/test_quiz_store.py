@@ -539,7 +539,7 @@ def test_concurrent_creation_never_moves_a_live_store_aside(new_target):
         for w in workers:
             assert w.stdout.readline().strip() == "ready"
         rounds, deadline = 0, time.monotonic() + 8
-        while rounds < 40 and time.monotonic() < deadline:
+        while rounds < 40 and (time.monotonic() < deadline or rounds < 3):
             path = new_target()
             start = time.time() + 0.05
             for w in workers:
@@ -553,7 +553,6 @@ def test_concurrent_creation_never_moves_a_live_store_aside(new_target):
             assert store.learners() == names
             assert all(len(store.attempts(n)) == 3 for n in names)
             rounds += 1
-        assert rounds >= 3
     finally:
         for w in workers:
             w.stdin.close()
