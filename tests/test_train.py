@@ -185,14 +185,63 @@ def test_observer_sees_batches_and_stop_is_honoured_at_the_next_batch():
         def on_train_end(self, history):
             self.end = history
 
-    recorder = Recorder()
-    history = train("lenet5", epochs=3, observers=[recorder], stop=stop, **TINY)
+    recorder, tests = Recorder(), _TestBatches()
+    history = train("lenet5", epochs=3, observers=[recorder], stop=stop, callbacks=[tests], **TINY)
     assert recorder.begin["steps"] == 8 and recorder.begin["epochs"] == 3
     assert recorder.batches[:8] == [(1, b, 8) for b in range(1, 9)]
     assert recorder.batches[-1] == (2, 3, 8)  # nothing after the stop request
+    # The stop is prompt: the stopped epoch measures one test batch, not the 8 of a whole one.
+    assert tests.per_epoch == [8, 1]
     assert [row["epoch"] for row in recorder.epochs] == [1, 2]
     assert history.attrs["stopped"] is True and recorder.end is history
     assert runs.list_runs().status.tolist() == ["stopped"]
+    # ... and honest: epoch 2 (3 of 8 batches) is marked partial in the history, the
+    # observers' rows and the stored run, without test figures or an epoch's images/s.
+    assert history.partial.tolist() == [False, True]
+    assert [row["partial"] for row in recorder.epochs] == [False, True]
+    partial = history.iloc[1]
+    assert np.isnan(partial.test_accuracy) and np.isnan(partial.test_loss)
+    assert np.isnan(partial.images_per_second) and np.isfinite(partial.loss)
+    assert history.iloc[0][["test_accuracy", "images_per_second"]].notna().all()
+    stored = runs.list_runs()
+    kept, _ = runs.load_run(stored.id[0])
+    assert kept.partial.tolist() == [False, True]
+    assert stored.epochs[0] == 1 and stored.test_accuracy[0] == history.test_accuracy[0]
+
+
+class _TestBatches(keras.callbacks.Callback):
+    """Counts the test batches each epoch measures."""
+
+    def __init__(self):
+        super().__init__()
+        self.per_epoch = []
+
+    def on_test_begin(self, logs=None):
+        self.per_epoch.append(0)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.per_epoch[-1] += 1
+
+
+def test_a_stop_after_an_epochs_last_batch_keeps_that_epoch_whole_and_saved(tmp_path):
+    stop = threading.Event()
+
+    class StopAfterFirstEpoch(TrainingObserver):
+        def on_epoch(self, row):
+            stop.set()  # as a Stop pressed while epoch 1 was being tested
+
+    ckpt = tmp_path / "ckpt"
+    history = train(
+        "lenet5",
+        epochs=3,
+        stop=stop,
+        observers=[StopAfterFirstEpoch()],
+        checkpoint_dir=ckpt,
+        **TINY,
+    )
+    assert history.epoch.tolist() == [1] and history.partial.tolist() == [False]
+    assert history.attrs["stopped"] is True and history.test_accuracy.notna().all()
+    assert json.loads((ckpt / "meta.json").read_text())["epoch"] == 1  # whole, so saved
 
 
 class _Kill(keras.callbacks.Callback):

@@ -6,6 +6,11 @@
   as JAX return before the work is done).
 * :class:`LiveCallback` feeds per-batch progress to :class:`TrainingObserver` objects and honours
   a ``threading.Event`` (``stop=``) at the next batch; it is installed only when needed.
+* **Stop** ends the run within one batch: the epoch in progress stops after its current
+  batch and measures one test batch only (Keras' ``stop_evaluating``), and its row is
+  marked ``partial``: its loss and accuracy are over the batches it trained, its
+  ``test_*`` and ``images_per_second`` are NaN (neither is an epoch's figure). A stop
+  between two epochs ends the run after the finished one, which is not partial.
 * :class:`ScheduleCallback` sets each epoch's learning rate (:mod:`keras_cnn.training.schedules`).
 """
 
@@ -31,6 +36,7 @@ COLUMNS = [
     "learning_rate",
     "seconds",
     "images_per_second",
+    "partial",
 ]
 
 
@@ -90,6 +96,7 @@ class HistoryCallback(keras.callbacks.Callback):
         self.start = time.perf_counter()
         self.train_end = None
         self.batches = None  # set by LiveCallback when it runs; else the whole epoch ran
+        self.partial = False  # set by LiveCallback when a stop ends the epoch early
 
     def _finished(self) -> float:
         """The time once the device has finished the epoch's training steps."""
@@ -99,6 +106,8 @@ class HistoryCallback(keras.callbacks.Callback):
     def on_test_begin(self, logs=None):
         if self.train_end is None:
             self.train_end = self._finished()
+        if self.partial:  # Keras then measures one test batch and stops
+            self.model.stop_evaluating = True
 
     @property
     def _current(self) -> int:
@@ -128,12 +137,18 @@ class HistoryCallback(keras.callbacks.Callback):
             "seconds": end - self.start,
             "images_per_second": images / train_seconds if train_seconds > 0 else np.nan,
         }
+        if self.partial:  # not an epoch's figures (one test batch; a few training batches)
+            row.update(test_loss=np.nan, test_accuracy=np.nan, images_per_second=np.nan)
         row = {k: (float(v) if k != "epoch" else int(v)) for k, v in row.items()}
+        row["partial"] = self.partial
         self.rows.append(row)
         for callback in self.on_row:
             callback(self.rows, self.stopped)
         for observer in self.observers:
             observer.on_epoch(dict(row))
+        if self.stop is not None and self.stop.is_set() and not self.stopped:
+            self.stopped = True  # asked for after the last batch: this epoch is whole
+            self.model.stop_training = True
 
 
 class LiveCallback(keras.callbacks.Callback):
@@ -152,7 +167,9 @@ class LiveCallback(keras.callbacks.Callback):
                 history._current + 1, batch + 1, self.params.get("steps"), dict(logs or {})
             )
         if history.stop is not None and history.stop.is_set():
+            steps = self.params.get("steps")
             history.stopped = True
+            history.partial = steps is None or batch + 1 < steps
             self.model.stop_training = True
 
 

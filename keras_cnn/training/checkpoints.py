@@ -94,7 +94,9 @@ class Checkpoint:
                 f"The checkpoint in {self.dir} names {path}, which is missing. Delete the "
                 "directory or pass {resume} to start over."
             )
-        history = [{RENAMED.get(k, k): v for k, v in row.items()} for row in history]
+        history = [
+            {"partial": False, **{RENAMED.get(k, k): v for k, v in row.items()}} for row in history
+        ]
         return {"epoch": epoch, "history": history, "model_path": model_path}
 
     def load_into(self, model: keras.Model, model_path: Path) -> None:

@@ -224,16 +224,20 @@ def load_run(run_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
         and not _alive(meta["pid"], meta.get("process_start"))
     ):
         meta["status"] = "interrupted"
-    return history.rename(columns=RENAMED), meta
+    history = history.rename(columns=RENAMED)
+    if len(history.columns) and "partial" not in history:  # stored before epochs were marked
+        history["partial"] = False
+    return history, meta
 
 
 def list_runs() -> pd.DataFrame:
     """Every stored run, newest first, with its final metrics.
 
     Returns:
-        A DataFrame with columns id, model, data, status, epochs, accuracy, test_accuracy,
-        started and model_file (the kept ``.keras`` file, or None; see :func:`load_model`),
-        empty if there are none. Unreadable runs are skipped.
+        A DataFrame with columns id, model, data, status, epochs (whole epochs: a stopped
+        run's partial last epoch is not counted), accuracy and test_accuracy (of the last
+        whole epoch), started and model_file (the kept ``.keras`` file, or None; see
+        :func:`load_model`), empty if there are none. Unreadable runs are skipped.
     """
     columns = [
         "id",
@@ -253,14 +257,15 @@ def list_runs() -> pd.DataFrame:
             history, meta = load_run(path.name)
         except (ValueError, OSError, json.JSONDecodeError, pd.errors.ParserError):
             continue
-        last = history.iloc[-1] if len(history) else {}
+        whole = history[~history.partial.astype(bool)] if "partial" in history else history
+        last = whole.iloc[-1] if len(whole) else {}
         rows.append(
             {
                 "id": meta.get("id", path.name),
                 "model": meta.get("model"),
                 "data": meta.get("data"),
                 "status": meta.get("status"),
-                "epochs": len(history),
+                "epochs": len(whole),
                 "accuracy": last.get("accuracy"),
                 "test_accuracy": last.get("test_accuracy"),
                 "started": meta.get("started"),

@@ -200,7 +200,8 @@ def train(
         data_dir: TFDS data directory.
         callbacks: more Keras callbacks.
         observers: :class:`TrainingObserver` objects for live progress.
-        stop: a ``threading.Event``; setting it stops training at the next batch.
+        stop: a ``threading.Event``; setting it ends the run after the current batch. The
+            epoch it ends is marked ``partial`` (see :mod:`keras_cnn.training.callbacks`).
         strategy: a ``tf.distribute`` strategy (TensorFlow; ``MultiWorkerMirroredStrategy``
             across processes, each running this call with its ``TF_CONFIG``) or a
             ``keras.distribution`` distribution (JAX); the model is built (or cloned) and
@@ -225,7 +226,8 @@ def train(
         tags: optional JSON-serialisable fields stored with the run.
 
     Returns:
-        A DataFrame with :data:`COLUMNS`, one row per epoch (``epoch`` is 1-based). Its
+        A DataFrame with :data:`COLUMNS`, one row per epoch (``epoch`` is 1-based; a last
+        epoch ended by ``stop`` has ``partial`` True, its test and speed columns NaN). Its
         ``attrs`` hold ``model``, ``data``, ``device``, ``stopped`` and ``run_dir``.
 
     Raises:
@@ -474,9 +476,10 @@ def _fit(
     run_dir = runs_lib.new_run(model.name, meta | {"data": feed.label}) if record else None
 
     def save(rows: list[dict], stopped: bool) -> None:
-        if checkpoint is not None and not chief and not stopped and collective_save:
+        whole = not rows[-1]["partial"]  # a partial epoch (stopped within it) is not saved
+        if checkpoint is not None and not chief and whole and collective_save:
             checkpoint.take_part(model)
-        if checkpoint is not None and chief and not stopped:  # a stopped epoch is incomplete
+        if checkpoint is not None and chief and whole:
             checkpoint.save(model, rows, meta)
         if run_dir is not None:
             runs_lib.update_run(run_dir, pd.DataFrame(rows, columns=COLUMNS))
