@@ -64,6 +64,8 @@ _HOMES: dict[str, str] = {
     "Diagram": "keras_cnn.analysis.diagram",
     "show": "keras_cnn.analysis.diagram",
     "to_dot": "keras_cnn.analysis.diagram",
+    "ImageError": "keras_cnn.analysis.images",
+    "read_image": "keras_cnn.analysis.images",
     # training
     "DatasetUnavailableError": "keras_cnn.training.data",
     "degradation": "keras_cnn.training.experiments",

@@ -55,12 +55,34 @@ def test_look_inside_click_a_unit_in_chromium(playwright):
             assert page.locator('[data-testid="stException"]').count() == 0
             page.screenshot(path=ARTIFACTS / "look-inside.png", full_page=True)
 
-            # An uploaded picture is resized to the model's input, and the size is shown.
+            # An uploaded picture is centre-cropped and resized to the model's input, as said.
             picture = Path(os.environ["KERAS_CNN_HOME"]) / "upload.png"
             Image.fromarray(np.tile(np.arange(0, 250, 5, dtype=np.uint8), (40, 1))).save(picture)
             page.get_by_text("Upload an image").click()
-            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(picture)
-            page.get_by_text("upload.png: 50x40 resized to 32x32").wait_for(timeout=60_000)
+            dropzone = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+            dropzone.set_input_files(picture)
+            fitted = "upload.png: 50x40 → centre-cropped to 40x40, resized to 32x32"
+            page.get_by_text(fitted).wait_for(timeout=60_000)
+            serve.settle(page, 120_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+
+            # A text file named .png (issue 19, item 4): one line, no traceback, page usable.
+            notes = Path(os.environ["KERAS_CNN_HOME"]) / "notes.png"
+            notes.write_text("just some notes\n")
+            dropzone.set_input_files(notes)
+            message = page.locator('[data-testid="stAlertContentError"]').get_by_text(
+                re.compile(r"^notes\.png is")
+            )
+            message.wait_for(timeout=60_000)
+            serve.settle(page, 120_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert message.inner_text() == (
+                "notes.png is not a PNG or JPEG picture, whatever its name says"
+            )
+            page.screenshot(path=ARTIFACTS / "look-inside-bad-upload.png", full_page=True)
+            dropzone.set_input_files(picture)  # the page still works
+            page.get_by_text(fitted).wait_for(timeout=60_000)
+            page.get_by_text(re.compile(r"^Prediction: ")).wait_for(timeout=60_000)
             serve.settle(page, 120_000)
             assert page.locator('[data-testid="stException"]').count() == 0
         except Exception:

@@ -88,3 +88,33 @@ def test_a_run_on_a_prepared_tfds_dataset_offers_its_test_images(monkeypatch):
     assert "fashion_mnist test image 4: class 4" in [
         i.proto.imgs[0].caption for i in at.get("image")
     ]
+
+
+def _png(picture) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_bad_upload_is_one_line_and_a_good_one_is_fitted_as_said():
+    """Issue 19, item 4: a text file named .png showed a traceback with server paths."""
+    from PIL import Image
+
+    at = _page()
+    at.radio(key="inside_input").set_value("Upload an image").run()
+    assert not at.exception, at.exception
+    at.file_uploader(key="inside_upload").set_value(("notes.png", b"not a picture\n", "image/png"))
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [
+        "notes.png is not a PNG or JPEG picture, whatever its name says"
+    ]
+    picture = Image.linear_gradient("L").resize((200, 160))
+    at.file_uploader(key="inside_upload").set_value(("ramp.png", _png(picture), "image/png"))
+    at.run()
+    assert not at.exception and not at.error, at.exception
+    captions = [i.proto.imgs[0].caption for i in at.get("image")]
+    assert "ramp.png: 200x160 → centre-cropped to 160x160, resized to 32x32" in captions
+    assert any(m.value.startswith("**Prediction: ") for m in at.markdown)

@@ -8,8 +8,6 @@ initialisation with a warning). All computing is ``keras_cnn.inside``; this page
 
 from __future__ import annotations
 
-import io
-
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -29,6 +27,7 @@ with st.spinner("Loading keras_cnn ..."):
     from keras_cnn import data as data_lib
     from keras_cnn import inside
     from keras_cnn import runs as runs_lib
+    from keras_cnn.analysis import images
     from keras_cnn.models import imagenet, weights
     from keras_cnn.train import build_model
 
@@ -145,17 +144,22 @@ with left:
         index = st.number_input("Test image", 0, len(images) - 1, 0, key="inside_test_image")
         raw, caption = images[index], f"{trained_on} test image {index}: class {labels[index]}"
     else:
-        upload = st.file_uploader("Image", type=["png", "jpg", "jpeg"], key="inside_upload")
+        upload = st.file_uploader(
+            "Image",
+            type=["png", "jpg", "jpeg"],
+            key="inside_upload",
+            max_upload_size=images.MAX_UPLOAD_MB,
+            help=f"A PNG or JPEG of at most {images.MAX_PIXELS / 1e6:.0f} megapixels. It is "
+            "centre-cropped to the model's shape and resized, upright as its EXIF says.",
+        )
         if upload is None:
             st.stop()
-        from PIL import Image
-
-        picture = Image.open(io.BytesIO(upload.getvalue())).convert("RGB")
-        array = np.asarray(picture, np.float32) / 255.0
-        raw = np.asarray(data_lib.adapt_images(array, shape))
-        caption = (
-            f"{upload.name}: {picture.width}x{picture.height} resized to {shape[1]}x{shape[0]}"
-        )
+        try:
+            fitted = images.read_image(upload.getvalue(), shape, name=upload.name)
+        except images.ImageError as error:
+            st.error(str(error), icon=":material/broken_image:")
+            st.stop()
+        raw, caption = fitted.pixels, f"{upload.name}: {fitted.description}"
     x = preprocess(raw[None], info, shape)
     st.image(inside.to_image(raw, size=DISPLAY), caption=caption)
 
