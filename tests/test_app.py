@@ -382,6 +382,21 @@ def test_explorer_charts_and_model_summary():
     assert not at.exception
 
 
+def test_explorer_keeps_each_family_s_colour_for_every_error():
+    """Issue 19, item 7: switching top-1 / top-5 recoloured the families."""
+    import json
+
+    at = start()
+    at.switch_page("app/pages/explorer.py").run()
+    scales = {}
+    for label in ("ImageNet top-1 error (%)", "ImageNet top-5 error (%)", "CIFAR-10 error (%)"):
+        at.radio(key="error_metric").set_value(label).run()
+        spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+        scales[label] = spec["encoding"]["color"]["scale"]
+    first = scales["ImageNet top-1 error (%)"]
+    assert "ResNet" in first["domain"] and all(s == first for s in scales.values())
+
+
 def test_glossary_search():
     at = start()
     at.switch_page("app/pages/glossary.py").run()

@@ -37,6 +37,10 @@ st.markdown(
 with st.spinner("Loading the model registry ..."):
     table = registry()
 
+#: One colour per family for every error choice: the scale's domain is every family of the
+#: registry, not only those with a number for the chosen error (which renumbered the colours).
+FAMILIES = alt.Scale(domain=sorted(table.family.unique()), scheme="tableau20")
+
 error_label = st.radio("Error", list(ERRORS), horizontal=True, key="error_metric")
 error = ERRORS[error_label]
 data = table.dropna(subset=[error]).assign(
@@ -69,7 +73,7 @@ for i, (title, (_, encoding, scale, ticks)) in enumerate(AXES.items()):
         .encode(
             x=x,
             y=alt.Y(f"{error}:Q", title=error_label, scale=alt.Scale(zero=False)),
-            color=alt.Color("family:N", title="Family"),
+            color=alt.Color("family:N", title="Family", scale=FAMILIES),
             opacity=alt.condition(pick, alt.value(0.95), alt.value(0.35)),
             tooltip=tooltip,
         )
