@@ -3,6 +3,7 @@ the degradation and gradient views."""
 
 import json
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -99,8 +100,16 @@ def test_gradient_view_measures_plain_and_residual():
     at = _page("gradients")
     at.selectbox(key="grad_depth").set_value(20)
     at.selectbox(key="grad_batch").set_value(16)
-    at.button(key="grad_start").click().run()
+    before = random.getstate()
+    at.button(key="gradients_start").click().run()
     assert not at.exception
+    # A job like training (issue 18, item 7): the script run returned before the measurement.
+    job = at.session_state["job"]
+    assert job.kind == "gradients" and job.models == 2
+    job.thread.join(180)
+    at.run()
+    assert not at.exception and job.error is None
+    assert random.getstate() == before  # Python's global generator was not reseeded
     norms = at.dataframe[-1].value
     assert set(norms.model) == {"plain20", "resnet20"}
     assert (norms.groupby("model").size() == 11).all()  # stem, 9 blocks, head
@@ -113,6 +122,12 @@ def test_degradation_view_shows_stored_results_with_provenance():
     for csv in results:
         assert any(csv.name in m.value for m in at.markdown)
     assert _buttons(at, "degradation") == (True, False)
+    # The legend tells train from test: a split encoding drawn as strokes (issue 19, item 7).
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    dash = spec["encoding"]["strokeDash"]
+    assert dash["field"] == "split" and dash["scale"]["domain"] == ["train", "test"]
+    assert dash["legend"]["symbolType"] == "stroke"
+    assert spec["encoding"]["shape"]["field"] == "split"
 
 
 def test_schedule_defaults_to_the_trainers_auto_and_model_labels_fit():

@@ -1,8 +1,9 @@
 """Training page: train a small network live, compare stored runs, and look at the
 degradation experiment and the gradient-flow probe.
 
-Training runs on a background thread as an :class:`app.jobs.Job` (``keras_cnn.train.train``
-with the job as observer and its stop event; at most ``jobs.MAX_RUNS`` on the server at once).
+Training, the degradation experiment and the gradient probe run on a background thread as an
+:class:`app.jobs.Job` (``keras_cnn.train.train`` with the job as observer and its stop event;
+at most ``jobs.MAX_RUNS`` on the server at once), never on the script thread.
 Start and Stop change the job in their callbacks, before the page is drawn, so both buttons
 always show the run's state; a fragment redraws the progress and the curves every
 ``POLL_SECONDS`` and reruns the page when the run ends. Every run is stored under
@@ -13,10 +14,13 @@ The page's address is ``/training``; lessons link to its views with
 
 from __future__ import annotations
 
+import contextlib
 import json
+import random
 from pathlib import Path
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -266,21 +270,33 @@ def _compare_view() -> None:
 
 
 def _error_chart(curves: pd.DataFrame) -> alt.Chart:
+    """Error per epoch: models by colour; train solid with filled dots, test dashed with
+    hollow ones, and a legend drawing each split's line (not two identical dots)."""
     long = curves.melt(
         id_vars=["model", "epoch"],
         value_vars=["train_error", "test_error"],
         var_name="error",
         value_name="value",
     )
+    long["split"] = long.error.map({"train_error": "train", "test_error": "test"})
+    splits = ["train", "test"]
     return (
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
             x=_epoch_axis(),
             y=alt.Y("value:Q", title="error"),
-            color="model:N",
-            strokeDash="error:N",
-            tooltip=["model", "epoch", "error", alt.Tooltip("value:Q", format=".3f")],
+            color=alt.Color("model:N", title="model"),
+            strokeDash=alt.StrokeDash(
+                "split:N",
+                title="split",
+                scale=alt.Scale(domain=splits, range=[[1, 0], [6, 4]]),
+                legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=2, symbolSize=400),
+            ),
+            shape=alt.Shape(
+                "split:N", title="split", scale=alt.Scale(domain=splits, range=["circle", "square"])
+            ),
+            tooltip=["model", "epoch", "split", alt.Tooltip("value:Q", format=".3f")],
         )
     )
 
@@ -353,34 +369,73 @@ def _gradients_view() -> None:
         "violently on depth."
     )
     cols = st.columns(3)
-    depth = cols[0].selectbox("Depth", [20, 32, 56, 110], index=2, key="grad_depth")
-    batch = cols[1].selectbox("Batch", [16, 32, 64, 128], index=2, key="grad_batch")
-    seed = cols[2].number_input("Seed", 0, 10_000, 0, key="grad_seed")
-    if st.button("Measure", key="grad_start"):
-        import keras
+    cols[0].selectbox("Depth", [20, 32, 56, 110], index=2, key="grad_depth")
+    cols[1].selectbox("Batch", [16, 32, 64, 128], index=2, key="grad_batch")
+    cols[2].number_input("Seed", 0, 10_000, 0, key="grad_seed")
+    _controls("gradients", "Measure", _start_gradients)
+    _live("gradients")
+    job = _job("gradients")
+    if job is None or job.alive:
+        return
+    if job.error:
+        st.error(f"The measurement failed: {job.error}", icon=":material/error:")
+        return
+    if job.result is None:
+        return
+    st.altair_chart(
+        alt.Chart(job.result)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("position:Q", title="block (0 = stem, input side)"),
+            y=alt.Y("weight_grad_norm:Q", scale=alt.Scale(type="log"), title="‖∂L/∂W‖"),
+            color="model:N",
+            tooltip=["model", "block", alt.Tooltip("weight_grad_norm:Q", format=".3g")],
+        ),
+        width="stretch",
+    )
+    st.dataframe(job.result, hide_index=True, key="grad_table")
 
-        x, y = data_lib.arrays("digits", limit=int(batch))
+
+def _start_gradients() -> None:
+    """Measure's callback: one forward and backward pass per model, as a job like training
+    (a background thread, the server's one-run limit), never on the script thread."""
+    state = st.session_state
+    depth, batch, seed = int(state["grad_depth"]), int(state["grad_batch"]), int(state["grad_seed"])
+
+    def target(job: jobs.Job) -> pd.DataFrame:
+        x, y = data_lib.arrays("digits", limit=batch)
         frames = []
-        with st.spinner("one forward and backward pass per model…"):
-            for kind in ("plain", "resnet"):
-                keras.utils.set_random_seed(int(seed))
-                model = build_model(f"{kind}{depth}")
-                frames.append(gradient_norms(model, (x, y)).assign(model=f"{kind}{depth}"))
-        st.session_state["gradients"] = pd.concat(frames, ignore_index=True)
-    norms = st.session_state.get("gradients")
-    if norms is not None:
-        st.altair_chart(
-            alt.Chart(norms)
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("position:Q", title="block (0 = stem, input side)"),
-                y=alt.Y("weight_grad_norm:Q", scale=alt.Scale(type="log"), title="‖∂L/∂W‖"),
-                color="model:N",
-                tooltip=["model", "block", alt.Tooltip("weight_grad_norm:Q", format=".3g")],
-            ),
-            width="stretch",
-        )
-        st.dataframe(norms, hide_index=True, key="grad_table")
+        for kind in ("plain", "resnet"):
+            if job.stop.is_set():
+                break
+            job.model, job.models_started = f"{kind}{depth}", job.models_started + 1
+            with _seeded(seed):
+                model = build_model(job.model)
+            frames.append(gradient_norms(model, (x, y)).assign(model=job.model))
+        return pd.concat(frames, ignore_index=True) if frames else None
+
+    _launch(
+        "gradients",
+        target,
+        label=f"the gradient probe (plain{depth}, resnet{depth})",
+        epochs=0,
+        models=2,
+    )
+
+
+@contextlib.contextmanager
+def _seeded(seed: int):
+    """Keras' seed for one model's initial weights; Python's and NumPy's global generators are
+    given back as they were (lesson checks and other sessions draw from them)."""
+    import keras
+
+    py_state, np_state = random.getstate(), np.random.get_state()
+    keras.utils.set_random_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
 
 
 # ----------------------------------------------------------------------------- page
