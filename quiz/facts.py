@@ -10,6 +10,7 @@ A lesson's ``[[facts]]`` table carries a ``check`` string naming what ``keras_cn
 ``macs:<model>``            ``keras_cnn.count_macs(keras_cnn.get_model(model))``
 ``rf:<model>:<layer>``      ``keras_cnn.receptive_field(model, layer)`` (pixels along one axis)
 ``shape:<model>:<layer>``   ``list(model.get_layer(layer).output.shape[1:])``
+``activation_bytes:<m>``      ``summarize(model).activation_bytes.sum()`` (forward, one image)
 =========================  ===================================================================
 
 The comparison itself lives in ``tests/test_quiz_facts.py`` so that ``quiz`` never imports Keras.
@@ -31,6 +32,7 @@ CHECK_KINDS: dict[str, bool] = {
     "shape": True,
     "layer_params": True,
     "macs_of": True,
+    "activation_bytes": False,
 }
 """Check kind -> whether it needs a layer name."""
 

@@ -316,3 +316,20 @@ def _lesson_one():
     from app import lesson
 
     lesson.render("convolution")
+
+
+# ---------------------------------------------------------------- item 14: memory, as CS231n teaches it
+
+
+def test_cs231n_vgg16_rows_add_up_to_15_2_million_not_24():
+    """CS231n's VGGNet table (input, then each layer's output) against its printed total."""
+    rows = [224 * 224 * 3]
+    size, channels = 224, [64, 128, 256, 512, 512]
+    for convs, c in zip((2, 2, 3, 3, 3), channels, strict=True):
+        rows += [size * size * c] * convs
+        size //= 2
+        rows.append(size * size * c)  # the pooling
+    rows += [4096, 4096, 1000]
+    assert sum(rows) == 15_237_608  # about 15.2M values, not the notes' "24M"
+    text = _text("vgg")
+    assert "about 15.2M" in text and "24M values" in text and "61 MB" in text

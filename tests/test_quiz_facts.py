@@ -45,6 +45,8 @@ def compute(check_text: str):
         return keras_cnn.count_macs(m)
     if check.kind == "rf":
         return keras_cnn.receptive_field(m, check.layer)
+    if check.kind == "activation_bytes":
+        return int(keras_cnn.summarize(m).activation_bytes.sum())
     if check.kind == "shape":
         return list(m.get_layer(check.layer).output.shape[1:])
     raise AssertionError(check.kind)
@@ -59,7 +61,16 @@ def params():
 
 def test_there_are_facts_for_every_check_kind():
     kinds = {parse_check(f.check).kind for _, f in FACTS}
-    assert kinds == {"params", "trainable", "macs", "rf", "shape", "layer_params", "macs_of"}
+    assert kinds == {
+        "params",
+        "trainable",
+        "macs",
+        "rf",
+        "shape",
+        "layer_params",
+        "macs_of",
+        "activation_bytes",
+    }
 
 
 @pytest.mark.parametrize("fact", list(params()))
