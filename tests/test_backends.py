@@ -21,7 +21,7 @@ SCRIPT = textwrap.dedent(
     print("LOSSES", losses, "CHANGED", changed, "OF", len(before))
     # a grouped (ResNeXt) bottleneck and a wide pre-activation block with dropout
     inp = keras.Input((16, 16, 8))
-    y = keras_cnn.bottleneck_block(inp, 8, groups=4, width=16, stride_in_3x3=True, name="x")
+    y = keras_cnn.bottleneck_block(inp, 8, groups=4, base_width=32, stride_in_3x3=True, name="x")
     y = keras_cnn.basic_block(y, 32, 2, preactivation=True, dropout=0.3, name="w")
     y = keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(y))
     small = keras.Model(inp, y)

@@ -23,10 +23,10 @@ def _totals(build):
 # torchvision's trainable parameter counts (sum of p.numel() for p in model.parameters()).
 TORCHVISION = {
     "resnext50_32x4d": (dict(depth=50), 25_028_904),
-    "resnext101_32x8d": (dict(depth=101, cardinality=32, width=8), 88_791_336),
-    "resnext101_64x4d": (dict(depth=101, cardinality=64, width=4), 83_455_272),
-    "wide_resnet50_2": (dict(depth=50, cardinality=1, width=128), 68_883_240),
-    "wide_resnet101_2": (dict(depth=101, cardinality=1, width=128), 126_886_696),
+    "resnext101_32x8d": (dict(depth=101, cardinality=32, base_width=8), 88_791_336),
+    "resnext101_64x4d": (dict(depth=101, cardinality=64, base_width=4), 83_455_272),
+    "wide_resnet50_2": (dict(depth=50, cardinality=1, base_width=128), 68_883_240),
+    "wide_resnet101_2": (dict(depth=101, cardinality=1, base_width=128), 126_886_696),
 }
 
 
@@ -45,7 +45,7 @@ def test_resnext50_has_about_resnet50s_cost_table_1():
     """Xie et al. Table 1: ResNeXt-50 (32x4d) 4.2 GFLOPs (multiply-adds) vs ResNet-50's 4.1
     (stride on the 3x3, as in their Torch code); parameters 25.0M vs 25.5M."""
     resnext = _totals(lambda: keras_cnn.build_resnext(50))
-    resnet = _totals(lambda: keras_cnn.build_resnext(50, cardinality=1, width=64))
+    resnet = _totals(lambda: keras_cnn.build_resnext(50, cardinality=1, base_width=64))
     assert _within(resnext["macs"], 4.2e9, 0.05), resnext["macs"]
     assert _within(resnet["macs"], 4.1e9, 0.05), resnet["macs"]
     # ResNet-50 "v1.5" is torchvision's resnet50: 25,557,032 trainable parameters
@@ -56,7 +56,7 @@ def test_resnext50_has_about_resnet50s_cost_table_1():
 def test_grouped_bottleneck_block_arithmetic():
     """conv2_x's first block: ResNet's 64-channel 3x3 vs ResNeXt's 128 channels in 32 groups."""
     x = keras.Input((56, 56, 64))
-    y = keras_cnn.bottleneck_block(x, 64, groups=32, width=128, stride_in_3x3=True, name="b")
+    y = keras_cnn.bottleneck_block(x, 64, groups=32, base_width=4, stride_in_3x3=True, name="b")
     model = keras.Model(x, y)
     conv = model.get_layer("b_2_conv")
     assert conv.groups == 32 and conv.kernel.shape == (3, 3, 4, 128)
@@ -159,10 +159,13 @@ def test_grouped_and_wide_models_summarize_and_see_fields():
 BAD = [
     (lambda: keras_cnn.build_resnext(34), r"ResNeXt depth must be one of \[50, 101, 152\]"),
     (lambda: keras_cnn.build_resnext(50, cardinality=0), r"`cardinality` must be a positive"),
-    (lambda: keras_cnn.build_resnext(50, width=2.5), r"`width` must be a positive.*2\.5"),
+    (lambda: keras_cnn.build_resnext(50, base_width=2.5), r"`base_width` must be a positive.*2\.5"),
     (lambda: keras_cnn.build_wide_resnet(27, 10), r"6n\+4.*Received: depth=27"),
-    (lambda: keras_cnn.build_wide_resnet(50, 2), r"build_resnext\(50, cardinality=1, width=128"),
-    (lambda: keras_cnn.build_wide_resnet(28, 0), r"`width` must be a positive integer"),
+    (
+        lambda: keras_cnn.build_wide_resnet(50, 2),
+        r"build_resnext\(50, cardinality=1, base_width=128",
+    ),
+    (lambda: keras_cnn.build_wide_resnet(28, 0), r"`widen_factor` must be a positive integer"),
     (lambda: keras_cnn.build_wide_resnet(16, 4, dropout=1.5), r"`dropout` must be.*1\.5"),
     (lambda: keras_cnn.build_cifar_resnet(1001, version=2, block="basic"), r"6n\+2.*1001"),
     (lambda: keras_cnn.build_cifar_resnet(165, version=2), r"9n\+2.*Received: depth=165"),

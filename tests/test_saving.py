@@ -30,9 +30,9 @@ ROUND_TRIPS = {
     "resnet20": (keras_cnn.build_cifar_resnet, dict(depth=20)),
     "resnext50_grouped": (
         keras_cnn.build_resnext,
-        dict(depth=50, cardinality=8, width=2, input_shape=(32, 32, 3), classes=5),
+        dict(depth=50, cardinality=8, base_width=2, input_shape=(32, 32, 3), classes=5),
     ),
-    "wrn10_2_dropout": (keras_cnn.build_wide_resnet, dict(depth=10, width=2, dropout=0.3)),
+    "wrn10_2_dropout": (keras_cnn.build_wide_resnet, dict(depth=10, widen_factor=2, dropout=0.3)),
     "resnet11_v2_bottleneck": (
         keras_cnn.build_cifar_resnet,
         dict(depth=11, version=2, block="bottleneck"),

@@ -10,6 +10,7 @@ published weights load and ``model.get_layer("conv4_block6_out")`` means what it
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 from keras import layers, ops
@@ -358,6 +359,7 @@ def bottleneck_block(
     *,
     expansion: int = 4,
     groups: int = 1,
+    base_width: int = 64,
     width: int | None = None,
     stride_in_3x3: bool | None = None,
     shortcut: str | None = "auto",
@@ -370,10 +372,11 @@ def bottleneck_block(
 
     He et al. (2015), Figure 5 (right): the block of ResNet-50/101/152. The 1x1
     convolutions reduce and then restore the channels so that the 3x3 convolution works
-    on ``width`` channels (``filters`` by default) while the block outputs
-    ``expansion * filters``. With ``groups`` > 1 the 3x3 convolution is grouped: ResNeXt's
-    block (Xie et al. 2017, Figure 3(c)) is ``groups=32, width=128`` in conv2_x, 32 paths
-    of 4 channels each; a Wide ResNet's bottleneck (WRN-50-2) is ``width=2 * filters``.
+    on ``filters * base_width / 64 * groups`` channels (timm's rule; ``filters`` by default)
+    while the block outputs ``expansion * filters``. With ``groups`` > 1 the 3x3 convolution
+    is grouped: ResNeXt's block (Xie et al. 2017, Figure 3(c)) is ``groups=32,
+    base_width=4``, 32 paths of 4 channels each in conv2_x (``filters=64``) and of 8, 16, 32
+    in the stages after; a Wide ResNet's bottleneck (WRN-50-2) is ``base_width=128``.
 
     The stride sits on the first 1x1 convolution, as in the paper's Caffe models and
     ``keras.applications.ResNet50``; with ``preactivation=True`` it sits on the 3x3
@@ -386,8 +389,11 @@ def bottleneck_block(
         stride: int. Downsampling stride of the block.
         expansion: int. Output channels are ``expansion * filters``. Defaults to 4.
         groups: int. Groups of the 3x3 convolution (ResNeXt's cardinality). Defaults to 1.
-        width: int or None. Channels of the 1x1 reduction and the 3x3 convolution, a
-            multiple of ``groups``. Defaults to ``filters``.
+        base_width: int. Channels of each group per 64 ``filters`` (timm's ``base_width``):
+            the 1x1 reduction and the 3x3 convolution have ``filters * base_width // 64 *
+            groups`` channels. Defaults to 64 (``filters`` channels, one group).
+        width: int or None. Deprecated: the 3x3 convolution's channels directly (a
+            multiple of ``groups``); use ``base_width``. Defaults to None.
         stride_in_3x3: bool or None. Put the stride on the 3x3 convolution (True) or on
             the first 1x1 (False). Defaults to None: the ordering's own place.
         shortcut: str or None. As in `basic_block`.
@@ -402,7 +408,7 @@ def bottleneck_block(
         The block's output tensor with ``expansion * filters`` channels.
 
     Raises:
-        ValueError: if ``groups`` does not divide ``width``, or as `basic_block`.
+        ValueError: if ``groups`` does not divide the width, or as `basic_block`.
 
     Reference:
         He et al., "Deep Residual Learning for Image Recognition" (arXiv:1512.03385);
@@ -413,15 +419,28 @@ def bottleneck_block(
         >>> x = keras.Input((56, 56, 64))
         >>> bottleneck_block(x, 64, name="conv2_block1").shape
         (None, 56, 56, 256)
-        >>> bottleneck_block(x, 64, groups=32, width=128, name="resnext").shape
+        >>> bottleneck_block(x, 64, groups=32, base_width=4, name="resnext").shape
         (None, 56, 56, 256)
     """
-    width = filters if width is None else width
     if not isinstance(groups, int) or groups < 1:
         raise ValueError(f"`groups` must be a positive integer. Received: groups={groups!r}")
+    if isinstance(base_width, bool) or not isinstance(base_width, int) or base_width < 1:
+        raise ValueError(
+            f"`base_width` must be a positive integer. Received: base_width={base_width!r}"
+        )
+    if width is None:
+        width = filters * base_width // 64 * groups
+    else:
+        warnings.warn(
+            "bottleneck_block: `width` (the 3x3 convolution's channels) is deprecated; use "
+            f"`base_width` (channels per group per 64 filters: here {width * 64 // filters // groups}).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
     if not isinstance(width, int) or width < 1 or width % groups:
         raise ValueError(
-            f"`width` must be a positive multiple of `groups` ({groups}). Received: width={width!r}"
+            f"The 3x3 convolution's width must be a positive multiple of `groups` ({groups}). "
+            f"Received: width={width!r}, base_width={base_width!r}"
         )
     out = expansion * filters
     on_3x3 = preactivation if stride_in_3x3 is None else stride_in_3x3

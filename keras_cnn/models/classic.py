@@ -20,6 +20,7 @@ def _check(weights, include_top, classes, pooling, classifier_activation) -> Non
     )
 
 
+@_common.builder()
 def build_lenet5(
     *,
     include_top: bool = True,
@@ -86,6 +87,7 @@ def build_lenet5(
     )
 
 
+@_common.builder()
 def build_alexnet(
     *,
     two_tower: bool = False,
@@ -189,6 +191,7 @@ GOOGLENET_SPEC: tuple = (
 )
 
 
+@_common.builder()
 def build_googlenet(
     *,
     lrn: bool = False,

@@ -8,9 +8,13 @@ arguments, resolve the input, build the stem and the stages, add the head, creat
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 
 import keras
 from keras import layers
@@ -31,6 +35,73 @@ BN_MOMENTUM_TORCH = 0.9
 
 POOLINGS = (None, "avg", "max")
 MIN_RECURSION_LIMIT = 30_000
+
+
+class ArgumentError(TypeError, ValueError):
+    """An argument a builder does not take: a ``TypeError`` as Python's own, and a
+    ``ValueError`` as every other refused argument of the package."""
+
+
+def check_keywords(fn: Callable, kwargs: dict, *, caller: str | None = None) -> dict:
+    """``kwargs`` for ``fn``, with its renamed keywords under their new names.
+
+    A keyword that ``fn`` does not take raises, suggesting the closest one and listing the
+    valid ones (``build_vgg(clases=10)`` -> "Did you mean 'classes'?"); an old keyword that
+    ``fn.renamed`` maps to a new one is accepted with a ``DeprecationWarning``.
+
+    Raises:
+        ArgumentError: for an unknown keyword.
+    """
+    valid = [
+        p.name
+        for p in inspect.signature(fn).parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    renamed = getattr(fn, "renamed", {})
+    name = getattr(fn, "__name__", "the builder")
+    accepted = {}
+    for key, value in kwargs.items():
+        if key in renamed and key not in valid:
+            new = renamed[key]
+            if new in kwargs:
+                raise ArgumentError(
+                    f"{name} got both {key!r} and its new name {new!r}. Received: "
+                    f"{key}={value!r}, {new}={kwargs[new]!r}"
+                )
+            warnings.warn(
+                f"{name}: `{key}` is now `{new}` (as timm names it); `{key}` still works.",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            key = new
+        elif key not in valid:
+            close = difflib.get_close_matches(key, [*valid, *renamed], n=1, cutoff=0.6)
+            hint = f" Did you mean {renamed.get(close[0], close[0])!r}?" if close else ""
+            raise ArgumentError(
+                f"{caller or name} got an unknown argument {key!r}.{hint} "
+                f"{name} takes: {', '.join(valid)}. Received: {key}={value!r}"
+            )
+        accepted[key] = value
+    return accepted
+
+
+def builder(renamed: dict[str, str] | None = None) -> Callable[[Callable], Callable]:
+    """Decorate a ``build_*`` function: :func:`check_keywords` on every call.
+
+    Args:
+        renamed: dict or None. Old keyword -> its new name (accepted, with a warning).
+    """
+
+    def wrap(fn: Callable) -> Callable:
+        fn.renamed = dict(renamed or {})
+
+        @functools.wraps(fn)
+        def build(*args, **kwargs):
+            return fn(*args, **check_keywords(fn, kwargs))
+
+        return build
+
+    return wrap
 
 
 def check_args(

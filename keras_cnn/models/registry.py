@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-import inspect
 import json
 import re
 import warnings
@@ -267,7 +266,7 @@ def _entries() -> list[ModelEntry]:
             ModelEntry(
                 f"wrn{depth}_{width}",
                 "build_wide_resnet",
-                {"depth": depth, "width": width},
+                {"depth": depth, "widen_factor": width},
                 "Wide ResNet (CIFAR)",
                 "wrn",
                 cifar10=error,
@@ -285,7 +284,12 @@ def _entries() -> list[ModelEntry]:
             ModelEntry(
                 f"wide_resnet{depth}_2",
                 "build_resnext",
-                {"depth": depth, "cardinality": 1, "width": 128, "name": f"wide_resnet{depth}_2"},
+                {
+                    "depth": depth,
+                    "cardinality": 1,
+                    "base_width": 128,
+                    "name": f"wide_resnet{depth}_2",
+                },
                 "Wide ResNet",
                 "wrn",
                 top1,
@@ -304,7 +308,7 @@ def _entries() -> list[ModelEntry]:
             ModelEntry(
                 f"resnext{depth}_{cardinality}x{width}d",
                 "build_resnext",
-                {"depth": depth, "cardinality": cardinality, "width": width},
+                {"depth": depth, "cardinality": cardinality, "base_width": width},
                 "ResNeXt",
                 "resnext",
                 top1,
@@ -437,23 +441,12 @@ def get_model(name: str, **kwargs):
         ValueError: for an unknown name or argument (suggesting the closest, naming the
             valid ones) or bad values.
     """
+    from keras_cnn.models.common import check_keywords
+
     entry = resolve(name)
     builder = _builder(entry.builder)
-    _check_kwargs(name, builder, kwargs)
+    kwargs = check_keywords(builder, kwargs, caller=f"get_model({name!r})")
     return builder(**{**entry.kwargs, **kwargs})
-
-
-def _check_kwargs(name: str, builder, kwargs) -> None:
-    """Refuse an argument the builder does not take, naming the valid ones."""
-    valid = list(inspect.signature(builder).parameters)
-    for key in kwargs:
-        if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
-                f"get_model({name!r}) got an unknown argument {key!r}.{hint} "
-                f"{builder.__name__} takes: {', '.join(valid)}. Received: {key}={kwargs[key]!r}"
-            )
 
 
 def compute_figures(names=None) -> dict[str, dict[str, int]]:

@@ -107,6 +107,7 @@ def _stage(
     return x
 
 
+@_common.builder()
 def build_resnet(
     depth: int = 50,
     *,
@@ -238,11 +239,12 @@ def build_resnet(
 RESNEXT_DEPTHS = (50, 101, 152)
 
 
+@_common.builder(renamed={"width": "base_width"})
 def build_resnext(
     depth: int = 50,
     *,
     cardinality: int = 32,
-    width: int = 4,
+    base_width: int = 4,
     include_top: bool = True,
     weights: str | None = None,
     input_tensor=None,
@@ -256,25 +258,27 @@ def build_resnext(
     """Build ResNeXt-50/101/152 (Xie et al. 2017): ResNet with grouped bottlenecks.
 
     ResNet-50/101/152's stem, stages and head, with each bottleneck's 3x3 convolution
-    split into ``cardinality`` groups ("paths") of ``width`` channels in conv2_x
+    split into ``cardinality`` groups ("paths") of ``base_width`` channels in conv2_x
     (doubling with each stage): ResNeXt-50 (32x4d) has a 3x3 convolution of 32 x 4 = 128
     channels in 32 groups where ResNet-50 has 64 channels in one, for about the same
     parameters and multiply-adds (25.0M, 4.2G against 25.6M, 4.1G; the paper's Table 1)
     and a lower error. As in torchvision and the paper's Torch code, the stride is on
     the 3x3 convolution and no convolution before a batch norm has a bias:
     ``build_resnext(50)`` has torchvision's ``resnext50_32x4d`` 25,028,904 trainable
-    parameters, ``(101, cardinality=32, width=8)`` ``resnext101_32x8d``'s 88,791,336 and
-    ``(101, cardinality=64, width=4)`` ``resnext101_64x4d``'s 83,455,272.
+    parameters, ``(101, cardinality=32, base_width=8)`` ``resnext101_32x8d``'s 88,791,336 and
+    ``(101, cardinality=64, base_width=4)`` ``resnext101_64x4d``'s 83,455,272.
 
     With one group the same table builds the ImageNet Wide ResNets of Zagoruyko &
-    Komodakis (2016): ``build_resnext(50, cardinality=1, width=128)`` is WRN-50-2
+    Komodakis (2016): ``build_resnext(50, cardinality=1, base_width=128)`` is WRN-50-2
     (torchvision's ``wide_resnet50_2``, 68,883,240), twice ResNet-50's bottleneck
-    width; ``width=64`` is ResNet-50 with the stride on the 3x3 ("ResNet v1.5").
+    width; ``base_width=64`` is ResNet-50 with the stride on the 3x3 ("ResNet v1.5").
 
     Args:
         depth: int. 50, 101 or 152. Defaults to 50.
         cardinality: int. Groups of every 3x3 convolution. Defaults to 32.
-        width: int. Channels of each group in conv2_x (the "d" of "32x4d"). Defaults to 4.
+        base_width: int. Channels of each group in conv2_x (the "d" of "32x4d"; timm's
+            ``base_width``). Defaults to 4. The old name ``width`` still works, with a
+            ``DeprecationWarning``.
         include_top: bool. Include global average pooling and the classifier.
         weights: None or the path to a weights file (no Keras weights are published).
         input_tensor: optional Keras tensor to use as the input.
@@ -291,7 +295,7 @@ def build_resnext(
         A ``keras.Model``.
 
     Raises:
-        ValueError: for an unknown depth, a cardinality or width that is not a positive
+        ValueError: for an unknown depth, a cardinality or base width that is not a positive
             integer, or invalid arguments.
 
     Reference:
@@ -307,7 +311,7 @@ def build_resnext(
         raise ValueError(
             f"ResNeXt depth must be one of {list(RESNEXT_DEPTHS)}. Received: depth={depth!r}"
         )
-    for what, value in (("cardinality", cardinality), ("width", width)):
+    for what, value in (("cardinality", cardinality), ("base_width", base_width)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"`{what}` must be a positive integer. Received: {what}={value!r}")
     _common.check_rate(bn_momentum, "bn_momentum")
@@ -343,8 +347,8 @@ def build_resnext(
             option="B",
             name=f"conv{stage}",
             groups=cardinality,
-            # conv2_x's groups have `width` channels; each stage doubles them.
-            width=cardinality * width * filters // STAGE_FILTERS[0],
+            # conv2_x's groups have `base_width` channels; each stage doubles them.
+            base_width=base_width,
             stride_in_3x3=True,
             bn_momentum=bn_momentum,
         )
@@ -358,7 +362,7 @@ def build_resnext(
     return _common.finish(
         inputs,
         x,
-        name=name or f"resnext{depth}_{cardinality}x{width}d",
+        name=name or f"resnext{depth}_{cardinality}x{base_width}d",
         weights=weights,
         weights_name=None,
         include_top=include_top,
@@ -448,6 +452,7 @@ def _cifar_trunk(
     return x
 
 
+@_common.builder()
 def build_cifar_resnet(
     depth: int = 20,
     *,
@@ -565,9 +570,10 @@ def build_cifar_resnet(
     )
 
 
+@_common.builder(renamed={"width": "widen_factor"})
 def build_wide_resnet(
     depth: int = 28,
-    width: int = 10,
+    widen_factor: int = 10,
     *,
     dropout: float = 0.0,
     include_top: bool = True,
@@ -582,7 +588,7 @@ def build_wide_resnet(
 ) -> keras.Model:
     """Build the CIFAR Wide ResNet WRN-d-k of Zagoruyko & Komodakis (2016).
 
-    A pre-activation CIFAR ResNet of basic blocks made ``width`` (k) times wider: a 3x3
+    A pre-activation CIFAR ResNet of basic blocks made ``widen_factor`` (k) times wider: a 3x3
     convolution with 16 filters, three stages of n = (d - 4) / 6 pre-activation basic
     blocks with 16k, 32k and 64k filters (a 1x1 projection where the channels change),
     BN and ReLU, global average pooling and the classifier. The paper counts d = 6n + 4
@@ -592,11 +598,12 @@ def build_wide_resnet(
     block is the paper's regularizer (it uses 0.3).
 
     The ImageNet Wide ResNets (WRN-50-2-bottleneck) are bottleneck networks:
-    ``build_resnext(50, cardinality=1, width=128)`` or ``get_model("wide_resnet50_2")``.
+    ``build_resnext(50, cardinality=1, base_width=128)`` or ``get_model("wide_resnet50_2")``.
 
     Args:
         depth: int. 6n + 4: 10, 16, 22, 28, 40 … Defaults to 28.
-        width: int. The widening factor k. Defaults to 10.
+        widen_factor: int. The widening factor k (timm's ``widen_factor``). Defaults to 10.
+            The old name ``width`` still works, with a ``DeprecationWarning``.
         dropout: float. Dropout rate between each block's convolutions. Defaults to 0.
         include_top: bool. Include pooling and the classifier.
         weights: None or the path to a weights file.
@@ -613,7 +620,7 @@ def build_wide_resnet(
         A ``keras.Model``.
 
     Raises:
-        ValueError: if depth is not 6n+4, width is not a positive integer, or for
+        ValueError: if depth is not 6n+4, widen_factor is not a positive integer, or for
             invalid arguments.
 
     Reference:
@@ -625,7 +632,8 @@ def build_wide_resnet(
     """
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 10 or (depth - 4) % 6:
         hint = (
-            f" For the ImageNet WRN-{depth}-2 use build_resnext({depth}, cardinality=1, width=128)."
+            f" For the ImageNet WRN-{depth}-2 use "
+            f"build_resnext({depth}, cardinality=1, base_width=128)."
             if depth in RESNEXT_DEPTHS
             else ""
         )
@@ -633,8 +641,10 @@ def build_wide_resnet(
             "Wide ResNet depth must be 6n+4 with n >= 1 (10, 16, 22, 28, 40 …)."
             f"{hint} Received: depth={depth!r}"
         )
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ValueError(f"`width` must be a positive integer. Received: width={width!r}")
+    if isinstance(widen_factor, bool) or not isinstance(widen_factor, int) or widen_factor < 1:
+        raise ValueError(
+            f"`widen_factor` must be a positive integer. Received: widen_factor={widen_factor!r}"
+        )
     _common.check_rate(dropout, "dropout")
     _common.check_rate(bn_momentum, "bn_momentum")
     _common.check_args(
@@ -652,7 +662,7 @@ def build_wide_resnet(
     x = _cifar_trunk(
         x,
         basic_block,
-        tuple(f * width for f in CIFAR_FILTERS),
+        tuple(f * widen_factor for f in CIFAR_FILTERS),
         (depth - 4) // 6,
         preactivation=True,
         option="B",
@@ -669,7 +679,7 @@ def build_wide_resnet(
     return _common.finish(
         inputs,
         x,
-        name=name or f"wrn{depth}_{width}",
+        name=name or f"wrn{depth}_{widen_factor}",
         weights=weights,
         weights_name=None,
         include_top=include_top,

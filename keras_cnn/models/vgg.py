@@ -22,6 +22,7 @@ VGG_FILTERS = (64, 128, 256, 512, 512)
 VGG_CONFIGS = {11: "A", 13: "B", 16: "D", 19: "E"}
 
 
+@_common.builder()
 def build_vgg(
     depth: int = 16,
     *,
@@ -124,6 +125,7 @@ def build_vgg(
     )
 
 
+@_common.builder()
 def build_small_vgg(
     *,
     input_shape=(32, 32, 3),
