@@ -139,3 +139,32 @@ def test_quiz_import_on_a_full_disk_ends_in_one_line(small_disk, monkeypatch, tm
     (small_disk / FILLER).unlink()
     n = len(get_course().lesson("convolution").questions)
     assert len(ProgressStore().attempts("ada")) == n and "bob" not in ProgressStore().learners()
+
+
+def test_the_course_on_a_full_disk_draws_its_pages_and_says_why_nothing_is_saved(
+    small_disk, monkeypatch
+):
+    import sys
+
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:  # the app imports `app` like `streamlit run` does
+        sys.path.insert(0, str(root))
+    monkeypatch.setenv("KERAS_CNN_HOME", str(small_disk))
+    ProgressStore().record_check("ada", "convolution", results(2))
+    fill(small_disk)
+    at = AppTest.from_file(str(root / "streamlit_app.py"), default_timeout=120)
+    at.query_params["learner"] = "ada"
+    at.run()
+    assert not at.exception, at.exception
+    warnings = [str(w.value) for w in at.warning]
+    assert any("read-only" in w and f"the disk holding {small_disk} is full" in w for w in warnings)
+    at.sidebar.text_input(key="new_learner").input("Bob").run()
+    assert not at.exception, at.exception
+    assert any("is full" in str(e.value) for e in at.error)
+    at.switch_page("app/pages/course_map.py").run()
+    at.selectbox(key="jump_lesson").select("convolution").run()
+    at.button(key="jump").click().run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title][-1].startswith("1. ")  # lesson 1 is drawn
