@@ -71,6 +71,8 @@ _HOMES: dict[str, str] = {
     "degradation": "keras_cnn.training.experiments",
     "gradient_norms": "keras_cnn.training.experiments",
     "CheckpointError": "keras_cnn.training.trainer",
+    "StorageError": "keras_cnn.training.trainer",
+    "TrainConfig": "keras_cnn.training.trainer",
     "TrainingObserver": "keras_cnn.training.trainer",
     "build_model": "keras_cnn.training.trainer",
     "model_notebook": "keras_cnn.training.notebook",

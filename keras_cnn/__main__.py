@@ -271,13 +271,20 @@ def _joined(argv: list[str]) -> list[str]:
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    """The errors a command reports in one line: bad values, and data that is not there.
+    """The errors a command reports in one line: bad values, data that is not there, and
+    files that cannot be written (a full disk: exit status 1, the others 2).
 
-    ``DatasetUnavailableError`` is only looked up once its module is loaded (a command
-    that never loaded it cannot raise it), so ``summary`` and ``list`` import no data code.
+    ``DatasetUnavailableError`` and ``StorageError`` are only looked up once their modules
+    are loaded (a command that never loaded them cannot raise them), so ``summary`` and
+    ``list`` import no training code for this.
     """
     data = sys.modules.get("keras_cnn.training.data")
-    return (ValueError, *([data.DatasetUnavailableError] if data else []))
+    storage = sys.modules.get("keras_cnn.training.checkpoints")
+    return (
+        ValueError,
+        *([data.DatasetUnavailableError] if data else []),
+        *([storage.StorageError] if storage else []),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(error, _user_errors()):
             raise
         print(f"error: {getattr(error, 'cli', error)}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(error, OSError) else 2
 
 
 if __name__ == "__main__":

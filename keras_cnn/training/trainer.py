@@ -51,7 +51,14 @@ from keras_cnn.training.callbacks import (
     ScheduleCallback,
     TrainingObserver,
 )
-from keras_cnn.training.checkpoints import RENAMED, Checkpoint, CheckpointError, model_fingerprint
+from keras_cnn.training.checkpoints import (
+    RENAMED,
+    Checkpoint,
+    CheckpointError,
+    StorageError,
+    model_fingerprint,
+    writing,
+)
 from keras_cnn.training.config import (
     INTEGERS,
     NUMBERS,
@@ -86,6 +93,7 @@ __all__ = [
     "RENAMED",
     "SCHEDULES",
     "CheckpointError",
+    "StorageError",
     "TrainConfig",
     "TrainingObserver",
     "build_model",
@@ -477,12 +485,17 @@ def _fit(
 
     def save(rows: list[dict], stopped: bool) -> None:
         whole = not rows[-1]["partial"]  # a partial epoch (stopped within it) is not saved
+        epoch = len(rows)
         if checkpoint is not None and not chief and whole and collective_save:
             checkpoint.take_part(model)
         if checkpoint is not None and chief and whole:
-            checkpoint.save(model, rows, meta)
+            kept = f"The checkpoint of epoch {epoch - 1} is intact." if epoch > 1 else ""
+            with writing(f"the checkpoint of epoch {epoch}", checkpoint.dir, kept):
+                checkpoint.save(model, rows, meta)
         if run_dir is not None:
-            runs_lib.update_run(run_dir, pd.DataFrame(rows, columns=COLUMNS))
+            kept = f"Its epochs up to {epoch - 1} are stored." if epoch > 1 else ""
+            with writing(f"epoch {epoch} of the stored run", run_dir, kept):
+                runs_lib.update_run(run_dir, pd.DataFrame(rows, columns=COLUMNS))
 
     observers, stop = config.observers, config.stop
     history_cb = HistoryCallback(
@@ -530,7 +543,7 @@ def _fit(
         raise
     finally:
         if run_dir is not None:
-            runs_lib.update_run(run_dir, status=status)
+            _set_status(run_dir, status)
     given = config.model_or_name
     if isinstance(given, keras.Model) and model is not given:
         given.set_weights(model.get_weights())
@@ -552,12 +565,24 @@ def _finish(config, model, devices, feed, rows, stopped, run_dir) -> pd.DataFram
     return history
 
 
+def _set_status(run_dir: Path, status: str) -> None:
+    """Record how the run ended; when that write fails too, the error already raised wins."""
+    failing = status in ("failed", "interrupted")  # an exception is on its way out
+    try:
+        with writing("the stored run's status", run_dir, ""):
+            runs_lib.update_run(run_dir, status=status)
+    except StorageError:
+        if not failing:
+            raise  # (a failing run's status would only repeat its error)
+
+
 def _keep_model(run_dir: Path, model: keras.Model) -> None:
     """Save the trained model into its run; a model Keras cannot save is reported, not fatal."""
     try:
         runs_lib.save_model(run_dir, model)
-    except Exception as error:  # e.g. a subclassed model without get_config
-        runs_lib.update_run(run_dir, model_error=f"{type(error).__name__}: {error}")
+    except Exception as error:  # e.g. a subclassed model without get_config, a full disk
+        with contextlib.suppress(OSError):  # the warning below says it all the same
+            runs_lib.update_run(run_dir, model_error=f"{type(error).__name__}: {error}")
         warnings.warn(
             f"The run in {run_dir} is kept without its model: saving it failed "
             f"({type(error).__name__}: {error}).",
