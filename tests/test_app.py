@@ -352,7 +352,7 @@ def test_model_lab_code_totals_and_errors():
     assert not at.exception
     assert "model = keras_cnn.build_resnet(50)" in at.code[0].value
     assert at.metric[0].value == "25.64M"
-    at.checkbox(key="lab_top").uncheck()
+    at.checkbox(key="lab_top").uncheck().run()
     at.selectbox(key="lab_pooling").select("avg").run()
     assert 'keras_cnn.build_resnet(50, include_top=False, pooling="avg")' in at.code[0].value
     assert at.metric[0].value == "23.59M"
@@ -518,6 +518,40 @@ def test_server_config_binds_this_machine_and_watches_no_files():
     assert config["browser"]["gatherUsageStats"] is False
 
 
+def test_model_lab_code_has_only_what_the_model_uses():
+    """Issue 19, item 7: pooling="avg" was in the code while the classifier flattened, and
+    Classes stayed editable without a classifier."""
+    at = start()
+    at.switch_page("app/pages/model_lab.py").run()
+    at.selectbox(key="lab_family").select("VGG").run()
+    assert (
+        at.selectbox(key="lab_pooling").disabled
+        and not at.number_input(key="lab_classes_build_vgg").disabled
+    )
+    at.number_input(key="lab_classes_build_vgg").set_value(10).run()
+    assert "keras_cnn.build_vgg(16, classes=10)" in at.code[0].value
+    at.checkbox(key="lab_top").uncheck().run()
+    assert at.number_input(key="lab_classes_build_vgg").disabled
+    at.selectbox(key="lab_pooling").select("avg").run()
+    assert 'keras_cnn.build_vgg(16, include_top=False, pooling="avg")' in at.code[0].value
+    at.checkbox(key="lab_top").check().run()  # back to the classifier: no pooling, classes 10
+    assert "keras_cnn.build_vgg(16, classes=10)" in at.code[0].value
+    assert "pooling" not in at.code[0].value
+
+
+def test_model_lab_options_are_one_table_row_per_family():
+    """Issue 18, item 7: the lab's options as a table, each builder argument a real one."""
+    import inspect
+
+    import keras_cnn
+    from app import lab
+
+    for family, (builder, options) in lab.FAMILIES.items():
+        params = inspect.signature(getattr(keras_cnn, builder)).parameters
+        assert all(o.arg in params for o in options), family
+        assert len({o.key for o in options}) == len(options), family
+
+
 def test_model_lab_refuses_oversized_requests_before_building():
     at = start()
     at.switch_page("app/pages/model_lab.py").run()
@@ -585,9 +619,9 @@ def test_explorer_counts_in_si_units_and_model_lab_labels_fit():
     assert axes["Multiply-adds"]["format"] == "~s" and axes["Parameters"]["format"] == "~s"
     at.switch_page("app/pages/model_lab.py").run()
     assert at.selectbox(key="lab_shortcut").options == [
-        "A: zero_pad / identity",
-        "B: projection / identity",
-        "C: projection / projection",
+        "A: zero_pad",
+        "B: projection",
+        "C: all projection",
     ]
     assert at.checkbox(key="lab_top").label == "Classifier"
     assert all(len(w.label) <= 26 for w in (*at.selectbox, *at.checkbox, *at.number_input))

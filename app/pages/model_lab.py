@@ -6,6 +6,7 @@ import inspect
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -19,53 +20,62 @@ st.markdown(
 
 with st.spinner("Loading keras_cnn ..."):
     import keras_cnn
-    from keras_cnn.models.resnet import (
-        CIFAR_DEFAULT_SHORTCUT,
-        RESNET_SPECS,
-        RESNEXT_DEPTHS,
-        SHORTCUT_OPTIONS,
-        VERSIONS,
-    )
-    from keras_cnn.models.vgg import VGG_SPECS
-
-FAMILIES = {
-    "ResNet (ImageNet)": "build_resnet",
-    "ResNet (CIFAR-10)": "build_cifar_resnet",
-    "ResNeXt / Wide ResNet (ImageNet)": "build_resnext",
-    "Wide ResNet (CIFAR-10)": "build_wide_resnet",
-    "VGG": "build_vgg",
-    "GoogLeNet": "build_googlenet",
-    "AlexNet": "build_alexnet",
-    "LeNet-5": "build_lenet5",
-}
+    from app.lab import FAMILIES, Option, shortcut_label
+    from keras_cnn.models.resnet import CIFAR_DEFAULT_SHORTCUT, SHORTCUT_OPTIONS
 
 
-def shortcut_select(default: str, key: str) -> str:
-    """The paper's shortcut option A/B/C, starting at the builder's default."""
-    options = list(SHORTCUT_OPTIONS)
-    return st.selectbox(
-        "Shortcut",
-        options,
-        index=options.index(default),
+def _shortcut(option: Option, chosen: dict, defaults: dict) -> str | None:
+    """The paper's shortcut option A/B/C, starting at the builder's (or the paper's) default;
+    ``None`` (left out of the call) when it is the paper's choice for ``option.paper``."""
+    choices = list(SHORTCUT_OPTIONS)
+    if option.paper:
+        default = CIFAR_DEFAULT_SHORTCUT[chosen[option.paper]]
+        key = f"{option.key}_{chosen[option.paper]}"
+    else:
+        default, key = defaults["shortcut"], option.key
+    value = st.selectbox(
+        option.label,
+        choices,
+        index=choices.index(default),
         format_func=shortcut_label,
         key=key,
         help="; ".join(
             f"{o}: {SHORTCUT_OPTIONS[o][0]} where the shape changes, else {SHORTCUT_OPTIONS[o][1]}"
-            for o in options
+            for o in choices
         ),
     )
+    return None if option.paper and value == default else value
 
 
-def shortcut_label(option: str) -> str:
-    """Short enough for the narrow column: ``A: zero_pad / identity`` (the help says more)."""
-    changing, same = SHORTCUT_OPTIONS[option]
-    return f"{option}: {changing} / {same}"
+def _widget(option: Option, chosen: dict, defaults: dict) -> Any:
+    """Draw one option's widget; returns its value as the builder takes it."""
+    if option.kind == "shortcut":
+        return _shortcut(option, chosen, defaults)
+    if option.kind == "select":
+        choices = list(option.choices)
+        index = choices.index(option.default) if option.default in choices else 0
+        return st.selectbox(option.label, choices, index=index, key=option.key)
+    if option.kind == "check":
+        return st.checkbox(option.label, bool(option.default), key=option.key)
+    if option.kind == "slider":
+        return st.slider(
+            option.label, option.low, option.high, option.default, option.step, key=option.key
+        )
+    value = st.number_input(
+        option.label,
+        int(option.low),
+        int(option.high),
+        int(option.default),
+        step=int(option.step),
+        key=option.key,
+    )
+    return int(value)
 
 
 left, right = st.columns([1, 3], gap="large")
 with left:
     family = st.selectbox("Family", list(FAMILIES), key="lab_family")
-    builder = FAMILIES[family]
+    builder, family_options = FAMILIES[family]
     defaults = {
         k: p.default
         for k, p in inspect.signature(getattr(keras_cnn, builder)).parameters.items()
@@ -73,66 +83,42 @@ with left:
     }
     positional: list = []
     options: dict = {}
-    if builder == "build_resnet":
-        depths = sorted(RESNET_SPECS)
-        positional.append(st.selectbox("Depth", depths, index=depths.index(50), key="lab_depth"))
-        options["version"] = st.selectbox("Version", sorted(VERSIONS), key="lab_version")
-        options["shortcut"] = shortcut_select(defaults["shortcut"], "lab_shortcut")
-    elif builder == "build_cifar_resnet":
-        positional.append(
-            int(st.number_input("Depth (6n + 2)", 1, 2000, 20, step=6, key="lab_cifar_depth"))
-        )
-        options["version"] = st.selectbox(
-            "Version (2: pre-activation; bottlenecks beyond 110, depth 9n + 2)",
-            sorted(VERSIONS),
-            key="lab_cifar_version",
-        )
-        options["residual"] = st.checkbox("Residual (off: the plain twin)", True, key="lab_res")
-        paper_shortcut = CIFAR_DEFAULT_SHORTCUT[options["version"]]
-        shortcut = shortcut_select(paper_shortcut, f"lab_cifar_shortcut_{options['version']}")
-        options["shortcut"] = None if shortcut == paper_shortcut else shortcut
-    elif builder == "build_resnext":
-        depths = list(RESNEXT_DEPTHS)
-        positional.append(st.selectbox("Depth", depths, key="lab_resnext_depth"))
-        options["cardinality"] = int(
-            st.number_input("Cardinality (groups; 1: a Wide ResNet)", 1, 256, 32, key="lab_card")
-        )
-        options["width"] = int(
-            st.number_input("Width of each group in conv2_x", 1, 512, 4, key="lab_width")
-        )
-    elif builder == "build_wide_resnet":
-        positional.append(
-            int(st.number_input("Depth (6n + 4)", 1, 1000, 28, step=6, key="lab_wrn_depth"))
-        )
-        options["width"] = int(st.number_input("Widening factor k", 1, 20, 10, key="lab_wrn_k"))
-        options["dropout"] = st.slider("Dropout", 0.0, 0.9, 0.0, 0.1, key="lab_wrn_dropout")
-    elif builder == "build_vgg":
-        depths = sorted(VGG_SPECS)
-        positional.append(st.selectbox("Depth", depths, index=depths.index(16), key="lab_vgg"))
-        options["batch_norm"] = st.checkbox("Batch normalization", False, key="lab_bn")
-    elif builder == "build_alexnet":
-        options["two_tower"] = st.checkbox("Two towers (two GPUs)", False, key="lab_two_tower")
-        options["lrn"] = st.checkbox("Local response normalization", False, key="lab_lrn")
-    elif builder == "build_googlenet":
-        options["lrn"] = st.checkbox("Local response normalization", False, key="lab_g_lrn")
+    for option in family_options:
+        value = _widget(option, options, defaults)
+        if option.arg == "depth":
+            positional.append(value)
+        else:
+            options[option.arg] = value
 
     shape_text = st.text_input(
         "Input shape", placeholder="default, or e.g. 160, 160, 3", key="lab_shape"
     )
-    options["include_top"] = st.checkbox(
+    top = st.checkbox(
         "Classifier", True, key="lab_top", help="include_top: the pooling and dense head"
     )
-    options["classes"] = int(
-        st.number_input(
-            "Classes", 1, 100_000, int(defaults["classes"]), key=f"lab_classes_{builder}"
-        )
+    options["include_top"] = top
+    # What the builder uses, no more: classes only with the classifier, pooling only without
+    # it (the classifier has its own pooling or Flatten), so the code never shows an argument
+    # the model ignores.
+    classes = st.number_input(
+        "Classes",
+        1,
+        100_000,
+        int(defaults["classes"]),
+        key=f"lab_classes_{builder}",
+        disabled=not top,
+        help="classes: outputs of the classifier",
     )
-    options["pooling"] = st.selectbox(
+    pooling = st.selectbox(
         "Pooling",
         [None, "avg", "max"],
         key="lab_pooling",
-        help="pooling: used without the classifier",
+        disabled=top,
+        help="pooling: the output of the model without its classifier",
     )
+    options["classes"] = int(classes) if top else defaults["classes"]
+    if not top:
+        options["pooling"] = pooling
 
 with right:
     try:
