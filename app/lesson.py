@@ -77,7 +77,12 @@ def render(lesson_id: str) -> None:
         _locked(course, lesson, passed, missing)
         return
     if not progress.read_only and progress.last_visited(learner) != (lesson.id, ""):
-        progress.set_last_visited(learner, lesson.id)
+        try:
+            progress.set_last_visited(learner, lesson.id)
+        except quiz.StoreError as exc:  # e.g. the disk filled up: the lesson is still drawn
+            st.warning(
+                f"Where you are in the course was not saved: {exc}", icon=":material/warning:"
+            )
 
     st.markdown(lesson.summary)
     if lesson.goals:

@@ -168,3 +168,19 @@ def test_the_course_on_a_full_disk_draws_its_pages_and_says_why_nothing_is_saved
     at.button(key="jump").click().run()
     assert not at.exception, at.exception
     assert [t.value for t in at.title][-1].startswith("1. ")  # lesson 1 is drawn
+    # The disk fills between the store's opening (writable) and saving the visit.
+    (small_disk / FILLER).unlink()
+    save_visit = ProgressStore.set_last_visited
+
+    def fill_then_save(self, *args):
+        fill(small_disk)
+        return save_visit(self, *args)
+
+    monkeypatch.setattr(ProgressStore, "set_last_visited", fill_then_save)
+    at.switch_page("app/pages/course_map.py").run()
+    at.selectbox(key="jump_lesson").select("alexnet").run()
+    at.button(key="jump").click().run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title][-1].startswith("2. ")
+    saved = [str(w.value) for w in at.warning if "was not saved" in str(w.value)]
+    assert saved and f"the disk holding {small_disk} is full" in saved[0], saved
