@@ -36,6 +36,7 @@ import keras
 import numpy as np
 
 from keras_cnn.analysis import geometry as G
+from keras_cnn.analysis.gradients import GRADIENT_BACKENDS, gradient_backend
 from keras_cnn.analysis.head import logits_head
 from keras_cnn.analysis.pictures import (  # noqa: F401  (re-exported: keras_cnn.inside.to_image)
     COLORMAPS,
@@ -334,59 +335,10 @@ def feature_maps(
 # ----------------------------------------------------------------------------- gradients
 
 
-def _tensorflow_gradient(fn: Callable) -> Callable:
-    import tensorflow as tf
-
-    @tf.function(reduce_retracing=True)
-    def gradient(target, *args):
-        with tf.GradientTape() as tape:
-            tape.watch(target)
-            value = fn(target, *args)
-        return tape.gradient(value, target)
-
-    return gradient
-
-
-def _jax_gradient(fn: Callable) -> Callable:
-    import jax
-
-    # Not jax.jit: a jitted function keeps the weights it was traced with as constants, so a
-    # model trained further afterwards would get stale maps. tf.function reads the variables.
-    return jax.grad(fn)
-
-
-def _torch_gradient(fn: Callable) -> Callable:
-    import torch
-
-    def gradient(target, *args):
-        target = target.detach().requires_grad_(True)
-        with torch.enable_grad():
-            (grad,) = torch.autograd.grad(fn(target, *args), target)
-        return grad
-
-    return gradient
-
-
-#: Backend name -> ``compile(fn)``: a function ``(target, *args) -> d fn(target, *args) /
-#: d target`` for a scalar ``fn``, made once per model (TensorFlow: a ``tf.function``).
-GRADIENT_BACKENDS: dict[str, Callable] = {
-    "tensorflow": _tensorflow_gradient,
-    "jax": _jax_gradient,
-    "torch": _torch_gradient,
-}
-
-
 def _gradient(model: keras.Model, key: tuple, fn: Callable, target, *args) -> np.ndarray:
     """The gradient of the scalar ``fn(target, *args)`` with respect to ``target``; the
     compiled function is kept per model and ``key`` (``fn`` must depend on nothing else)."""
-    backend = keras.backend.backend()
-    if backend not in GRADIENT_BACKENDS:
-        raise NotImplementedError(
-            f"Gradients (Grad-CAM, saliency, effective receptive fields) need one of the "
-            f"backends {sorted(GRADIENT_BACKENDS)}; this Keras runs on {backend!r}. Set "
-            "KERAS_BACKEND=tensorflow (or jax, torch) before importing keras. Feature maps and "
-            "receptive-field boxes work on every backend."
-        )
+    backend = gradient_backend()
     compiled = _submodel(model, ("gradient", backend, *key), lambda: GRADIENT_BACKENDS[backend](fn))
     tensors = [keras.ops.convert_to_tensor(np.asarray(v, np.float32)) for v in (target, *args)]
     return keras.ops.convert_to_numpy(compiled(*tensors))
