@@ -90,6 +90,7 @@ def render(lesson_id: str) -> None:
             st.markdown("\n".join(f"- {goal}" for goal in lesson.goals))
     later = [draw for section in lesson.sections if (draw := _section(section))]
     _practice(lesson)
+    _notebook(lesson)
     if lesson.sources:
         with st.expander("Sources"):
             st.markdown("\n".join(_source(s) for s in lesson.sources))
@@ -139,6 +140,25 @@ def _practice(lesson: quiz.Lesson) -> None:
         st.markdown(f"**Exercise {number}.** {item.prompt}")
         with st.expander("Worked answer"):
             st.markdown(item.answer)
+
+
+def _notebook(lesson: quiz.Lesson) -> None:
+    """Download the lesson's executed example notebook; "Open in Colab" where the repository's
+    GitHub address is configured (``KERAS_CNN_REPOSITORY``, e.g. ``github.com/owner/keras-cnn``)."""
+    path = logic.notebook_path(lesson.notebook)
+    if path is None:
+        return
+    st.download_button(
+        "Download the example notebook",
+        data=path.read_bytes(),
+        file_name=path.name,
+        mime="application/x-ipynb+json",
+        key=f"notebook_{lesson.id}",
+        help=f"{path.name}: this lesson's models built, trained and looked at with keras_cnn",
+    )
+    colab = logic.colab_url(lesson.notebook)
+    if colab:
+        st.link_button("Open in Colab", colab)
 
 
 def _source(source: quiz.Source) -> str:

@@ -10,6 +10,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import quiz
@@ -367,3 +368,39 @@ def conv_stack(size: int, layers: Sequence[tuple[int, int, int]]) -> list[dict[s
             {"layer": i, "kernel": k, "stride": s, "padding": p, "size": n, "jump": jump, "rf": rf}
         )
     return rows
+
+
+#: Where ``make notebooks`` writes the executed example notebooks.
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "docs" / "notebooks"
+#: Environment variable naming the repository on GitHub (``github.com/owner/name``) for Colab.
+REPOSITORY_ENV = "KERAS_CNN_REPOSITORY"
+
+
+def notebook_path(name: str) -> Path | None:
+    """The executed notebook ``name`` (``"03_vgg_receptive_fields"``), or None if not built."""
+    if not name:
+        return None
+    path = NOTEBOOKS_DIR / f"{name}.ipynb"
+    return path if path.is_file() else None
+
+
+def colab_url(name: str, repository: str | None = None) -> str | None:
+    """The "Open in Colab" address of a notebook of the repository on GitHub, or None.
+
+    Args:
+        name: The notebook's name.
+        repository: ``github.com/owner/name`` (``https://`` and ``.git`` allowed); defaults to
+            ``$KERAS_CNN_REPOSITORY``. Anything that is not a GitHub repository gives None.
+    """
+    import os
+    import re
+
+    repository = repository if repository is not None else os.environ.get(REPOSITORY_ENV, "")
+    match = re.fullmatch(
+        r"(?:https?://)?github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?",
+        repository.strip(),
+    )
+    if not name or not match:
+        return None
+    owner, repo = match.groups()
+    return f"https://colab.research.google.com/github/{owner}/{repo}/blob/main/docs/notebooks/{name}.ipynb"

@@ -208,6 +208,7 @@ class Lesson:
         facts: Numbers stated by the lesson with their code checks.
         sources: Papers and other references.
         practice: Open exercises with worked answers, shown after the sections.
+        notebook: The example notebook of the lesson's theme (``notebooks/<name>.py``), or "".
         file: Content file, relative to the content directory.
     """
 
@@ -225,6 +226,7 @@ class Lesson:
     facts: tuple[Fact, ...] = ()
     sources: tuple[Source, ...] = ()
     practice: tuple[Practice, ...] = ()
+    notebook: str = ""
     file: str = ""
 
     def section(self, section_id: str) -> Section:

@@ -64,10 +64,11 @@ TEMPLATE_TRIALS = 25
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 LESSON_FILE_PATTERN = re.compile(r"^(\d{2})_[a-z0-9_-]+\.toml$")
+NOTEBOOK_PATTERN = re.compile(r"^\d{2}_[a-z0-9_]+$")
 
 _LESSON_KEYS = {
     "id", "title", "order", "summary", "node", "year", "prerequisites", "goals", "models",
-    "sections", "questions", "facts", "sources", "practice",
+    "sections", "questions", "facts", "sources", "practice", "notebook",
 }  # fmt: skip
 _SECTION_KEYS = {
     "id", "title", "kind", "body", "language", "model", "block", "caption", "widget",
@@ -573,6 +574,12 @@ def _parse_lesson(path: Path, rel: str, problems: list[Problem]) -> Lesson | Non
         )
         sr.prose("title", sources[-1].title)
     practice = _parse_practice(r.tables(raw, "practice"), problems, rel, r)
+    notebook = r.text(raw, "notebook", required=False)
+    if notebook and not NOTEBOOK_PATTERN.match(notebook):
+        r.problem(
+            "notebook",
+            f"must name a notebook source like '03_vgg_receptive_fields', got {notebook!r}",
+        )
     for field in ("title", "summary"):
         r.prose(field, r.text(raw, field, required=False))
     r.prose("goals", *r.texts(raw, "goals"))
@@ -591,6 +598,7 @@ def _parse_lesson(path: Path, rel: str, problems: list[Problem]) -> Lesson | Non
         facts=tuple(facts),
         sources=tuple(sources),
         practice=tuple(practice),
+        notebook=notebook,
         file=rel,
     )
 

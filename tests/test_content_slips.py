@@ -304,7 +304,10 @@ def test_lesson_page_shows_the_exercises_with_answers_folded(monkeypatch, tmp_pa
 
     monkeypatch.setenv("KERAS_CNN_HOME", str(tmp_path))
     monkeypatch.setattr(widgets, "render", lambda name, key: None)  # no LeNet-5 training
-    at = AppTest.from_function(_lesson_one, default_timeout=120).run()
+    at = AppTest.from_function(_lesson_one, default_timeout=120)
+    at.session_state["learner"] = "learner"  # a learner chosen in this browser
+    at.query_params["learner"] = "learner"
+    at.run()
     assert not at.exception, at.exception
     headers = [h.value for h in at.header]
     assert "Try it yourself" in headers

@@ -306,7 +306,7 @@ def inspect_structure(build: Callable[[], keras.Model], inspect: Callable[[keras
         What ``inspect`` returned.
 
     Raises:
-        Whatever ``build`` or ``inspect`` raised (a builder's ``ValueError``, say).
+        Exception: whatever ``build`` or ``inspect`` raised (a builder's ``ValueError``, say).
 
     Example:
         >>> inspect_structure(lambda: build_resnet(152), totals)["params"]
