@@ -50,15 +50,17 @@ def _nested_vgg11(_):
         inside.receptive_field_box(model, "vgg11/block5_conv2", (0, 0), clip=False),
         inside.receptive_field_box(backbone, "block5_conv2", (0, 0), clip=False),
         inside.spatial_layers(model),
+        keras_cnn.receptive_field(model, "vgg11"),  # the nested model by its name: its output
     )
 
 
 def test_a_nested_backbones_box_is_its_receptive_field():
     """The issue's bug: inside treated the nested VGG-11 as an identity layer (a 1x1 box)."""
-    field, box, inner, inner_box, flat_box, spatial = inspect_structure(lambda: None, _nested_vgg11)
+    found = inspect_structure(lambda: None, _nested_vgg11)
+    field, box, inner, inner_box, flat_box, spatial, whole = found
     # VGG-11: 3x3 convs and 2x2 pools: 3, 4/2, 8, 10/4, 18, 26, 30/8, 46, 62, 70/16, 102, 134,
     # 150/32 after block5_pool; the 1x1 head adds nothing.
-    assert field == 150
+    assert field == whole == 150
     top, left, bottom, right = box
     assert bottom - top == right - left == 150
     assert inner == 134 and inner_box == flat_box
