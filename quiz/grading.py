@@ -229,7 +229,7 @@ def _parse_indices(text: str) -> list[int]:
     try:
         return [int(p) - 1 for p in parts]
     except ValueError:
-        raise ResponseError(f"expected choice numbers such as 1,3 got {text.strip()!r}") from None
+        raise ResponseError(f"expected choice numbers such as 1,3 got {_shown(text)}") from None
 
 
 def parse_response(question: Question, text: str) -> Any:

@@ -258,3 +258,9 @@ def test_tiny_generated_answers_are_graded_in_e_notation():
     assert grade(q, parse_number("8.88 × 10^-16")).correct
     assert not grade(q, parse_number("0")).correct
     assert not grade(q, parse_number("8.9e-15")).correct
+
+
+def test_a_choice_number_with_thousands_of_digits_is_refused_in_a_short_line():
+    with pytest.raises(ResponseError) as error:
+        parse_response(SINGLE, "9" * 5000)
+    assert str(error.value) == f"expected choice numbers such as 1,3 got '{'9' * 40}'..."
