@@ -118,3 +118,15 @@ def test_a_bad_upload_is_one_line_and_a_good_one_is_fitted_as_said():
     captions = [i.proto.imgs[0].caption for i in at.get("image")]
     assert "ramp.png: 200x160 → centre-cropped to 160x160, resized to 32x32" in captions
     assert any(m.value.startswith("**Prediction: ") for m in at.markdown)
+
+
+def test_the_server_refuses_uploads_over_the_size_read_image_accepts():
+    """The uploader's max_upload_size is checked in the browser only; the server's own limit
+    (200 MB by default) must be the same, or a client could hold 200 MB in server memory."""
+    import tomllib
+
+    from keras_cnn.analysis import images
+
+    config = Path(PAGE).parents[2] / ".streamlit" / "config.toml"
+    server = tomllib.loads(config.read_text(encoding="utf-8"))["server"]
+    assert server["maxUploadSize"] == images.MAX_UPLOAD_MB
