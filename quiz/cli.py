@@ -215,9 +215,12 @@ def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
         print(text, file=out)
         return 0
     target = Path(args.output)
+    new = not os.path.lexists(target)
     try:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
+        if new and target.is_file():  # a part written before the disk was full
+            target.unlink()
         print(f"error: cannot write {args.output}: {_write_problem(target, exc)}", file=out)
         return 2
     print(f"exported {args.learner} to {args.output}", file=out)

@@ -184,3 +184,18 @@ def test_the_course_on_a_full_disk_draws_its_pages_and_says_why_nothing_is_saved
     assert [t.value for t in at.title][-1].startswith("2. ")
     saved = [str(w.value) for w in at.warning if "was not saved" in str(w.value)]
     assert saved and f"the disk holding {small_disk} is full" in saved[0], saved
+
+
+def test_quiz_export_to_a_full_disk_is_one_line_and_leaves_no_partial_file(
+    small_disk, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("KERAS_CNN_HOME", str(tmp_path))
+    stdin = io.StringIO(answers("convolution", 3))
+    call("take", "convolution", "--learner", "ada", "--seed", "3", stdin=stdin)
+    (small_disk / "pad").write_bytes(b"\0" * 1000)
+    fill(small_disk)
+    (small_disk / "pad").unlink()  # 4 KB free: the export (some 10 KB) starts, then stops
+    target = small_disk / "ada.json"
+    code, out = call("export", "--learner", "ada", "-o", str(target))
+    assert (code, out) == (2, f"error: cannot write {target}: No space left on device\n")
+    assert not target.exists()
