@@ -64,6 +64,7 @@ _HOMES: dict[str, str] = {
     "Diagram": "keras_cnn.analysis.diagram",
     "show": "keras_cnn.analysis.diagram",
     "to_dot": "keras_cnn.analysis.diagram",
+    "Picture": "keras_cnn.analysis.pictures",
     "ImageError": "keras_cnn.analysis.images",
     "read_image": "keras_cnn.analysis.images",
     # training

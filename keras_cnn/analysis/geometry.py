@@ -34,6 +34,7 @@ a unit always has the size of its layer's receptive field.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -321,15 +322,6 @@ def _operation(step: Step, parents: list[Geometry]) -> tuple:
     return _merge(step, parents) if len(parents) > 1 else parents[0].axes
 
 
-#: (layer classes, rule from the step and its one input's geometry to the output's axes).
-_ONE_INPUT: tuple[tuple[tuple[type, ...], Callable], ...] = (
-    (CONVOLUTIONS + POOLING, _window),
-    (TRANSPOSED, _transposed),
-    (PADDING + CROPPING, _shift),
-    (PERMUTE, _permute),
-)
-
-
 def _known() -> str:
     names = sorted(
         {c.__name__ for c in (*CONVOLUTIONS, *TRANSPOSED, *POOLING, *PADDING, *CROPPING)}
@@ -338,11 +330,42 @@ def _known() -> str:
     return ", ".join(names)
 
 
+#: What a layer does to the geometry, by kind (see :func:`_kind`).
+_RULES: dict[str, Callable] = {
+    "window": lambda step, parents: _window(step, parents[0]),
+    "transposed": lambda step, parents: _transposed(step, parents[0]),
+    "shift": lambda step, parents: _shift(step, parents[0]),
+    "permute": lambda step, parents: _permute(step, parents[0]),
+    "merge": _merge,
+    "pointwise": _pointwise,
+    "operation": _operation,
+}
+
+
+@functools.cache
+def _kind(cls: type) -> str:
+    """How the layers of a class change the geometry, matched once per class with
+    ``issubclass`` (a subclass of ``Conv2D`` is a window)."""
+    for classes, kind in (
+        (GLOBAL, "global"),
+        (CONVOLUTIONS + POOLING, "window"),
+        (TRANSPOSED, "transposed"),
+        (PADDING + CROPPING, "shift"),
+        (PERMUTE, "permute"),
+        (MERGES, "merge"),
+        (POINTWISE, "pointwise"),
+    ):
+        if issubclass(cls, classes):
+            return kind
+    return "unknown" if issubclass(cls, L.Layer) else "operation"
+
+
 def _follow(step: Step, parents: list[Geometry]) -> Geometry:
     """The geometry of a step's outputs from its inputs'."""
     op = step.op
-    depth = max((p.depth for p in parents), default=0) + isinstance(op, WEIGHT_LAYERS)
-    if len(step.output_shapes[0]) < 2 or isinstance(op, GLOBAL):
+    kind = _kind(type(op))
+    depth = max((p.depth for p in parents), default=0) + _weighted(type(op))
+    if len(step.output_shapes[0]) < 2 or kind == "global":
         return Geometry(None, depth)  # no spatial layout left
     problem = next((p.problem for p in parents if p.problem), None)
     if problem:
@@ -350,25 +373,23 @@ def _follow(step: Step, parents: list[Geometry]) -> Geometry:
     if any(p.axes is None for p in parents):
         return Geometry(None, depth)  # fed by a global tensor: it sees everything
     try:
-        for classes, rule in _ONE_INPUT:
-            if isinstance(op, classes):
-                return Geometry(rule(step, parents[0]), depth)
-        if isinstance(op, MERGES):
-            return Geometry(_merge(step, parents), depth)
-        if isinstance(op, POINTWISE):
-            return Geometry(_pointwise(step, parents), depth)
-        if not isinstance(op, L.Layer):
-            return Geometry(_operation(step, parents), depth)
-        raise _Cannot(
-            f"is a {type(op).__name__}, a layer keras_cnn does not know how to follow (it "
-            f"follows {_known()} and their subclasses)"
-        )
+        if kind == "unknown":
+            raise _Cannot(
+                f"is a {type(op).__name__}, a layer keras_cnn does not know how to follow (it "
+                f"follows {_known()} and their subclasses)"
+            )
+        return Geometry(_RULES[kind](step, parents), depth)
     except _Cannot as why:
         return Geometry(
             None,
             depth,
             f"keras_cnn cannot give receptive fields past layer {step.name!r}: it {why}.",
         )
+
+
+@functools.cache
+def _weighted(cls: type) -> bool:
+    return issubclass(cls, WEIGHT_LAYERS)
 
 
 @dataclass
