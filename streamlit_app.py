@@ -22,18 +22,25 @@ if (
     app = st.App(__file__, middleware=server.middleware())
 else:
     import quiz
-    from app import identity, shell
+    from app import classroom, identity, shell
     from app import lesson as lesson_pages
 
     with shell.timed_run():  # logged only under KERAS_CNN_RUN_LOG (benchmarks)
         st.set_page_config(page_title="keras-cnn course", layout="wide")
 
         progress = shell.store()
-        learner = identity.learner(progress)
-        if learner is None:  # this browser has no learner yet: ask, nothing else
-            identity.ask(progress)
-            st.stop()
-        shell.sidebar(progress, learner)
+        config = classroom.settings()
+        member = None
+        if config.class_mode:  # signed in through st.login, on the roster
+            member = classroom.member(progress, config)
+            learner = member.email
+            classroom.sidebar(progress, member)
+        else:
+            learner = identity.learner(progress)
+            if learner is None:  # this browser has no learner yet: ask, nothing else
+                identity.ask(progress)
+                st.stop()
+            shell.sidebar(progress, learner)
         course = shell.course()
         states = quiz.lesson_states(course, progress.passed_lessons(learner))
 
@@ -54,6 +61,13 @@ else:
                 "Training": [
                     st.Page("app/pages/training.py", title="Training", url_path="training")
                 ],
+                # only an instructor's navigation has the page: for anyone else its address
+                # is not a page (and the page itself checks the role again)
+                **(
+                    {"Class": [st.Page("app/pages/instructor.py", title="Instructor")]}
+                    if member is not None and member.is_instructor
+                    else {}
+                ),
             },
             expanded=True,
         )

@@ -25,6 +25,10 @@ from quiz.store import learner_key, validate_learner
 PARAM = "learner"
 #: Session-state key of the learner of this browser session.
 SESSION_KEY = "learner"
+#: Session-state key of the signed-in roster member in class mode (set by
+#: :func:`app.classroom.member` on every script run before any page): then the learner is
+#: always their e-mail, whatever the address says.
+CLASS_MEMBER_KEY = "class_member"
 _ERROR_KEY = "learner_error"
 
 
@@ -56,6 +60,9 @@ def learner(progress: quiz.ProgressStore) -> str | None:
     A name in the address that the store does not know yet is added (unless the store is
     read-only); an invalid one is refused with a message and the browser is asked again.
     """
+    member = st.session_state.get(CLASS_MEMBER_KEY)
+    if member is not None:  # class mode: the sign-in decides, never ?learner=
+        return member.email
     wanted = st.query_params.get(PARAM) or st.session_state.get(SESSION_KEY)
     if not wanted:
         return None
@@ -105,6 +112,8 @@ def error() -> str | None:
 
 def where(progress: quiz.ProgressStore) -> str:
     """Where answers are kept, for the learner to read: "on this computer, in <path>"."""
+    if progress.path is None:
+        return "in the course's database"
     return f"on the computer running the course, in `{progress.path}`"
 
 

@@ -50,15 +50,28 @@ def wait_listening(port: int, timeout: float = 60.0, proc: subprocess.Popen | No
 
 @contextlib.contextmanager
 def streamlit_server(
-    home: str | Path, log: str | Path | None = None
+    home: str | Path,
+    log: str | Path | None = None,
+    *,
+    port: int | None = None,
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, float]]:
     """Start ``streamlit run streamlit_app.py`` with its own KERAS_CNN_HOME.
+
+    Args:
+        home: The server's KERAS_CNN_HOME.
+        log: File for the server's output.
+        port: Defaults to a free one.
+        args: More ``streamlit run`` options (``--secrets.files FILE`` for a class).
+        env: More environment (``KERAS_CNN_DATABASE_URL``, ``KERAS_CNN_CLASS``).
 
     Yields:
         ``(url, listening_at)``: the app's URL and the ``time.monotonic()`` it began listening.
     """
-    port = free_port()
-    env = {**os.environ, "KERAS_CNN_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    port = port or free_port()
+    extra = env or {}
+    env = {**os.environ, "KERAS_CNN_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
     env.setdefault("KERAS_BACKEND", "tensorflow")
     cmd = [
         sys.executable,
@@ -70,6 +83,7 @@ def streamlit_server(
         str(port),
         "--server.headless",
         "true",
+        *args,
     ]  # the address (127.0.0.1) and the file watcher (none) come from .streamlit/config.toml
     out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

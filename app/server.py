@@ -19,6 +19,8 @@ from pathlib import Path
 
 #: A page address: one path segment without a dot (files such as ``favicon.png`` have one).
 PAGE_PATH = re.compile(r"^/[A-Za-z0-9_-]+$")
+#: Streamlit's own single-segment routes, never a page: the sign-in's OpenID Connect callback.
+STREAMLIT_ROUTES = frozenset({"/oauth2callback"})
 
 
 def _base_path() -> str:
@@ -58,6 +60,7 @@ class PageAddress:
             and scope.get("method") in ("GET", "HEAD")
             and path.startswith(self.base)
             and PAGE_PATH.match(path[len(self.base) :])
+            and path[len(self.base) :] not in STREAMLIT_ROUTES
         ):
             body = page_html()
             await send(

@@ -19,6 +19,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import quiz
 from app import identity, logic
+from quiz import settings as quiz_settings
 
 _STORE_WARNING = "_store_warning"
 
@@ -28,13 +29,22 @@ def course() -> quiz.Course:
     return quiz.get_course()
 
 
+def secrets() -> dict:
+    """``st.secrets`` as a dict (empty when there is no secrets file)."""
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # no secrets file (StreamlitSecretNotFoundError), or one that does not parse
+        return {}
+
+
 def store() -> quiz.ProgressStore:
-    """The progress store; a corrupt file is moved aside by the store and reported here."""
+    """The progress store (a class's database when ``secrets.toml`` names one); a corrupt
+    file is moved aside by the store and reported here."""
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", quiz.StoreWarning)
-            progress = quiz.ProgressStore()
-    except (quiz.StoreError, OSError) as exc:
+            progress = quiz.ProgressStore(quiz_settings.database_url(secrets()))
+    except (quiz.StoreError, OSError, ValueError) as exc:
         st.error(f"The progress store cannot be opened: {exc}")
         st.stop()
     for warning in caught:

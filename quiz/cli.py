@@ -1,4 +1,4 @@
-"""Terminal interface: ``python -m quiz {check,list,take,progress,export,import}``."""
+"""Terminal interface: ``python -m quiz {check,list,take,progress,export,import,roster}``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from quiz import roster
 from quiz.data import Course, Question, Result
 from quiz.grading import ResponseError, grade, parse_response
 from quiz.loader import ContentError, check_content, load_course
@@ -315,6 +316,40 @@ def _cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_roster(args: argparse.Namespace, out: TextIO) -> int:
+    store = ProgressStore(args.database)
+    if args.action == "list":
+        members = roster.load(store)
+        for m in members:
+            print(f"{m.email:<40} {m.role:<10} {m.name}", file=out)
+        print(f"{len(members)} on the roster of {store.location}", file=out)
+        return 0
+    path = Path(args.file)
+    try:
+        if path.stat().st_size > roster.MAX_ROSTER_BYTES:
+            print(f"error: {path} is larger than {roster.MAX_ROSTER_BYTES} bytes", file=out)
+            return 1
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read {path}: {exc}", file=out)
+        return 1
+    try:
+        members = roster.parse_roster(text, str(path))
+    except roster.RosterError as exc:
+        for problem in exc.problems:
+            print(problem, file=out)
+        print(f"{len(exc.problems)} problem(s) found; nothing was imported", file=out)
+        return 1
+    added, updated, removed = roster.save(store, members, replace=args.replace)
+    instructors = sum(m.is_instructor for m in members)
+    print(
+        f"roster of {store.location}: {added} added, {updated} updated, {removed} removed "
+        f"({len(members) - instructors} learners, {instructors} instructors in {path})",
+        file=out,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of ``python -m quiz``.
 
@@ -340,6 +375,19 @@ def build_parser() -> argparse.ArgumentParser:
     p_imp = sub.add_parser("import", help="import progress exported as JSON")
     p_imp.add_argument("file")
     p_imp.add_argument("--learner", default=None, help="import under another name")
+    p_roster = sub.add_parser("roster", help="a class's roster: who may sign in, and as what")
+    p_roster.add_argument(
+        "--database",
+        default=None,
+        help="the class database URL (default: KERAS_CNN_DATABASE_URL or secrets.toml)",
+    )
+    actions = p_roster.add_subparsers(dest="action", required=True)
+    p_rimp = actions.add_parser("import", help="add or update people from a CSV: email,name,role")
+    p_rimp.add_argument("file")
+    p_rimp.add_argument(
+        "--replace", action="store_true", help="take off the roster everyone not in the file"
+    )
+    actions.add_parser("list", help="show the roster")
     return parser
 
 
@@ -369,6 +417,7 @@ def main(
             "progress": _cmd_progress,
             "export": _cmd_export,
             "import": _cmd_import,
+            "roster": _cmd_roster,
         }
         return handlers[args.command](args, out)
     except ContentError as exc:

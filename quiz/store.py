@@ -51,6 +51,7 @@ from quiz.schema import (
     checks,
     last_visited,
     learners,
+    roster,
 )
 
 DB_FILENAME = "progress.sqlite3"
@@ -348,20 +349,28 @@ class ProgressStore:
             ValueError: If the name is invalid.
             StoreError: If the store is read-only or the database fails.
         """
-        learner = self._writable_name(learner)
         with self.db.write() as conn:
-            self._ensure_learner(conn, learner)
-        return learner
+            return self._writer(conn, learner)
 
-    def _writable_name(self, learner: Any) -> str:
+    def _writable_name(self, learner: Any, conn: Connection | None = None) -> str:
         """:func:`validate_learner`, except that a learner already in the store keeps the
-        name stored (one saved before names were normalised and checked goes on working)."""
+        name stored (one saved before names were normalised and checked goes on working).
+        Looked up in ``conn`` (a write's own transaction) when given."""
         if isinstance(learner, str) and learner.strip():
-            with self.db.read() as conn:
+            if conn is None:
+                with self.db.read() as reading:
+                    found = _find_name(reading, learner)
+            else:
                 found = _find_name(conn, learner)
             if found is not None:
                 return found
         return validate_learner(learner)
+
+    def _writer(self, conn: Connection, learner: Any) -> str:
+        """The stored (or new, validated) name of a learner, registered in ``conn``."""
+        name = self._writable_name(learner, conn)
+        self._ensure_learner(conn, name)
+        return name
 
     def learners(self) -> list[str]:
         """Names of all learners in the store.
@@ -439,13 +448,14 @@ class ProgressStore:
                 another question.
             StoreError: If the store is read-only or the database fails (nothing was saved).
         """
-        learner = self._writable_name(learner)
+        if not isinstance(learner, str):
+            validate_learner(learner)
         if result.question_id != question_id:
             raise ValueError(f"result is for {result.question_id!r}, not {question_id!r}")
         if kind not in ATTEMPT_KINDS:
             raise ValueError(f"kind must be one of {list(ATTEMPT_KINDS)}. Received: kind={kind!r}")
         with self.db.write() as conn:
-            self._ensure_learner(conn, learner)
+            learner = self._writer(conn, learner)
             row_id = self._insert_attempt(
                 conn, learner, lesson_id, question_id, response, result, None, _now(), uid, kind
             )
@@ -481,7 +491,8 @@ class ProgressStore:
             ValueError: If the learner name is invalid or ``results`` is empty.
             StoreError: If the store is read-only or the database fails (nothing was saved).
         """
-        learner = self._writable_name(learner)
+        if not isinstance(learner, str):
+            validate_learner(learner)
         if not results:
             raise ValueError("a system check needs at least one result")
         score = check_score(results)
@@ -489,7 +500,7 @@ class ProgressStore:
         created = _now()
         uid = uid or uuid.uuid4().hex
         with self.db.write() as conn:
-            self._ensure_learner(conn, learner)
+            learner = self._writer(conn, learner)
             check_id = conn.execute(
                 self.db.insert(checks)
                 .values(
@@ -559,9 +570,8 @@ class ProgressStore:
         Raises:
             StoreError: If the store is read-only or the database fails.
         """
-        learner = self._writable_name(learner)
         with self.db.write() as conn:
-            self._ensure_learner(conn, learner)
+            learner = self._writer(conn, learner)
             self._upsert_visited(conn, learner, lesson_id, section_id, _now())
 
     # -- reading --------------------------------------------------------------------------------
@@ -668,6 +678,59 @@ class ProgressStore:
                 _attempt(r) for r in conn.execute(select(attempts).order_by(attempts.c.id))
             ]
         return all_checks, all_attempts
+
+    # -- the class roster (see quiz.roster) ----------------------------------------------------
+
+    def roster_rows(self) -> list[tuple[str, str, str]]:
+        """The roster as ``(email, name, role)`` rows, sorted by e-mail (:func:`quiz.roster.load`
+        makes members of them).
+
+        Returns:
+            The rows (empty when no roster was imported: single-user mode).
+        """
+        with self.db.read() as conn:
+            rows = conn.execute(select(roster.c.email, roster.c.name, roster.c.role)).all()
+        return sorted((r[0], r[1], r[2]) for r in rows)
+
+    def set_roster(
+        self, rows: Sequence[tuple[str, str, str]], *, replace: bool = False
+    ) -> tuple[int, int, int]:
+        """Add or update roster rows in one transaction (checked by :mod:`quiz.roster` first).
+
+        Args:
+            rows: ``(email, name, role)`` rows.
+            replace: Remove the people not in ``rows`` from the roster (their progress stays).
+
+        Returns:
+            ``(added, updated, removed)``.
+
+        Raises:
+            StoreError: If the store is read-only or the database fails (nothing changed).
+        """
+        added = updated = removed = 0
+        with self.db.write() as conn:
+            before = {r[0]: (r[1], r[2]) for r in conn.execute(select(roster))}
+            for email, name, role in rows:
+                if email not in before:
+                    added += 1
+                elif before[email] != (name, role):
+                    updated += 1
+                else:
+                    continue
+                statement = self.db.insert(roster).values(
+                    email=email, name=name, role=role, added=_now()
+                )
+                conn.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=[roster.c.email],
+                        set_={"name": statement.excluded.name, "role": statement.excluded.role},
+                    )
+                )
+            gone = set(before) - {r[0] for r in rows} if replace else set()
+            if gone:
+                conn.execute(roster.delete().where(roster.c.email.in_(sorted(gone))))
+                removed = len(gone)
+        return added, updated, removed
 
     # -- export / import ------------------------------------------------------------------------
 
