@@ -1,5 +1,7 @@
 """Model lab: pick a family and its options, see the live summary, totals and diagram, copy
-the exact call that builds it, download it as ``.keras``."""
+the exact call that builds it, download it as ``.keras`` or as a notebook. The options live in
+the page address (``/model_lab?family=resnet&depth=50&version=2``), so a configuration can be
+linked; values the address gets wrong fall back to their defaults with a message."""
 
 import gc
 import inspect
@@ -20,8 +22,18 @@ st.markdown(
 
 with st.spinner("Loading keras_cnn ..."):
     import keras_cnn
-    from app.lab import FAMILIES, Option, shortcut_label
+    from app.lab import FAMILIES, Option, address_of, lab_query_names, read_address, shortcut_label
     from keras_cnn.models.resnet import CIFAR_DEFAULT_SHORTCUT, SHORTCUT_OPTIONS
+    from keras_cnn.training import notebook as notebook_export
+
+
+#: Where the page started: the address it was opened with, read once per session (so the
+#: widgets keep their identity while the learner changes them).
+if "lab_start" not in st.session_state:
+    st.session_state.lab_start = read_address(st.query_params.to_dict())
+    for problem in st.session_state.lab_start.problems:
+        st.warning(f"The page address: {problem}", icon=":material/link_off:")
+START = st.session_state.lab_start.values
 
 
 def _shortcut(option: Option, chosen: dict, defaults: dict) -> str | None:
@@ -29,10 +41,12 @@ def _shortcut(option: Option, chosen: dict, defaults: dict) -> str | None:
     ``None`` (left out of the call) when it is the paper's choice for ``option.paper``."""
     choices = list(SHORTCUT_OPTIONS)
     if option.paper:
-        default = CIFAR_DEFAULT_SHORTCUT[chosen[option.paper]]
+        paper = CIFAR_DEFAULT_SHORTCUT[chosen[option.paper]]
         key = f"{option.key}_{chosen[option.paper]}"
+        default = START.get(key, paper)
     else:
-        default, key = defaults["shortcut"], option.key
+        default, key = START.get(option.key, defaults["shortcut"]), option.key
+        paper = None
     value = st.selectbox(
         option.label,
         choices,
@@ -44,28 +58,27 @@ def _shortcut(option: Option, chosen: dict, defaults: dict) -> str | None:
             for o in choices
         ),
     )
-    return None if option.paper and value == default else value
+    return None if option.paper and value == paper else value
 
 
 def _widget(option: Option, chosen: dict, defaults: dict) -> Any:
     """Draw one option's widget; returns its value as the builder takes it."""
     if option.kind == "shortcut":
         return _shortcut(option, chosen, defaults)
+    start = START.get(option.key, option.default)
     if option.kind == "select":
         choices = list(option.choices)
-        index = choices.index(option.default) if option.default in choices else 0
+        index = choices.index(start) if start in choices else 0
         return st.selectbox(option.label, choices, index=index, key=option.key)
     if option.kind == "check":
-        return st.checkbox(option.label, bool(option.default), key=option.key)
+        return st.checkbox(option.label, bool(start), key=option.key)
     if option.kind == "slider":
-        return st.slider(
-            option.label, option.low, option.high, option.default, option.step, key=option.key
-        )
+        return st.slider(option.label, option.low, option.high, start, option.step, key=option.key)
     value = st.number_input(
         option.label,
         int(option.low),
         int(option.high),
-        int(option.default),
+        int(start),
         step=int(option.step),
         key=option.key,
     )
@@ -74,7 +87,13 @@ def _widget(option: Option, chosen: dict, defaults: dict) -> Any:
 
 left, right = st.columns([1, 3], gap="large")
 with left:
-    family = st.selectbox("Family", list(FAMILIES), key="lab_family")
+    families = list(FAMILIES)
+    family = st.selectbox(
+        "Family",
+        families,
+        index=families.index(st.session_state.lab_start.family),
+        key="lab_family",
+    )
     builder, family_options = FAMILIES[family]
     defaults = {
         k: p.default
@@ -91,10 +110,16 @@ with left:
             options[option.arg] = value
 
     shape_text = st.text_input(
-        "Input shape", placeholder="default, or e.g. 160, 160, 3", key="lab_shape"
+        "Input shape",
+        START.get("lab_shape", ""),
+        placeholder="default, or e.g. 160, 160, 3",
+        key="lab_shape",
     )
     top = st.checkbox(
-        "Classifier", True, key="lab_top", help="include_top: the pooling and dense head"
+        "Classifier",
+        START.get("lab_top", True),
+        key="lab_top",
+        help="include_top: the pooling and dense head",
     )
     options["include_top"] = top
     # What the builder uses, no more: classes only with the classifier, pooling only without
@@ -104,14 +129,16 @@ with left:
         "Classes",
         1,
         100_000,
-        int(defaults["classes"]),
+        int(START.get(f"lab_classes_{builder}", defaults["classes"])),
         key=f"lab_classes_{builder}",
         disabled=not top,
         help="classes: outputs of the classifier",
     )
+    poolings = [None, "avg", "max"]
     pooling = st.selectbox(
         "Pooling",
-        [None, "avg", "max"],
+        poolings,
+        index=poolings.index(START.get("lab_pooling")),
         key="lab_pooling",
         disabled=top,
         help="pooling: the output of the model without its classifier",
@@ -135,6 +162,14 @@ with right:
         options["input_shape"] = shape
     kwargs = {k: v for k, v in options.items() if not (k in defaults and defaults[k] == v)}
     call = logic.builder_call(builder, positional, kwargs, defaults)
+    linked = {**({"depth": positional[0]} if positional else {}), **kwargs}
+    if shape is not None:
+        linked["input_shape"] = shape_text.strip()
+    query = st.query_params.to_dict()
+    others = {k: v for k, v in query.items() if k not in lab_query_names(family)}
+    wanted = {**others, **address_of(family, linked)}
+    if wanted != query:
+        st.query_params.from_dict(wanted)
     st.code(f"import keras_cnn\n\nmodel = {call}\nkeras_cnn.summarize(model)", language="python")
     call_kwargs = dict(kwargs)
     if positional:
@@ -149,6 +184,17 @@ with right:
         st.stop()
 
     views.show_totals(view)
+    notebook = notebook_export.model_notebook(builder, tuple(positional), kwargs)
+    st.download_button(
+        "Download as a notebook",
+        data=notebook_export.to_bytes(notebook),
+        file_name=f"{view.name}.ipynb",
+        mime="application/x-ipynb+json",
+        on_click="ignore",
+        icon=":material/description:",
+        key="lab_notebook",
+        help="A Jupyter notebook that builds this model with the call above and shows its table",
+    )
 
     def keras_file() -> bytes:
         """Build with weights, save, and let the model go at once (not at some later GC)."""
