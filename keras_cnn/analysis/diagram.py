@@ -190,19 +190,12 @@ def to_dot(
         >>> '"conv4_block35" -> "conv4_block36"' in dot
         True
     """
-    nodes, edges = _view(
-        model,
-        max_nodes=max_nodes,
-        collapse_blocks=collapse_blocks,
-        block=block,
-        collapse_stages=collapse_stages,
-    )
+    nodes, edges = _view(model, max_nodes, collapse_blocks, block, collapse_stages)
     return _dot_text(nodes, edges, title)
 
 
 def _view(
     model: keras.Model,
-    *,
     max_nodes: int | None,
     collapse_blocks: bool,
     block: str | None,
@@ -460,13 +453,7 @@ def show(
     if collapse_blocks is None:
         collapse_blocks = block is None and not collapse_stages and len(_ops(model)) > 60
     title = model.name if title is None else title
-    nodes, edges = _view(
-        model,
-        max_nodes=max_nodes,
-        collapse_blocks=collapse_blocks,
-        block=block,
-        collapse_stages=collapse_stages,
-    )
+    nodes, edges = _view(model, max_nodes, collapse_blocks, block, collapse_stages)
     source = _dot_text(nodes, edges, title)
     if engine == "python" or program is None:
         return Diagram(source, svg.render(nodes, edges, title), "python")
