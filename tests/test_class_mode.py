@@ -233,3 +233,40 @@ def test_the_sign_in_callback_reaches_streamlit_not_the_page_html():
     for path in ("/oauth2callback", "/model_lab"):
         asyncio.run(middleware({"type": "http", "method": "GET", "path": path}, None, send))
     assert seen == ["/oauth2callback", "http.response.start", "http.response.body"]
+
+
+# -- a simulated class on the instructor page ------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_instructor_page_shows_a_seeded_class_of_thirty(monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "seed_class", REPO / "benchmarks" / "seed_class.py"
+    )
+    seed_class = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(seed_class)
+    store = ProgressStore()
+    summary = seed_class.seed_class(store, 30, seed=3)
+    members = roster.load(store)
+    assert sum(not m.is_instructor for m in members) == 30 and summary["checks"] > 30
+    checks, attempts = store.class_rows()
+    stats = instructor.question_stats(attempts)
+    assert len(stats) > 20 and all(0 <= q.share_correct <= 1 for q in stats)
+    assert any(q.discrimination is not None for q in stats)
+
+    at = AppTest.from_file(str(REPO / "app" / "pages" / "instructor.py"), default_timeout=120)
+    at.session_state["class_member"] = seed_class.INSTRUCTOR
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Your class"
+    assert [m.value for m in at.metric][:1] == ["30"]
+    shown = " ".join(str(df.value.to_dict()) for df in at.dataframe)
+    assert "Learner 01" in shown and "discrimination" in shown
+
+    learner = AppTest.from_file(str(REPO / "app" / "pages" / "instructor.py"), default_timeout=60)
+    learner.session_state["class_member"] = members[1]  # a learner: refused, nothing read
+    learner.run()
+    assert [e.value for e in learner.error] == ["Only the class's instructors can open this page."]
+    assert not learner.dataframe and not learner.metric
