@@ -59,3 +59,13 @@ def playwright():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
         yield pw
+
+
+@pytest.fixture
+def oidc_provider():
+    """A real OpenID Connect provider (``oidc-provider-mock``) on a free 127.0.0.1 port."""
+    pytest.importorskip("oidc_provider_mock")
+    from class_servers import oidc_provider as start
+
+    with start() as url:
+        yield url
