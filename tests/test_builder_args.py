@@ -64,3 +64,90 @@ def test_builder_typos_suggest_the_right_argument(call, message):
         call()
     # a TypeError as Python's own, and a ValueError as the package's other refusals
     assert isinstance(caught.value, TypeError) and isinstance(caught.value, ValueError)
+
+
+def _layers(build):
+    def describe(model):
+        return [(type(layer).__name__, layer.name) for layer in model.layers[1:]]
+
+    return inspect_structure(build, describe)
+
+
+def test_vgg16_has_exactly_keras_applications_23_layers():
+    """It had 25: the paper's fc1_dropout and fc2_dropout, which keras' VGG16 has not."""
+    ours = _layers(lambda: keras_cnn.build_vgg(16))
+    theirs = _layers(lambda: keras.applications.VGG16(weights=None))
+    assert ours == theirs and len(ours) + 1 == 23
+    assert not any(kind == "Dropout" for kind, _ in ours)
+
+
+def test_vgg_paper_configuration_has_the_papers_dropout():
+    from keras_cnn.models.vgg import PAPER
+
+    layers = _layers(lambda: keras_cnn.build_vgg(16, **PAPER))
+    assert [name for kind, name in layers if kind == "Dropout"] == ["fc1_dropout", "fc2_dropout"]
+    rates = inspect_structure(
+        lambda: keras_cnn.build_vgg(11, **PAPER), lambda m: m.get_layer("fc2_dropout").rate
+    )
+    assert rates == 0.5 == PAPER["dropout"]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: keras_cnn.build_resnet(50.0), r"ResNet depth must be one of .*depth=50\.0"),
+        (lambda: keras_cnn.build_resnet(True), r"ResNet depth must be one of .*depth=True"),
+        (lambda: keras_cnn.build_vgg(16.0), r"VGG depth must be one of .*depth=16\.0"),
+        (lambda: keras_cnn.build_resnext(50.0), r"ResNeXt depth must be one of .*depth=50\.0"),
+        (lambda: keras_cnn.build_resnet(50, version=2.0), r"`version` must be.*version=2\.0"),
+        (lambda: keras_cnn.build_cifar_resnet(20.0), r"6n\+2.*depth=20\.0"),
+        (lambda: keras_cnn.build_resnet(50, include_top="no"), r"include_top='no'"),
+        (lambda: keras_cnn.build_lenet5(include_top=1), r"True or False.*include_top=1"),
+        (
+            lambda: keras_cnn.build_vgg(16, include_top=True, input_shape=(None, None, 3)),
+            r"vgg16's fully connected top needs a known input size.*include_top=False",
+        ),
+        (
+            lambda: keras_cnn.build_alexnet(input_shape=(None, 227, 3)),
+            r"alexnet's fully connected top needs a known input size",
+        ),
+    ],
+)
+def test_argument_checks_refuse_before_any_work(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_any_size_without_the_fully_connected_top():
+    shape = inspect_structure(
+        lambda: keras_cnn.build_vgg(16, include_top=False, input_shape=(None, None, 3)),
+        lambda m: m.output_shape,
+    )
+    assert shape == (None, None, None, 512)
+
+
+def test_no_published_weights_lists_registry_ids():
+    from keras_cnn.models.registry import MODELS
+    from keras_cnn.models.weights import IMAGENET_WEIGHTS
+
+    with pytest.raises(ValueError, match="for 'resnet18'; they exist for the registry") as caught:
+        keras_cnn.build_resnet(18, weights="imagenet")
+    listed = str(caught.value).split("registry models ")[1].split(" (list_models")[0]
+    assert listed.split(", ") == sorted(IMAGENET_WEIGHTS)
+    assert set(listed.split(", ")) <= set(MODELS) and "resnet50v2" in listed
+
+
+def test_a_corrupt_cached_weights_file_is_reported_as_corrupt(tmp_path, monkeypatch):
+    """It was "not in the Keras cache": keras deletes a damaged file when it cannot fetch it
+    again, so the message hid what had happened."""
+    from keras_cnn.models import weights
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    offline = weights.WeightFile("http://127.0.0.1:9/keras_cnn_test_notop.h5", "0" * 32)
+    monkeypatch.setitem(weights.IMAGENET_WEIGHTS, "vgg16", (offline, offline))
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / offline.file_name).write_bytes(b"half a file")
+    with pytest.raises(keras_cnn.WeightsUnavailableError, match="were corrupt") as caught:
+        keras_cnn.build_vgg(16, weights="imagenet", include_top=False, input_shape=(32, 32, 3))
+    assert "MD5 " in str(caught.value) and "published 000" in str(caught.value)
+    assert "not in the Keras cache" not in str(caught.value)

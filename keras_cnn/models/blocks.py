@@ -225,65 +225,40 @@ def _residual(
             y = layers.Dropout(dropout, name=f"{name}_{k}_dropout")(y)
         return y
 
+    y = x
     if preactivation:
         # He et al. 2016: BN and ReLU before each convolution; the identity path
-        # stays clean (no ReLU after the addition).
-        pre = _bn(x, f"{name}_preact", bn_momentum)
-        pre = layers.Activation("relu", name=f"{name}_preact_relu")(pre)
-        s = _shortcut(
-            pre if kind == "projection" else x,
-            kind,
-            out_channels,
-            stride,
-            batch_norm=False,
-            bias=True,
-            bn_momentum=bn_momentum,
-            name=name,
-        )
-        y = pre
-        for k, conv in enumerate(convs, start=1):
-            last = k == len(convs)
-            y = _conv(
-                y,
-                conv.filters,
-                conv.kernel,
-                conv.stride,
-                groups=conv.groups,
-                bias=use_bias or last,
-                pad=True,
-                name=f"{name}_{k}",
-            )
-            if not last:
-                y = between(y, k)
-        return _merge(s, y, post_relu=False, name=name)
-
+        # stays clean (no ReLU after the addition); a projection sees the activation.
+        y = _bn(x, f"{name}_preact", bn_momentum)
+        y = layers.Activation("relu", name=f"{name}_preact_relu")(y)
     s = _shortcut(
-        x,
+        y if preactivation and kind == "projection" else x,
         kind,
         out_channels,
         stride,
-        batch_norm=True,
-        bias=use_bias,
+        batch_norm=not preactivation,
+        bias=use_bias or preactivation,
         bn_momentum=bn_momentum,
         name=name,
     )
-    y = x
     for k, conv in enumerate(convs, start=1):
+        last = k == len(convs)
         y = _conv(
             y,
             conv.filters,
             conv.kernel,
             conv.stride,
             groups=conv.groups,
-            bias=use_bias,
-            pad=conv.stride > 1,
+            # a convolution that no batch normalization follows has a bias
+            bias=use_bias or (preactivation and last),
+            pad=preactivation or conv.stride > 1,
             name=f"{name}_{k}",
         )
-        if k < len(convs):
+        if not last:
             y = between(y, k)
-        else:
+        elif not preactivation:
             y = _bn(y, f"{name}_{k}", bn_momentum)
-    return _merge(s, y, post_relu=True, name=name)
+    return _merge(s, y, post_relu=not preactivation, name=name)
 
 
 def basic_block(

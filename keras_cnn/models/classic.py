@@ -9,17 +9,6 @@ from keras_cnn.models import common as _common
 from keras_cnn.models.blocks import inception_block, local_response_normalization
 
 
-def _check(weights, include_top, classes, pooling, classifier_activation) -> None:
-    _common.check_args(
-        weights=weights,
-        weights_name=None,
-        include_top=include_top,
-        classes=classes,
-        pooling=pooling,
-        classifier_activation=classifier_activation,
-    )
-
-
 @_common.builder()
 def build_lenet5(
     *,
@@ -66,24 +55,22 @@ def build_lenet5(
         >>> build_lenet5().count_params()
         61706
     """
-    _check(weights, include_top, classes, pooling, classifier_activation)
-    input_shape = _common.resolve_input_shape(
-        input_shape, default_size=32, min_size=32, channels=1, weights=weights
+    app = _common.Application(
+        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
     )
-    inputs, x = _common.make_input(input_tensor, input_shape)
-    x = layers.Conv2D(6, 5, activation=activation, name="c1")(x)
-    x = layers.AveragePooling2D(2, name="s2")(x)
-    x = layers.Conv2D(16, 5, activation=activation, name="c3")(x)
-    x = layers.AveragePooling2D(2, name="s4")(x)
-    x = layers.Conv2D(120, 5, activation=activation, name="c5")(x)
-    if include_top:
-        x = layers.Flatten(name="flatten")(x)
-        x = layers.Dense(84, activation=activation, name="f6")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.global_pool(x, pooling)
-    return _common.finish(
-        inputs, x, name=name, weights=weights, weights_name=None, include_top=include_top
+
+    def body(x):
+        x = layers.Conv2D(6, 5, activation=activation, name="c1")(x)
+        x = layers.AveragePooling2D(2, name="s2")(x)
+        x = layers.Conv2D(16, 5, activation=activation, name="c3")(x)
+        x = layers.AveragePooling2D(2, name="s4")(x)
+        return layers.Conv2D(120, 5, activation=activation, name="c5")(x)
+
+    def top(x):
+        return _common.dense_top(x, [("f6", 84)], activation=activation)
+
+    return app.assemble(
+        body, top, name=name, default_size=32, min_size=32, channels=1, flattens=True
     )
 
 
@@ -132,11 +119,9 @@ def build_alexnet(
         Krizhevsky, Sutskever & Hinton, "ImageNet Classification with Deep
         Convolutional Neural Networks", NeurIPS 2012.
     """
-    _check(weights, include_top, classes, pooling, classifier_activation)
-    input_shape = _common.resolve_input_shape(
-        input_shape, default_size=227, min_size=67, weights=weights
+    app = _common.Application(
+        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
     )
-    inputs, x = _common.make_input(input_tensor, input_shape)
     groups = 2 if two_tower else 1
     # (filters, kernel, stride, groups, then LRN, then max-pool) per convolution.
     convs = (
@@ -146,32 +131,28 @@ def build_alexnet(
         (384, 3, 1, groups, False, False),
         (256, 3, 1, groups, False, True),
     )
-    for i, (filters, kernel, stride, g, norm, pool) in enumerate(convs, start=1):
-        padding = "valid" if i == 1 else "same"
-        x = layers.Conv2D(
-            filters,
-            kernel,
-            strides=stride,
-            padding=padding,
-            groups=g,
-            activation="relu",
-            name=f"conv{i}",
-        )(x)
-        if norm:
-            x = local_response_normalization(x)
-        if pool:
-            x = layers.MaxPooling2D(3, strides=2, name=f"pool{i}")(x)
-    if include_top:
-        x = layers.Flatten(name="flatten")(x)
-        for fc in (6, 7):
-            x = layers.Dense(4096, activation="relu", name=f"fc{fc}")(x)
-            x = layers.Dropout(dropout, name=f"fc{fc}_dropout")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.global_pool(x, pooling)
-    return _common.finish(
-        inputs, x, name=name, weights=weights, weights_name=None, include_top=include_top
-    )
+
+    def body(x):
+        for i, (filters, kernel, stride, g, norm, pool) in enumerate(convs, start=1):
+            x = layers.Conv2D(
+                filters,
+                kernel,
+                strides=stride,
+                padding="valid" if i == 1 else "same",
+                groups=g,
+                activation="relu",
+                name=f"conv{i}",
+            )(x)
+            if norm:
+                x = local_response_normalization(x)
+            if pool:
+                x = layers.MaxPooling2D(3, strides=2, name=f"pool{i}")(x)
+        return x
+
+    def top(x):
+        return _common.dense_top(x, [("fc6", 4096), ("fc7", 4096)], dropout=dropout)
+
+    return app.assemble(body, top, name=name, default_size=227, min_size=67, flattens=True)
 
 
 #: GoogLeNet's Inception modules (Szegedy et al. 2014, Table 1): name -> (#1x1,
@@ -233,40 +214,37 @@ def build_googlenet(
     Reference:
         Szegedy et al., "Going Deeper with Convolutions", CVPR 2015 (arXiv:1409.4842).
     """
-    _check(weights, include_top, classes, pooling, classifier_activation)
-    input_shape = _common.resolve_input_shape(
-        input_shape, default_size=224, min_size=32, weights=weights
+    app = _common.Application(
+        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
     )
-    inputs, x = _common.make_input(input_tensor, input_shape)
 
     def relu_conv(t, filters, kernel, stride, name):
         return layers.Conv2D(
             filters, kernel, strides=stride, padding="same", activation="relu", name=name
         )(t)
 
-    x = relu_conv(x, 64, 7, 2, "conv1_7x7")
-    x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1_3x3")(x)
-    if lrn:
-        x = local_response_normalization(x)
-    x = relu_conv(x, 64, 1, 1, "conv2_3x3_reduce")
-    x = relu_conv(x, 192, 3, 1, "conv2_3x3")
-    if lrn:
-        x = local_response_normalization(x)
-    x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool2_3x3")(x)
-    pools = 2
-    for entry in GOOGLENET_SPEC:
-        if entry == "pool":
-            pools += 1
-            x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{pools}_3x3")(x)
-        else:
-            module, filters = entry
-            x = inception_block(x, *filters, name=f"inception_{module}")
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dropout(dropout, name="dropout")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.global_pool(x, pooling)
-    return _common.finish(
-        inputs, x, name=name, weights=weights, weights_name=None, include_top=include_top
-    )
+    def body(x):
+        x = relu_conv(x, 64, 7, 2, "conv1_7x7")
+        x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1_3x3")(x)
+        if lrn:
+            x = local_response_normalization(x)
+        x = relu_conv(x, 64, 1, 1, "conv2_3x3_reduce")
+        x = relu_conv(x, 192, 3, 1, "conv2_3x3")
+        if lrn:
+            x = local_response_normalization(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool2_3x3")(x)
+        pools = 2
+        for entry in GOOGLENET_SPEC:
+            if entry == "pool":
+                pools += 1
+                x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{pools}_3x3")(x)
+            else:
+                module, filters = entry
+                x = inception_block(x, *filters, name=f"inception_{module}")
+        return x
+
+    def top(x):
+        x = _common.avg_pool_top(x)
+        return layers.Dropout(dropout, name="dropout")(x)
+
+    return app.assemble(body, top, name=name, default_size=224, min_size=32)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import numbers
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, NamedTuple
 
 import keras
 from keras import layers
@@ -104,53 +106,23 @@ def builder(renamed: dict[str, str] | None = None) -> Callable[[Callable], Calla
     return wrap
 
 
-def check_args(
-    *,
-    weights: str | None,
-    weights_name: str | None,
-    include_top: bool,
-    classes: int,
-    pooling: str | None,
-    classifier_activation: str | None,
-) -> None:
-    """Validate the ``keras.applications`` arguments shared by every builder.
+def check_choice(value, allowed, what: str, *, label: str | None = None) -> None:
+    """Refuse a value not in ``allowed``; for integer choices (depths, versions) also a float
+    or a bool equal to one (``50.0 in {50: ...}`` is true in Python, and made "resnet50.0").
 
     Raises:
-        ValueError: naming the bad value and what is allowed.
+        ValueError: ``"{label} must be one of [...]. Received: {what}=..."``.
     """
-    if weights == "imagenet":
-        if weights_name not in IMAGENET_WEIGHTS:
-            published = ", ".join(sorted(IMAGENET_WEIGHTS))
-            raise ValueError(
-                f"No published ImageNet weights exist for this model; they exist for: "
-                f"{published}. Use `weights=None` (random initialization) or the path to "
-                f"a weights file. Received: weights={weights!r}"
-            )
-        if include_top and classes != 1000:
-            raise ValueError(
-                "If using `weights='imagenet'` with `include_top=True`, `classes` should "
-                f"be 1000. Received: classes={classes}"
-            )
-        if include_top and classifier_activation not in {None, "softmax"}:
-            raise ValueError(
-                "Only `None` and `'softmax'` are allowed for `classifier_activation` when "
-                f"loading ImageNet weights. Received: "
-                f"classifier_activation={classifier_activation!r}"
-            )
-    elif weights is not None and not (
-        isinstance(weights, str | os.PathLike) and os.path.exists(weights)
-    ):
+    integers = all(isinstance(a, int) for a in allowed)
+    ok = (
+        isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        if integers
+        else isinstance(value, Hashable)
+    ) and value in allowed
+    if not ok:
         raise ValueError(
-            "The `weights` argument should be either `None` (random initialization), "
-            "'imagenet' (pre-training on ImageNet), or the path to an existing weights "
-            f"file. Received: weights={weights!r}"
+            f"{label or f'`{what}`'} must be one of {sorted(allowed)}. Received: {what}={value!r}"
         )
-    if pooling not in POOLINGS:
-        raise ValueError(
-            f"`pooling` must be one of {list(POOLINGS)}. Received: pooling={pooling!r}"
-        )
-    if not isinstance(classes, int) or classes < 1:
-        raise ValueError(f"`classes` must be a positive integer. Received: classes={classes!r}")
 
 
 def check_rate(value, what: str) -> None:
@@ -161,6 +133,143 @@ def check_rate(value, what: str) -> None:
     """
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
         raise ValueError(f"`{what}` must be a number in [0, 1). Received: {what}={value!r}")
+
+
+class Application(NamedTuple):
+    """The arguments every builder shares with ``keras.applications``, in its order, and the
+    build order they share: :meth:`assemble`."""
+
+    include_top: bool
+    weights: str | os.PathLike | None
+    input_tensor: Any
+    input_shape: Sequence[int | None] | None
+    pooling: str | None
+    classes: int
+    classifier_activation: str | None
+
+    def check(self, weights_name: str | None, model: str) -> None:
+        """Validate the arguments before any layer is built.
+
+        Raises:
+            ValueError: naming the bad value and what is allowed.
+        """
+        if not isinstance(self.include_top, bool):
+            raise ValueError(
+                f"`include_top` must be True or False. Received: include_top={self.include_top!r}"
+            )
+        if self.weights == "imagenet":
+            _check_imagenet(self, weights_name, model)
+        elif self.weights is not None and not (
+            isinstance(self.weights, str | os.PathLike) and os.path.exists(self.weights)
+        ):
+            raise ValueError(
+                "The `weights` argument should be either `None` (random initialization), "
+                "'imagenet' (pre-training on ImageNet), or the path to an existing weights "
+                f"file. Received: weights={self.weights!r}"
+            )
+        if self.pooling not in POOLINGS:
+            raise ValueError(
+                f"`pooling` must be one of {list(POOLINGS)}. Received: pooling={self.pooling!r}"
+            )
+        if isinstance(self.classes, bool) or not isinstance(self.classes, int) or self.classes < 1:
+            raise ValueError(
+                f"`classes` must be a positive integer. Received: classes={self.classes!r}"
+            )
+
+    def assemble(
+        self,
+        body: Callable,
+        top: Callable,
+        *,
+        name: str,
+        default_size: int,
+        min_size: int,
+        channels: int = 3,
+        weights_name: str | None = None,
+        flattens: bool = False,
+    ) -> keras.Model:
+        """Check the arguments, resolve the input, run ``body``, add the head, finish.
+
+        Args:
+            body: the stem and the stages: a function of the input tensor.
+            top: with ``include_top``, what comes between the body and the classifier
+                (``"predictions"``, added here): a function of the body's output.
+            name: str. The model's name.
+            default_size: int. The paper's input size; min_size: int. The smallest.
+            channels: int. The default input's channels.
+            weights_name: str or None. The id whose published weights load with
+                ``weights="imagenet"``; None when there are none.
+            flattens: bool. Whether ``top`` flattens the feature map (fully connected
+                layers), which needs a known input size.
+
+        Returns:
+            The ``keras.Model``, with its weights loaded.
+        """
+        self.check(weights_name, name)
+        shape = resolve_input_shape(
+            self.input_shape,
+            default_size=default_size,
+            min_size=min_size,
+            channels=channels,
+            weights=self.weights,
+            fixed_top=self.include_top and flattens and self.weights == "imagenet",
+        )
+        if self.include_top and flattens and None in shape[:2]:
+            raise ValueError(
+                f"{name}'s fully connected top needs a known input size: give both height and "
+                f"width, or use include_top=False for any size. Received: input_shape="
+                f"{self.input_shape}"
+            )
+        inputs, x = make_input(self.input_tensor, shape)
+        x = body(x)
+        if self.include_top:
+            x = top(x)
+            x = layers.Dense(
+                self.classes, activation=self.classifier_activation, name="predictions"
+            )(x)
+        elif self.pooling == "avg":
+            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        elif self.pooling == "max":
+            x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+        return _finish(self, inputs, x, name=name, weights_name=weights_name)
+
+
+def _check_imagenet(app: Application, weights_name: str | None, model: str) -> None:
+    if weights_name not in IMAGENET_WEIGHTS:
+        raise ValueError(
+            f"No published ImageNet weights exist for {model!r}; they exist for the registry "
+            f"models {', '.join(sorted(IMAGENET_WEIGHTS))} (list_models(pretrained=True)). "
+            "Use `weights=None` (random initialization) or the path to a weights file. "
+            f"Received: weights={app.weights!r}"
+        )
+    if app.include_top and app.classes != 1000:
+        raise ValueError(
+            "If using `weights='imagenet'` with `include_top=True`, `classes` should "
+            f"be 1000. Received: classes={app.classes}"
+        )
+    if app.include_top and app.classifier_activation not in {None, "softmax"}:
+        raise ValueError(
+            "Only `None` and `'softmax'` are allowed for `classifier_activation` when "
+            f"loading ImageNet weights. Received: "
+            f"classifier_activation={app.classifier_activation!r}"
+        )
+
+
+def avg_pool_top(x):
+    """The ResNets' top before the classifier: global average pooling."""
+    return layers.GlobalAveragePooling2D(name="avg_pool")(x)
+
+
+def dense_top(x, units: Sequence[tuple[str, int]], *, activation="relu", dropout: float = 0.0):
+    """The fully connected top before the classifier (VGG's fc1, fc2; AlexNet's fc6, fc7;
+    LeNet's f6): flatten, then a dense layer per ``(name, units)``, each followed by
+    ``{name}_dropout`` when ``dropout`` is not 0."""
+    x = layers.Flatten(name="flatten")(x)
+    for name, n in units:
+        x = layers.Dense(n, activation=activation, name=name)(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
+    return x
 
 
 def resolve_input_shape(
@@ -226,41 +335,15 @@ def make_input(input_tensor, input_shape):
     return keras.utils.get_source_inputs(input_tensor), input_tensor
 
 
-def pooled_head(x, *, include_top: bool, pooling: str | None, classes: int, classifier_activation):
-    """The ResNet / GoogLeNet head: global average pool, then the classifier."""
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    return global_pool(x, pooling)
-
-
-def global_pool(x, pooling: str | None):
-    """``pooling=None|"avg"|"max"`` for a network without its top."""
-    if pooling == "avg":
-        return layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if pooling == "max":
-        return layers.GlobalMaxPooling2D(name="max_pool")(x)
-    return x
-
-
-def finish(
-    inputs,
-    outputs,
-    *,
-    name: str,
-    weights: str | None,
-    weights_name: str | None,
-    include_top: bool,
-) -> keras.Model:
+def _finish(app: Application, inputs, outputs, *, name: str, weights_name) -> keras.Model:
     """Create the model and load its weights (``"imagenet"`` or a local file)."""
     # Keras walks the layer graph recursively (building, saving, loading): ResNet-1202
     # has about 5,000 layers, more than Python's default recursion limit allows.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), MIN_RECURSION_LIMIT))
     model = keras.Model(inputs, outputs, name=name)
-    if weights == "imagenet":
+    if app.weights == "imagenet":
         top, notop = IMAGENET_WEIGHTS[weights_name]
-        wf = top if include_top else notop
-        model.load_weights(download(wf))
-    elif weights is not None:
-        model.load_weights(os.fspath(weights))
+        model.load_weights(download(top if app.include_top else notop))
+    elif app.weights is not None:
+        model.load_weights(os.fspath(app.weights))
     return model

@@ -3,9 +3,9 @@
 * ``build_resnet``: the ImageNet ResNets (18-152, v1 and v2; He et al. 2015, 2016).
 * ``build_resnext``: ResNeXt's grouped bottlenecks (Xie et al. 2017); with one group
   and a wider bottleneck also the ImageNet Wide ResNets (WRN-50-2, WRN-101-2).
-* ``build_cifar_resnet``: the CIFAR-10 ResNets, original (6n+2) and pre-activation
-  (ResNet-110, and the bottleneck ResNet-164 and ResNet-1001 of He et al. 2016).
-* ``build_wide_resnet``: the CIFAR Wide ResNets WRN-d-k (Zagoruyko & Komodakis 2016).
+
+The CIFAR-10 builders (:mod:`keras_cnn.models.cifar`: ``build_cifar_resnet``,
+``build_wide_resnet``) read the same tables; the CIFAR rows are here beside them.
 """
 
 from __future__ import annotations
@@ -74,11 +74,6 @@ def _bn_relu(x, name: str, momentum: float):
         x
     )
     return layers.Activation("relu", name=f"{name}_relu")(x)
-
-
-def _check_choice(value, allowed, what: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"`{what}` must be one of {sorted(allowed)}. Received: {what}={value!r}")
 
 
 def _stage(
@@ -167,71 +162,51 @@ def build_resnet(
         >>> build_resnet(50).count_params()
         25636712
     """
-    if depth not in RESNET_SPECS:
-        raise ValueError(
-            f"ResNet depth must be one of {sorted(RESNET_SPECS)}. Received: depth={depth!r}"
-        )
-    _check_choice(version, VERSIONS, "version")
-    _check_choice(shortcut, SHORTCUT_OPTIONS, "shortcut")
+    _common.check_choice(depth, RESNET_SPECS, "depth", label="ResNet depth")
+    _common.check_choice(version, VERSIONS, "version")
+    _common.check_choice(shortcut, SHORTCUT_OPTIONS, "shortcut")
     _common.check_rate(bn_momentum, "bn_momentum")
+    app = _common.Application(
+        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
+    )
     spec, ver = RESNET_SPECS[depth], VERSIONS[version]
     default_name = f"resnet{depth}" if version == 1 else f"resnet{depth}v2"
-    weights_name = default_name if shortcut == "B" else None
-    _common.check_args(
-        weights=weights,
-        weights_name=weights_name,
-        include_top=include_top,
-        classes=classes,
-        pooling=pooling,
-        classifier_activation=classifier_activation,
-    )
-    input_shape = _common.resolve_input_shape(
-        input_shape, default_size=224, min_size=32, weights=weights
-    )
-    inputs, x = _common.make_input(input_tensor, input_shape)
 
-    x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
-    x = layers.Conv2D(
-        64, 7, strides=2, use_bias=spec.conv_bias or ver.preactivation, name="conv1_conv"
-    )(x)
-    if not ver.preactivation:
-        x = _bn_relu(x, "conv1", bn_momentum)
-    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    def body(x):
+        x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
+        x = layers.Conv2D(
+            64, 7, strides=2, use_bias=spec.conv_bias or ver.preactivation, name="conv1_conv"
+        )(x)
+        if not ver.preactivation:
+            x = _bn_relu(x, "conv1", bn_momentum)
+        x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
+        x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+        for stage, (filters, blocks, stride) in enumerate(
+            zip(STAGE_FILTERS, spec.blocks, ver.strides, strict=True), start=2
+        ):
+            x = _stage(
+                x,
+                BLOCKS[spec.block],
+                filters,
+                blocks,
+                stride,
+                on_last=ver.stride_on_last_block,
+                option=shortcut,
+                name=f"conv{stage}",
+                preactivation=ver.preactivation,
+                # keras' ResNetV2 weights have no bias in the convolutions before a BN.
+                use_bias=spec.conv_bias and not ver.preactivation,
+                bn_momentum=bn_momentum,
+            )
+        return _bn_relu(x, "post", bn_momentum) if ver.preactivation else x
 
-    for stage, (filters, blocks, stride) in enumerate(
-        zip(STAGE_FILTERS, spec.blocks, ver.strides, strict=True), start=2
-    ):
-        x = _stage(
-            x,
-            BLOCKS[spec.block],
-            filters,
-            blocks,
-            stride,
-            on_last=ver.stride_on_last_block,
-            option=shortcut,
-            name=f"conv{stage}",
-            preactivation=ver.preactivation,
-            # keras' ResNetV2 weights have no bias in the convolutions before a BN.
-            use_bias=spec.conv_bias and not ver.preactivation,
-            bn_momentum=bn_momentum,
-        )
-    if ver.preactivation:
-        x = _bn_relu(x, "post", bn_momentum)
-    x = _common.pooled_head(
-        x,
-        include_top=include_top,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-    )
-    return _common.finish(
-        inputs,
-        x,
+    return app.assemble(
+        body,
+        _common.avg_pool_top,
         name=name or default_name,
-        weights=weights,
-        weights_name=weights_name,
-        include_top=include_top,
+        default_size=224,
+        min_size=32,
+        weights_name=default_name if shortcut == "B" else None,
     )
 
 
@@ -307,65 +282,48 @@ def build_resnext(
         >>> keras_cnn.totals(build_resnext(50))["trainable_params"]
         25028904
     """
-    if depth not in RESNEXT_DEPTHS:
-        raise ValueError(
-            f"ResNeXt depth must be one of {list(RESNEXT_DEPTHS)}. Received: depth={depth!r}"
-        )
+    _common.check_choice(depth, RESNEXT_DEPTHS, "depth", label="ResNeXt depth")
     for what, value in (("cardinality", cardinality), ("base_width", base_width)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"`{what}` must be a positive integer. Received: {what}={value!r}")
     _common.check_rate(bn_momentum, "bn_momentum")
-    _common.check_args(
-        weights=weights,
-        weights_name=None,
-        include_top=include_top,
-        classes=classes,
-        pooling=pooling,
-        classifier_activation=classifier_activation,
+    app = _common.Application(
+        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
     )
-    input_shape = _common.resolve_input_shape(
-        input_shape, default_size=224, min_size=32, weights=weights
-    )
-    inputs, x = _common.make_input(input_tensor, input_shape)
 
-    x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
-    x = layers.Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
-    x = _bn_relu(x, "conv1", bn_momentum)
-    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    ver = VERSIONS[1]
-    for stage, (filters, blocks, stride) in enumerate(
-        zip(STAGE_FILTERS, RESNET_SPECS[depth].blocks, ver.strides, strict=True), start=2
-    ):
-        x = _stage(
-            x,
-            bottleneck_block,
-            filters,
-            blocks,
-            stride,
-            on_last=False,
-            option="B",
-            name=f"conv{stage}",
-            groups=cardinality,
-            # conv2_x's groups have `base_width` channels; each stage doubles them.
-            base_width=base_width,
-            stride_in_3x3=True,
-            bn_momentum=bn_momentum,
-        )
-    x = _common.pooled_head(
-        x,
-        include_top=include_top,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-    )
-    return _common.finish(
-        inputs,
-        x,
+    def body(x):
+        x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
+        x = layers.Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
+        x = _bn_relu(x, "conv1", bn_momentum)
+        x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
+        x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+        for stage, (filters, blocks, stride) in enumerate(
+            zip(STAGE_FILTERS, RESNET_SPECS[depth].blocks, VERSIONS[1].strides, strict=True),
+            start=2,
+        ):
+            x = _stage(
+                x,
+                bottleneck_block,
+                filters,
+                blocks,
+                stride,
+                on_last=False,
+                option="B",
+                name=f"conv{stage}",
+                groups=cardinality,
+                # conv2_x's groups have `base_width` channels; each stage doubles them.
+                base_width=base_width,
+                stride_in_3x3=True,
+                bn_momentum=bn_momentum,
+            )
+        return x
+
+    return app.assemble(
+        body,
+        _common.avg_pool_top,
         name=name or f"resnext{depth}_{cardinality}x{base_width}d",
-        weights=weights,
-        weights_name=None,
-        include_top=include_top,
+        default_size=224,
+        min_size=32,
     )
 
 
@@ -394,293 +352,3 @@ CIFAR_DEEPEST_BASIC = {1: None, 2: 110}
 #: The shortcut option each version defaults to: the 2015 paper's zero-padding
 #: identity (A) on CIFAR, the 2016 paper's projections (B).
 CIFAR_DEFAULT_SHORTCUT = {1: "A", 2: "B"}
-
-
-def _cifar_block(depth, version: int, block: str) -> CifarBlock:
-    """The block kind for ``depth``; raises the depth rule it breaks."""
-    if block == "auto":
-        deepest = CIFAR_DEEPEST_BASIC[version]
-        block = "bottleneck" if deepest and isinstance(depth, int) and depth > deepest else "basic"
-    kind = CIFAR_BLOCKS[block]
-    step = 3 * kind.layers_per_block
-    if (
-        isinstance(depth, bool)
-        or not isinstance(depth, int)
-        or depth < step + 2
-        or (depth - 2) % step
-    ):
-        what = "CIFAR ResNet" if block == "basic" else "CIFAR bottleneck ResNet"
-        raise ValueError(
-            f"{what} depth must be {kind.rule} with n >= 1 ({kind.examples} …). "
-            f"Received: depth={depth!r}"
-        )
-    return kind
-
-
-def _cifar_trunk(
-    x,
-    block_fn,
-    filters: tuple[int, ...],
-    n: int,
-    *,
-    preactivation: bool,
-    option: str | None,
-    bn_momentum: float,
-    **block_kwargs,
-):
-    """The CIFAR networks' body: a 3x3 stem, three stages of ``n`` blocks (strides 1, 2,
-    2 on their first block), and for pre-activation networks the final BN and ReLU."""
-    x = layers.Conv2D(16, 3, padding="same", use_bias=False, name="conv1_conv")(x)
-    if not preactivation:
-        x = _bn_relu(x, "conv1", bn_momentum)
-    for stage, (width, stride) in enumerate(zip(filters, (1, 2, 2), strict=True), start=2):
-        x = _stage(
-            x,
-            block_fn,
-            width,
-            n,
-            stride,
-            on_last=False,
-            option=option,
-            name=f"conv{stage}",
-            preactivation=preactivation,
-            bn_momentum=bn_momentum,
-            **block_kwargs,
-        )
-    if preactivation:
-        x = _bn_relu(x, "post", bn_momentum)
-    return x
-
-
-@_common.builder()
-def build_cifar_resnet(
-    depth: int = 20,
-    *,
-    version: int = 1,
-    block: str = "auto",
-    residual: bool = True,
-    shortcut: str | None = None,
-    include_top: bool = True,
-    weights: str | None = None,
-    input_tensor=None,
-    input_shape=None,
-    pooling: str | None = None,
-    classes: int = 10,
-    classifier_activation: str | None = "softmax",
-    bn_momentum: float = _common.BN_MOMENTUM_TORCH,
-    name: str | None = None,
-) -> keras.Model:
-    """Build a CIFAR-10 ResNet (or its plain twin), original or pre-activation.
-
-    Version 1 (He et al. 2015, §4.2): a 3x3 convolution with 16 filters, then three
-    stages of n basic blocks with 16, 32 and 64 filters on 32x32, 16x16 and 8x8 maps,
-    global average pooling and a 10-way classifier: 6n + 2 weight layers.
-    ResNet-20/32/44/56/110 have 0.27M / 0.46M / 0.66M / 0.85M / 1.7M parameters with
-    option A shortcuts (Table 6), ResNet-1202 19.4M. ``residual=False`` builds the
-    "plain" network of the same depth, used in the degradation experiment (Figure 6).
-
-    Version 2 (He et al. 2016): the same network of full pre-activation blocks (BN and
-    ReLU before each convolution, a clean identity path, one BN and ReLU before the
-    pooling). Up to ResNet-110 the blocks are basic; deeper ones are bottlenecks (1x1,
-    3x3, 1x1 with 16/32/64 inner and 64/128/256 output channels, 9n + 2 layers):
-    ResNet-164 (1.7M) and ResNet-1001 (10.2M) of Table 4.
-
-    Args:
-        depth: int. 6n + 2 for basic blocks (20, 32, 44, 56, 110, 1202 …), 9n + 2 for
-            bottlenecks (164, 1001 …).
-        version: int. 1 (original) or 2 (pre-activation). Defaults to 1.
-        block: str. ``"basic"``, ``"bottleneck"`` or ``"auto"`` (the papers' choice:
-            bottlenecks for version 2 deeper than 110, basic otherwise).
-        residual: bool. False removes every shortcut (the plain twin).
-        shortcut: str or None. "A" (zero-padding), "B" or "C"; defaults to each paper's
-            choice: "A" for version 1, "B" (projections) for version 2.
-        include_top: bool. Include pooling and the classifier.
-        weights: None or the path to a weights file (no published weights exist).
-        input_tensor: optional Keras tensor to use as the input.
-        input_shape: optional ``(height, width, channels)``; defaults to (32, 32, 3).
-        pooling: None, ``"avg"`` or ``"max"`` when ``include_top=False``.
-        classes: int. Defaults to 10.
-        classifier_activation: str or None. Defaults to ``"softmax"``.
-        bn_momentum: float. Momentum of the batch-norm moving averages. Defaults to 0.9,
-            the papers' (Caffe/Torch) setting: on a small data set the averages follow
-            the weights within an epoch, so a plain ``model.compile`` / ``model.fit``
-            evaluates as well as it trains. Keras' 0.99 smooths more but lags for
-            hundreds of steps (a ResNet-20 fit for a few epochs on the digits then
-            evaluates near chance).
-        name: str. Defaults to ``resnet20`` / ``plain20`` / ``resnet164v2``.
-
-    Returns:
-        A ``keras.Model``.
-
-    Raises:
-        ValueError: if the depth breaks its block's rule, or for invalid arguments.
-
-    Reference:
-        He et al., "Deep Residual Learning for Image Recognition" (arXiv:1512.03385);
-        "Identity Mappings in Deep Residual Networks" (arXiv:1603.05027).
-
-    Example:
-        >>> build_cifar_resnet(20).count_params()  # 269,722 trainable
-        271098
-        >>> keras_cnn.totals(build_cifar_resnet(164, version=2))["trainable_params"]
-        1711770
-    """
-    _check_choice(version, VERSIONS, "version")
-    _check_choice(block, {*CIFAR_BLOCKS, "auto"}, "block")
-    kind = _cifar_block(depth, version, block)
-    shortcut = CIFAR_DEFAULT_SHORTCUT[version] if shortcut is None else shortcut
-    _check_choice(shortcut, SHORTCUT_OPTIONS, "shortcut")
-    _common.check_rate(bn_momentum, "bn_momentum")
-    _common.check_args(
-        weights=weights,
-        weights_name=None,
-        include_top=include_top,
-        classes=classes,
-        pooling=pooling,
-        classifier_activation=classifier_activation,
-    )
-    input_shape = _common.resolve_input_shape(
-        input_shape, default_size=32, min_size=8, weights=weights
-    )
-    inputs, x = _common.make_input(input_tensor, input_shape)
-    x = _cifar_trunk(
-        x,
-        kind.fn,
-        CIFAR_FILTERS,
-        (depth - 2) // (3 * kind.layers_per_block),
-        preactivation=VERSIONS[version].preactivation,
-        option=shortcut if residual else None,
-        bn_momentum=bn_momentum,
-    )
-    x = _common.pooled_head(
-        x,
-        include_top=include_top,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-    )
-    default_name = f"{'resnet' if residual else 'plain'}{depth}{'' if version == 1 else 'v2'}"
-    return _common.finish(
-        inputs,
-        x,
-        name=name or default_name,
-        weights=weights,
-        weights_name=None,
-        include_top=include_top,
-    )
-
-
-@_common.builder(renamed={"width": "widen_factor"})
-def build_wide_resnet(
-    depth: int = 28,
-    widen_factor: int = 10,
-    *,
-    dropout: float = 0.0,
-    include_top: bool = True,
-    weights: str | None = None,
-    input_tensor=None,
-    input_shape=None,
-    pooling: str | None = None,
-    classes: int = 10,
-    classifier_activation: str | None = "softmax",
-    bn_momentum: float = _common.BN_MOMENTUM_TORCH,
-    name: str | None = None,
-) -> keras.Model:
-    """Build the CIFAR Wide ResNet WRN-d-k of Zagoruyko & Komodakis (2016).
-
-    A pre-activation CIFAR ResNet of basic blocks made ``widen_factor`` (k) times wider: a 3x3
-    convolution with 16 filters, three stages of n = (d - 4) / 6 pre-activation basic
-    blocks with 16k, 32k and 64k filters (a 1x1 projection where the channels change),
-    BN and ReLU, global average pooling and the classifier. The paper counts d = 6n + 4
-    layers; the longest path has 6n + 2 weight layers (what ``weight_layers`` reports).
-    WRN-28-10 has 36.5M parameters, WRN-40-4 8.9M, WRN-16-8 11.0M
-    (the paper's Tables 4 and 5); ``dropout`` between the two convolutions of every
-    block is the paper's regularizer (it uses 0.3).
-
-    The ImageNet Wide ResNets (WRN-50-2-bottleneck) are bottleneck networks:
-    ``build_resnext(50, cardinality=1, base_width=128)`` or ``get_model("wide_resnet50_2")``.
-
-    Args:
-        depth: int. 6n + 4: 10, 16, 22, 28, 40 … Defaults to 28.
-        widen_factor: int. The widening factor k (timm's ``widen_factor``). Defaults to 10.
-            The old name ``width`` still works, with a ``DeprecationWarning``.
-        dropout: float. Dropout rate between each block's convolutions. Defaults to 0.
-        include_top: bool. Include pooling and the classifier.
-        weights: None or the path to a weights file.
-        input_tensor: optional Keras tensor to use as the input.
-        input_shape: optional ``(height, width, channels)``; defaults to (32, 32, 3).
-        pooling: None, ``"avg"`` or ``"max"`` when ``include_top=False``.
-        classes: int. Defaults to 10.
-        classifier_activation: str or None. Defaults to ``"softmax"``.
-        bn_momentum: float. Momentum of the batch-norm moving averages. Defaults to 0.9
-            (the paper's Torch setting; see `build_cifar_resnet`).
-        name: str. Defaults to ``wrn28_10``.
-
-    Returns:
-        A ``keras.Model``.
-
-    Raises:
-        ValueError: if depth is not 6n+4, widen_factor is not a positive integer, or for
-            invalid arguments.
-
-    Reference:
-        Zagoruyko & Komodakis, "Wide Residual Networks", BMVC 2016 (arXiv:1605.07146).
-
-    Example:
-        >>> keras_cnn.totals(build_wide_resnet(16, 8))["trainable_params"]
-        10964058
-    """
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 10 or (depth - 4) % 6:
-        hint = (
-            f" For the ImageNet WRN-{depth}-2 use "
-            f"build_resnext({depth}, cardinality=1, base_width=128)."
-            if depth in RESNEXT_DEPTHS
-            else ""
-        )
-        raise ValueError(
-            "Wide ResNet depth must be 6n+4 with n >= 1 (10, 16, 22, 28, 40 …)."
-            f"{hint} Received: depth={depth!r}"
-        )
-    if isinstance(widen_factor, bool) or not isinstance(widen_factor, int) or widen_factor < 1:
-        raise ValueError(
-            f"`widen_factor` must be a positive integer. Received: widen_factor={widen_factor!r}"
-        )
-    _common.check_rate(dropout, "dropout")
-    _common.check_rate(bn_momentum, "bn_momentum")
-    _common.check_args(
-        weights=weights,
-        weights_name=None,
-        include_top=include_top,
-        classes=classes,
-        pooling=pooling,
-        classifier_activation=classifier_activation,
-    )
-    input_shape = _common.resolve_input_shape(
-        input_shape, default_size=32, min_size=8, weights=weights
-    )
-    inputs, x = _common.make_input(input_tensor, input_shape)
-    x = _cifar_trunk(
-        x,
-        basic_block,
-        tuple(f * widen_factor for f in CIFAR_FILTERS),
-        (depth - 4) // 6,
-        preactivation=True,
-        option="B",
-        bn_momentum=bn_momentum,
-        dropout=dropout,
-    )
-    x = _common.pooled_head(
-        x,
-        include_top=include_top,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-    )
-    return _common.finish(
-        inputs,
-        x,
-        name=name or f"wrn{depth}_{widen_factor}",
-        weights=weights,
-        weights_name=None,
-        include_top=include_top,
-    )

@@ -20,6 +20,10 @@ VGG_SPECS: dict[int, tuple[int, ...]] = {
 VGG_FILTERS = (64, 128, 256, 512, 512)
 #: The paper's letter for each depth.
 VGG_CONFIGS = {11: "A", 13: "B", 16: "D", 19: "E"}
+#: The paper-faithful configuration: ``build_vgg(16, **PAPER)`` adds the dropout (0.5) after
+#: ``fc1`` and ``fc2`` that Simonyan & Zisserman train with (Section 3.1); the default is
+#: ``keras.applications``' VGG, which has no dropout layers.
+PAPER = {"dropout": 0.5}
 
 
 @_common.builder()
@@ -34,7 +38,7 @@ def build_vgg(
     pooling: str | None = None,
     classes: int = 1000,
     classifier_activation: str | None = "softmax",
-    dropout: float = 0.5,
+    dropout: float = 0.0,
     fc_units: int = 4096,
     bn_momentum: float = _common.BN_MOMENTUM_KERAS,
     name: str | None = None,
@@ -42,10 +46,12 @@ def build_vgg(
     """Build VGG-11/13/16/19, configuration A/B/D/E of Simonyan & Zisserman (2014).
 
     Five `vgg_block`s of 3x3 convolutions (64, 128, 256, 512, 512 filters) and, with
-    the top, two fully connected layers of 4096 units with dropout and the classifier.
-    ``build_vgg(16)`` has exactly the layers, names, weights (138,357,544 parameters)
-    and outputs of ``keras.applications.VGG16``; the paper's dropout layers after
-    ``fc1`` and ``fc2`` are kept (they hold no weights and act only in training).
+    the top, two fully connected layers of 4096 units and the classifier.
+    ``build_vgg(16)`` has exactly the 23 layers, names, weights (138,357,544 parameters)
+    and outputs of ``keras.applications.VGG16``. The paper's configuration, which trains
+    with dropout 0.5 after ``fc1`` and ``fc2`` (Section 3.1), is ``build_vgg(16,
+    **PAPER)``: two more layers (``fc1_dropout``, ``fc2_dropout``) that hold no weights and
+    act only in training.
 
     Args:
         depth: int. 11, 13, 16 or 19. Defaults to 16.
@@ -58,7 +64,9 @@ def build_vgg(
         pooling: None, ``"avg"`` or ``"max"``: global pooling when ``include_top=False``.
         classes: int. Number of classes. Defaults to 1000.
         classifier_activation: str or None. Activation of the classifier.
-        dropout: float. Dropout rate after ``fc1`` and ``fc2``. Defaults to 0.5.
+        dropout: float. Dropout rate after ``fc1`` and ``fc2`` (layers ``fc1_dropout``,
+            ``fc2_dropout``). Defaults to 0: no dropout layers, as ``keras.applications``;
+            the paper's 0.5 is :data:`PAPER`.
         fc_units: int. Units of ``fc1`` and ``fc2``. Defaults to 4096.
         bn_momentum: float. Momentum of the batch-norm moving averages with
             ``batch_norm=True``. Defaults to Keras' 0.99, like every builder with a
@@ -81,47 +89,31 @@ def build_vgg(
         >>> model.count_params()
         138357544
     """
-    if depth not in VGG_SPECS:
-        raise ValueError(f"VGG depth must be one of {sorted(VGG_SPECS)}. Received: depth={depth!r}")
+    _common.check_choice(depth, VGG_SPECS, "depth", label="VGG depth")
     _common.check_rate(bn_momentum, "bn_momentum")
-    weights_name = None if batch_norm else f"vgg{depth}"
-    _common.check_args(
-        weights=weights,
-        weights_name=weights_name,
-        include_top=include_top,
-        classes=classes,
-        pooling=pooling,
-        classifier_activation=classifier_activation,
+    _common.check_rate(dropout, "dropout")
+    app = _common.Application(
+        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
     )
-    input_shape = _common.resolve_input_shape(
-        input_shape,
+
+    def body(x):
+        for b, (convs, filters) in enumerate(zip(VGG_SPECS[depth], VGG_FILTERS, strict=True), 1):
+            x = vgg_block(
+                x, filters, convs, batch_norm=batch_norm, bn_momentum=bn_momentum, name=f"block{b}"
+            )
+        return x
+
+    def top(x):
+        return _common.dense_top(x, [("fc1", fc_units), ("fc2", fc_units)], dropout=dropout)
+
+    return app.assemble(
+        body,
+        top,
+        name=name or (f"vgg{depth}_bn" if batch_norm else f"vgg{depth}"),
         default_size=224,
         min_size=32,
-        weights=weights,
-        fixed_top=include_top and weights == "imagenet",
-    )
-    inputs, x = _common.make_input(input_tensor, input_shape)
-    for b, (convs, filters) in enumerate(zip(VGG_SPECS[depth], VGG_FILTERS, strict=True), 1):
-        x = vgg_block(
-            x, filters, convs, batch_norm=batch_norm, bn_momentum=bn_momentum, name=f"block{b}"
-        )
-    if include_top:
-        x = layers.Flatten(name="flatten")(x)
-        x = layers.Dense(fc_units, activation="relu", name="fc1")(x)
-        x = layers.Dropout(dropout, name="fc1_dropout")(x)
-        x = layers.Dense(fc_units, activation="relu", name="fc2")(x)
-        x = layers.Dropout(dropout, name="fc2_dropout")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.global_pool(x, pooling)
-    default_name = f"vgg{depth}_bn" if batch_norm else f"vgg{depth}"
-    return _common.finish(
-        inputs,
-        x,
-        name=name or default_name,
-        weights=weights,
-        weights_name=weights_name,
-        include_top=include_top,
+        weights_name=None if batch_norm else f"vgg{depth}",
+        flattens=True,
     )
 
 

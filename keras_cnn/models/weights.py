@@ -7,6 +7,7 @@ say which models have weights without loading TensorFlow.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,23 +82,49 @@ class WeightsUnavailableError(RuntimeError):
     """Published weights are neither in the Keras cache nor downloadable now (offline)."""
 
 
+def _cache() -> Path:
+    """Keras' cache of downloaded files: ``$KERAS_HOME/models`` or ``~/.keras/models``."""
+    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "models"
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def download(wf: WeightFile) -> str:
     """The path of a published weight file, from the Keras cache or downloaded into it.
 
     Raises:
         WeightsUnavailableError: Naming the file, the cache folder and ``weights=path``,
-            instead of keras' bare ``Exception: URL fetch failure`` and its long traceback.
+            instead of keras' bare ``Exception: URL fetch failure`` and its long traceback;
+            for a damaged file in the cache (its MD5 is not the published one), that it is
+            corrupt.
     """
     import keras
 
+    cached = _cache() / wf.file_name
+    # keras downloads a damaged file again, and deletes it when that fails: look first.
+    damaged = _md5(cached) if cached.is_file() else None
+    damaged = None if damaged == wf.file_hash else damaged
     try:
         return keras.utils.get_file(
             wf.file_name, wf.url, cache_subdir="models", file_hash=wf.file_hash
         )
     except Exception as error:  # keras raises a bare Exception for a failed download
-        home = os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")
-        cache = os.path.join(home, "models")
         reason = " ".join(str(error).split())
+        cache = _cache()
+        if damaged:
+            raise WeightsUnavailableError(
+                f"The ImageNet weights {cached} in the Keras cache were corrupt (MD5 "
+                f"{damaged}, published {wf.file_hash}: an interrupted or damaged download) "
+                f"and could not be downloaded again from {wf.url} ({reason}). Copy a good "
+                f"{wf.file_name} into {cache}, or load one from anywhere with "
+                f'weights="path/to/{wf.file_name}".'
+            ) from None
         raise WeightsUnavailableError(
             f"The ImageNet weights {wf.file_name} are not in the Keras cache ({cache}) and "
             f"could not be downloaded from {wf.url} ({reason}). On a machine with network "
@@ -125,5 +152,4 @@ def on_disk(name: str) -> bool:
         raise ValueError(
             f"Published ImageNet weights exist for {sorted(IMAGENET_WEIGHTS)}. Received: {name=}"
         )
-    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    return (home / "models" / IMAGENET_WEIGHTS[name][0].file_name).is_file()
+    return (_cache() / IMAGENET_WEIGHTS[name][0].file_name).is_file()
