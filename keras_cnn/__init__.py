@@ -52,6 +52,7 @@ _HOMES: dict[str, str] = {
     "get_model": "keras_cnn.models.registry",
     "list_models": "keras_cnn.models.registry",
     "WeightsUnavailableError": "keras_cnn.models.weights",
+    "feature_extractor": "keras_cnn.models.features",
     "decode_predictions": "keras_cnn.models.imagenet",
     "preprocess_input": "keras_cnn.models.imagenet",
     # analysis
