@@ -45,7 +45,8 @@ from importlib import resources
 import keras
 import numpy as np
 
-from keras_cnn.models.registry import MODELS, PREPROCESSING_MODES, canonical
+from keras_cnn.models.preprocessing import PREPROCESSING_MODES
+from keras_cnn.models.registry import MODELS, canonical
 
 #: Model id -> preprocessing mode of its published weights: every registry model with
 #: weights, from its registry entry (:attr:`keras_cnn.models.registry.ModelEntry.cfg`).
