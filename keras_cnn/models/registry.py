@@ -6,6 +6,13 @@ parameters, multiply-adds at the default input) are computed from the builders b
 ``compute_figures()`` and stored in ``figures.json`` so that listing is instant; a test
 rebuilds every model and checks the file against the code. The error rates are the
 papers' own, cited below with the table they come from.
+
+It is the one table of names: ``get_model``, :func:`keras_cnn.train.build_model` and
+``train`` read it through :func:`resolve` (the table, its old ids in :data:`ALIASES`, then
+the rule for any CIFAR ``resnet{6n+2}`` / ``plain{6n+2}``). Each entry's id is the built
+model's name and its weights' key, and each carries its data configuration
+(:attr:`ModelEntry.cfg`). The module is a little over 500 lines because the table is: one
+row per model with its paper's cited numbers, kept together so a row reads in one place.
 """
 
 from __future__ import annotations
