@@ -15,7 +15,11 @@ measurement:
   batch 256), mixed precision on and off: images/s of ``keras_cnn.train`` and of plain
   ``model.fit`` on the same model and the same in-memory synthetic images, each after a
   warm-up epoch (compilation) and timed after the device has finished; ``ratio`` = train /
-  fit, goal >= 0.95.
+  fit, goal >= 0.95; beside them the hand-written PyTorch loop of
+  ``benchmarks/torch_reference.py`` (eager, ``channels_last``, ``torch.optim.SGD``; float16
+  autocast when mixed precision is on) on the same images, for the models it has
+  (ResNet-20, ResNet-56), when a CUDA build of PyTorch is installed
+  (``pip install torch``): ``ratio_vs_pytorch`` = train / PyTorch loop.
 * ``digits_to_target``: ``train("resnet20")`` on the embedded digits, the first epoch whose
   test accuracy reaches 95%, and the seconds until then (and in all, with compilation).
 * ``paper_schedule``: ResNet-20's CIFAR-10 schedule, 64k iterations at batch 128 (164 epochs
@@ -126,12 +130,32 @@ def ours(name, shape, batch, mixed, x, y, epochs) -> float:
     return len(x) * epochs / (len(x) / history.images_per_second.iloc[1:]).sum()
 
 
-def check_throughput(models, precisions, steps: int, epochs: int) -> None:
+def pytorch_loop(name, batch, mixed, x, y, epochs, device) -> tuple[float | None, str]:
+    """Images/s of the hand-written PyTorch loop of ``benchmarks/torch_reference.py`` on the
+    same images (warm-up epoch excluded), and what it ran on or why it did not run."""
+    if not _installed("torch"):
+        return None, "not installed"
+    import torch
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from torch_reference import MODELS, TorchLoop
+
+    if name not in MODELS:
+        return None, f"no hand-written {name} (only {sorted(MODELS)})"
+    if device == "cuda" and not torch.cuda.is_available():
+        return None, f"torch {torch.__version__} sees no CUDA device"
+    loop = TorchLoop(name, x, y, batch, device=device, mixed=mixed and device == "cuda")
+    seconds = [loop.epoch() for _ in range(epochs + 1)][1:]
+    return len(x) * epochs / sum(seconds), f"torch {torch.__version__} on {device}"
+
+
+def check_throughput(models, precisions, steps: int, epochs: int, device: str) -> None:
     for name, shape, batch in models:
         x, y = _synthetic(batch * steps, shape)
         for mixed in precisions:
             fit = plain_fit(name, shape, batch, mixed, x, y, epochs)
             got = ours(name, shape, batch, mixed, x, y, epochs)
+            torch_rate, torch_note = pytorch_loop(name, batch, mixed, x, y, epochs, device)
             emit(
                 {
                     "check": "throughput",
@@ -146,6 +170,9 @@ def check_throughput(models, precisions, steps: int, epochs: int) -> None:
                     "ratio": round(got / fit, 3),
                     "goal": GOAL_RATIO,
                     "met": bool(got / fit >= GOAL_RATIO),
+                    "pytorch_images_per_second": torch_rate and round(torch_rate, 1),
+                    "ratio_vs_pytorch": torch_rate and round(got / torch_rate, 3),
+                    "pytorch": torch_note,
                 }
             )
 
@@ -252,11 +279,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     precisions = {"both": (True, False), "on": (True,), "off": (False,)}[args.precision]
     if args.tiny:
-        check_throughput([("lenet5", (32, 32, 1), 16)], precisions, steps=2, epochs=1)
+        check_throughput([("lenet5", (32, 32, 1), 16)], precisions, steps=2, epochs=1, device="cpu")
         check_digits("lenet5", target=0.5, epochs=2, limit=128)
         check_schedule("lenet5", iterations=8, batch=16, images=64, test_images=32)
         return
-    check_throughput(THROUGHPUT, precisions, steps=args.steps, epochs=args.epochs)
+    device = "cuda" if info["device"] == "GPU" else "cpu"
+    check_throughput(THROUGHPUT, precisions, steps=args.steps, epochs=args.epochs, device=device)
     check_digits("resnet20", target=0.95, epochs=20, limit=None)
     check_schedule("resnet20", **PAPER)
 

@@ -1,6 +1,7 @@
 """benchmarks/gpu_check.py at toy sizes on the CPU, under JAX with TensorFlow absent, so
 that the prepared GPU check cannot rot (its figures here mean nothing)."""
 
+import importlib.util
 import json
 
 import pytest
@@ -33,6 +34,13 @@ def test_gpu_check_runs_without_tensorflow_and_prints_every_check():
         assert t["ratio"] == pytest.approx(
             t["train_images_per_second"] / t["fit_images_per_second"], rel=1e-2
         )
+        if importlib.util.find_spec("torch") is None:
+            assert t["pytorch"] == "not installed" and t["pytorch_images_per_second"] is None
+        else:  # the hand-written PyTorch loop, side by side
+            assert t["pytorch"].endswith("on cpu") and t["pytorch_images_per_second"] > 0
+            assert t["ratio_vs_pytorch"] == pytest.approx(
+                t["train_images_per_second"] / t["pytorch_images_per_second"], rel=1e-2
+            )
     digits = checks["digits_to_target"][0]
     assert digits["epochs"] == 2 and 0 <= digits["final_test_accuracy"] <= 1
     schedule = checks["paper_schedule"][0]
