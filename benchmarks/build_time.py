@@ -6,7 +6,8 @@ Prints, for ResNet-50 and VGG-16, the median build time of ``keras_cnn`` and of
 ``keras.applications`` (weights=None) and their ratio (goal: <= 1.0); ResNeXt-50 (32x4d)
 against ResNet-50, both ``keras_cnn`` (what the grouped 3x3 and its wider 1x1s cost to
 build; about the same weights, so the goal is a ratio near 1.0); then the time of
-``summarize(build_resnet(152))`` (goal: < 1 s). Builds alternate between the two of a
+``summarize(build_resnet(152))`` (goal: < 1 s) and of its collapsed diagram,
+``to_dot(model, collapse_blocks=True)``, against the full one (goal: ratio <= 1.0). Builds alternate between the two of a
 pair so that warm-up and memory effects fall on both alike.
 """
 
@@ -46,10 +47,14 @@ PAIRS = {
 }
 
 
-def _timed(fn) -> float:
+def _seconds(fn) -> float:
     start = time.perf_counter()
     fn()
-    elapsed = time.perf_counter() - start
+    return time.perf_counter() - start
+
+
+def _timed(fn) -> float:
+    elapsed = _seconds(fn)
     keras.backend.clear_session()
     return elapsed
 
@@ -69,12 +74,15 @@ def main() -> None:
         print(f"{name:9s} {label} {o:6.3f} s  {ref_label} {r:6.3f} s  ratio {o / r:5.2f}")
     model = keras_cnn.build_resnet(152)
     keras_cnn.summarize(model)  # warm-up
-    times = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        keras_cnn.summarize(model)
-        times.append(time.perf_counter() - start)
+    times = [_seconds(lambda: keras_cnn.summarize(model)) for _ in range(args.repeats)]
     print(f"summarize(build_resnet(152)) {statistics.median(times):6.3f} s (median)")
+    keras_cnn.to_dot(model, collapse_blocks=True), keras_cnn.to_dot(model)  # warm-up
+    collapsed, full = [], []
+    for _ in range(args.repeats):
+        collapsed.append(_seconds(lambda: keras_cnn.to_dot(model, collapse_blocks=True)))
+        full.append(_seconds(lambda: keras_cnn.to_dot(model)))
+    c, f = statistics.median(collapsed), statistics.median(full)
+    print(f"to_dot(resnet152) collapsed {c:6.3f} s  full {f:6.3f} s  ratio {c / f:5.2f}")
 
 
 if __name__ == "__main__":
