@@ -56,6 +56,7 @@ _HOMES: dict[str, str] = {
     "decode_predictions": "keras_cnn.models.imagenet",
     "preprocess_input": "keras_cnn.models.imagenet",
     # analysis
+    "compare": "keras_cnn.analysis.compare",
     "count_macs": "keras_cnn.analysis.summary",
     "inspect_structure": "keras_cnn.analysis.summary",
     "receptive_field": "keras_cnn.analysis.summary",

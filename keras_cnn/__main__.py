@@ -1,4 +1,5 @@
-"""Command line: ``python -m keras_cnn summary resnet50``, ``list``, ``figures``, ``train``.
+"""Command line: ``python -m keras_cnn summary resnet50``, ``list``, ``figures``, ``train``,
+``exercise check residual_block solution.py``.
 
 Each subcommand is a small function; ``train`` checks every argument before any work (the
 same checks as :func:`keras_cnn.train.train`) and exits with status 2 and a message naming
@@ -151,6 +152,18 @@ def _multi_worker_strategy():
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
+def _exercise(args: argparse.Namespace) -> int:
+    from keras_cnn.exercises import cli
+
+    return cli.run(args)
+
+
+def _add_exercise(sub) -> None:
+    from keras_cnn.exercises import cli
+
+    cli.add_parser(sub)
+
+
 _ON_OFF = {"auto": "auto", "on": True, "off": False}
 
 
@@ -238,6 +251,7 @@ COMMANDS = {
     "list": (_list, "list the registry's models"),
     "figures": (_figures, "recompute parameters / MACs of every registry model"),
     "train": (_train, "train a model (default: on the embedded digits) and print its history"),
+    "exercise": (_exercise, "list, show or check the course's code exercises"),
 }
 
 
@@ -256,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     figures = sub.add_parser("figures", help=COMMANDS["figures"][1])
     figures.add_argument("--write", action="store_true", help="update keras_cnn/figures.json")
     _add_train(sub)
+    _add_exercise(sub)
     return parser
 
 

@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from quiz import exercises as exercises_mod
 from quiz import roster
 from quiz.data import Course, Question, Result
 from quiz.grading import ResponseError, grade, parse_response
-from quiz.loader import ContentError, check_content, load_course
+from quiz.loader import CONTENT_DIR, ContentError, check_content, load_course
 from quiz.mastery import (
     PASS_THRESHOLD,
     check_score,
@@ -53,6 +54,9 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         file=out,
     )
     print("questions by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())), file=out)
+    root = Path(args.content) if args.content else CONTENT_DIR
+    built = exercises_mod.check(root, {le.id for le in course.lessons})[0]
+    print(f"exercises: {len(built)}", file=out)
     return 0
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from quiz import exercises as exercises_mod
 from quiz import facts as facts_mod
 from quiz.data import (
     QUESTION_KINDS,
@@ -791,6 +792,7 @@ def check_content(content_dir: str | Path | None = None) -> tuple[Course, list[P
     lesson_ids = {le.id for le in lessons}
     glossary = _parse_glossary(root / "glossary.toml", lesson_ids, problems)
     faq = _parse_faq(root / "faq.toml", lesson_ids, problems)
+    problems += [Problem(*p) for p in exercises_mod.check(root, lesson_ids)[1]]
     lessons.sort(key=lambda le: (le.order, le.id))
     return Course(lessons=tuple(lessons), glossary=tuple(glossary), faq=tuple(faq)), problems
 
