@@ -1,0 +1,585 @@
+"""Run code submitted in the browser in a confined process that can only build models.
+
+The course server never runs a learner's code itself. :class:`Sandbox` keeps a small pool of
+pre-started worker processes (``python -m quiz.sandbox worker``), each confined before it
+imports Keras and used for exactly one submission, then replaced. A worker:
+
+* lives in its own **network namespace** (no interface but a loopback that is down: no
+  connection, not even to 127.0.0.1), **mount namespace** and **PID namespace** (it sees only
+  its own processes; when it ends, the kernel kills everything it started);
+* sees the whole file system **read-only**, with the learner's data (``KERAS_CNN_HOME`` or
+  the user data directory, holding the progress store) and the server user's ``~/.ssh``,
+  ``~/.aws``, ``~/.config`` and ``~/.netrc`` hidden under empty mounts, and writes only to
+  small private ``tmpfs`` mounts (its working directory, ``/tmp``, ``/dev/shm``);
+* runs as a fresh **unprivileged user** (uid 61000 + n) with no capabilities when the server
+  runs as root; as a normal user it runs in a user namespace as that same user (the
+  hiding mounts are locked by a second, nested user namespace so it cannot unmount them);
+* has ``no_new_privs`` set, a **scrubbed environment** (no ``KERAS_CNN_HOME``, no secrets:
+  only ``PATH``, ``PYTHONPATH`` and a few Keras and thread settings) and resource limits
+  set after Keras is imported: **CPU time**, **address space** (memory), **file size**,
+  **processes**, and a **wall-clock** limit enforced by the server, which kills the worker's
+  whole PID namespace; printed output goes to a 1 MB ``tmpfs`` file of which the first
+  64 kB are shown.
+
+The learner's code only builds models: the worker saves each case's model as a ``.keras``
+file and sends the bytes back; the grader (in the server) loads them in safe mode, so no
+code of the learner's runs there (a ``Lambda`` layer is refused) and monkeypatching
+``keras_cnn`` inside the worker changes nothing the grader uses. This module imports no
+framework; the worker does, after confining itself. See ``docs/exercises.md`` for what the
+sandbox does and does not protect against.
+"""
+
+from __future__ import annotations
+
+import base64
+import ctypes
+import itertools
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID = 1, 2
+SYS_MOUNT_SETATTR, AT_FDCWD, AT_RECURSIVE = 442, -100, 0x8000
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+MNT_DETACH = 2
+#: The unprivileged uids workers run as when the server runs as root.
+UID_BASE, UID_COUNT = 61000, 4000
+#: The largest report a worker may send (its ``.keras`` files, base64).
+MAX_REPORT_BYTES = 64 * 2**20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use.
+
+    Attributes:
+        wall_s: Seconds from the submission to the report (the server kills the worker then).
+        cpu_s: CPU seconds of the learner's code (RLIMIT_CPU, SIGXCPU then SIGKILL).
+        memory_mb: Address space the learner's code may add to the worker (RLIMIT_AS).
+        file_mb: Largest file it may write (RLIMIT_FSIZE).
+        disk_mb: Size of its working ``tmpfs`` (all the files it writes).
+        output_kb: Printed output kept (a ``tmpfs`` of this size; the first 64 kB are shown).
+        processes: Processes and threads it may add (RLIMIT_NPROC, in its own namespace).
+        start_s: Seconds a worker may take to start and import Keras.
+    """
+
+    wall_s: float = 45.0
+    cpu_s: int = 30
+    memory_mb: int = 3072
+    file_mb: int = 64
+    disk_mb: int = 256
+    output_kb: int = 1024
+    processes: int = 32
+    start_s: float = 180.0
+
+
+@dataclass
+class Outcome:
+    """What a submission produced.
+
+    Attributes:
+        ok: The worker ran the code and reported (the code itself may still have failed:
+            see each entry of ``outputs``).
+        outputs: One entry per case: ``{"model": path}`` (a ``.keras`` file on this side),
+            ``{"value": v}`` or ``{"error": message}``.
+        message: When not ``ok``, what happened, in words for the learner.
+        output: What the code printed (at most 64 kB).
+        seconds: Wall-clock seconds from submission to report.
+        cold: Whether no pre-started worker was ready (the submission waited for one).
+    """
+
+    ok: bool
+    outputs: list = field(default_factory=list)
+    message: str = ""
+    output: str = ""
+    seconds: float = 0.0
+    cold: bool = False
+    directory: Path | None = None
+
+    def cleanup(self) -> None:
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+
+
+# --- confinement (runs in the worker, before any framework is imported) -----------------
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _ok(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _unshare(flags: int) -> None:
+    _ok(_libc.unshare(ctypes.c_int(flags)), "unshare")
+
+
+def _mount(source, target, fstype, flags=0, data=None) -> None:
+    def enc(s):
+        return None if s is None else os.fsencode(s)
+
+    _ok(
+        _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+        f"mount {target}",
+    )
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]  # fmt: skip
+
+
+def _read_only_everywhere() -> None:
+    attr = _MountAttr(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0, 0, 0)  # devices still work
+    result = _libc.syscall(
+        ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(AT_FDCWD), b"/",
+        ctypes.c_uint(AT_RECURSIVE), ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)),
+    )  # fmt: skip
+    _ok(result, "mount_setattr /")
+
+
+def _map_user(inner_uid: int, outer_uid: int, inner_gid: int, outer_gid: int) -> None:
+    Path("/proc/self/setgroups").write_text("deny")
+    Path("/proc/self/uid_map").write_text(f"{inner_uid} {outer_uid} 1")
+    Path("/proc/self/gid_map").write_text(f"{inner_gid} {outer_gid} 1")
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _hide(config: dict) -> None:
+    """Cover the server user's home with an empty tmpfs, bring back the parts a worker needs
+    (Python, the virtual environment, the code) and cover the learner's data and secrets."""
+    covered = [h for h in config["hide_homes"] if Path(h).is_dir()]
+    keep = [k for k in config["expose"] if Path(k).exists() and any(_inside(k, h) for h in covered)]
+    if keep:  # stash them on a scratch tmpfs while their parents are covered
+        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
+        for i, path in enumerate(keep):
+            os.makedirs(f"/tmp/keep{i}")
+            _mount(path, f"/tmp/keep{i}", None, MS_BIND | MS_REC)
+    for home in covered:
+        _mount("tmpfs", home, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    for i, path in enumerate(keep):
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/tmp/keep{i}", path, None, MS_BIND | MS_REC)
+        _ok(_libc.umount2(f"/tmp/keep{i}".encode(), MNT_DETACH), "umount")
+    if keep:
+        _ok(_libc.umount2(b"/tmp", MNT_DETACH), "umount /tmp")
+    for path in config["hide"]:
+        p = Path(path)
+        if p.is_dir():
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=000")
+        elif p.exists():
+            _mount("/dev/null", path, None, MS_BIND)
+
+
+def _confine(config: dict) -> None:
+    """Enter the namespaces, hide and freeze the file system, drop privileges.
+
+    Runs in a single-threaded process (unshare of a user namespace requires it). Forks once:
+    the parent waits (and is what the server's process handle sees), the child is PID 1 of
+    the new PID namespace and goes on to be the worker.
+    """
+    root = os.geteuid() == 0
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | (0 if root else CLONE_NEWUSER)
+    _unshare(flags)
+    if not root:
+        _map_user(0, uid, 0, gid)
+    child = os.fork()
+    if child:
+        os.write(1, f"pid {child}\n".encode())
+        _, status = os.waitpid(child, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    os.setsid()
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _hide(config)
+    _read_only_everywhere()
+    try:  # a /proc of this PID namespace (writable for the uid map): no other process shows
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError:
+        pass  # a container may forbid it; the other processes stay visible (not reachable)
+    work_uid = config["uid"] if root else 0
+    for path, size in (("/tmp", config["disk_mb"]), ("/dev/shm", 16), ("/var/tmp", 1)):
+        if Path(path).is_dir():
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
+    os.makedirs("/tmp/out")
+    _mount("tmpfs", "/tmp/out", "tmpfs", MS_NOSUID | MS_NODEV, f"size={config['output_kb']}k")
+    os.makedirs("/tmp/work")
+    for path in ("/tmp/out", "/tmp/work"):
+        os.chown(path, work_uid, work_uid)
+    if root:
+        os.setgroups([])
+        os.setresgid(work_uid, work_uid, work_uid)
+        os.setresuid(work_uid, work_uid, work_uid)  # every capability is gone
+    else:  # lock the hiding mounts: a nested user namespace cannot unmount them
+        _unshare(CLONE_NEWUSER | CLONE_NEWNS)
+        _map_user(0, 0, 0, 0)
+    _ok(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl no_new_privs")
+    _ok(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl pdeathsig")
+    os.chdir("/tmp/work")
+
+
+def _worker_main(config_text: str) -> None:
+    config = json.loads(config_text)
+    _confine(config)
+    from keras_cnn.exercises import worker  # imports Keras, now that the process is confined
+
+    worker.serve(config)
+
+
+# --- the server's side ------------------------------------------------------------------
+
+
+def hidden_paths() -> dict[str, list[str]]:
+    """What a worker must not see, and what it needs to see inside that.
+
+    ``hide_homes``: the server user's home (covered, then ``expose`` brought back: the
+    Python installation, the virtual environment and this code, when they live there);
+    ``hide``: the learner data directory (the progress store) and the user's secrets,
+    covered wherever they are.
+    """
+    from keras_cnn import paths
+
+    home = Path.home()
+    found = [paths.home_dir(), home / ".ssh", home / ".aws", home / ".config", home / ".netrc"]
+    expose = {sys.base_prefix, sys.prefix, os.fspath(REPO)}
+    return {
+        "hide_homes": [os.fspath(home)] if home.is_dir() and os.fspath(home) != "/" else [],
+        "expose": sorted(os.path.realpath(p) for p in expose),
+        "hide": sorted({os.fspath(p) for p in found if p.exists()}),
+    }
+
+
+def _environment() -> dict[str, str]:
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "PYTHONPATH": os.fspath(REPO),
+        "HOME": "/tmp/work",
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow"),
+        "KERAS_HOME": "/tmp/work/.keras",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "CUDA_VISIBLE_DEVICES": "",
+        "OMP_NUM_THREADS": "1",
+        "TF_NUM_INTRAOP_THREADS": "1",
+        "TF_NUM_INTEROP_THREADS": "1",
+        "MALLOC_ARENA_MAX": "2",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+_uids = itertools.count()
+
+
+class _Worker:
+    """One worker process: started, confined, Keras imported; used once."""
+
+    def __init__(self, limits: Limits, python: str, preload: bool = True):
+        self.limits = limits
+        self.started = time.monotonic()
+        config = {
+            "uid": UID_BASE + next(_uids) % UID_COUNT,
+            **hidden_paths(),
+            "disk_mb": limits.disk_mb,
+            "output_kb": limits.output_kb,
+            "cpu_s": limits.cpu_s,
+            "memory_mb": limits.memory_mb,
+            "file_mb": limits.file_mb,
+            "processes": limits.processes,
+            "preload": preload,
+        }
+        self.proc = subprocess.Popen(
+            [python, "-m", "quiz.sandbox", "worker", json.dumps(config)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_environment(),
+            cwd="/",
+            start_new_session=True,
+            close_fds=True,
+        )
+        self.child_pid: int | None = None
+        self.lines: queue.Queue = queue.Queue()
+        self.stderr_tail = b""
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self.ready = threading.Event()
+        self.failed = ""
+
+    def _read(self) -> None:
+        out = self.proc.stdout
+        while True:
+            try:
+                line = out.readline(MAX_REPORT_BYTES)
+            except (OSError, ValueError):  # closed by kill()
+                line = b""
+            if not line:
+                self.lines.put(None)
+                return
+            if line.startswith(b"pid ") and self.child_pid is None:
+                self.child_pid = int(line.split()[1])
+            elif line.strip() == b"ready":
+                self.ready.set()
+            else:
+                self.lines.put(line)
+
+    def _read_stderr(self) -> None:
+        try:
+            while chunk := self.proc.stderr.read(4096):
+                self.stderr_tail = (self.stderr_tail + chunk)[-4096:]
+        except (OSError, ValueError):  # closed by kill()
+            pass
+
+    def wait_ready(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.ready.is_set():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                tail = self.stderr_tail.decode(errors="replace").strip().splitlines()[-3:]
+                self.failed = "the sandbox did not start" + (
+                    f": {' | '.join(tail)}" if tail else ""
+                )
+                self.kill()
+                return False
+            self.ready.wait(0.05)
+        return True
+
+    def kill(self) -> None:
+        """Kill the worker's PID namespace (its PID 1) and its launcher process."""
+        for pid in (self.child_pid,):
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def run(self, job: dict) -> Outcome:
+        start = time.monotonic()
+        try:
+            self.proc.stdin.write((json.dumps(job) + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError:
+            self.kill()
+            return Outcome(False, message="the sandbox stopped before it could take the code")
+        deadline = start + self.limits.wall_s
+        line = None
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
+                break
+            except queue.Empty:
+                continue
+        seconds = time.monotonic() - start
+        if line is None:
+            exited = self.proc.poll()
+            self.kill()
+            if exited is None and seconds >= self.limits.wall_s:
+                return Outcome(
+                    False,
+                    message=(
+                        f"your code was stopped after {self.limits.wall_s:.0f} s of wall-clock "
+                        "time (an endless loop, or waiting for something that never comes?)"
+                    ),
+                    seconds=seconds,
+                )
+            return Outcome(
+                False, message=_exit_message(self.proc.returncode, self.limits), seconds=seconds
+            )
+        self.kill()
+        try:
+            report = json.loads(line)
+            outputs = report["outputs"]
+        except (ValueError, KeyError, TypeError):
+            return Outcome(
+                False,
+                message="the sandbox's report could not be read (did your code write to its channel?)",
+                seconds=seconds,
+            )
+        directory = Path(tempfile.mkdtemp(prefix="keras-cnn-submission-"))
+        entries = []
+        for i, entry in enumerate(outputs if isinstance(outputs, list) else []):
+            if isinstance(entry, dict) and isinstance(entry.get("model"), str):
+                path = directory / f"case{i}.keras"
+                try:
+                    path.write_bytes(base64.b64decode(entry["model"], validate=True))
+                except ValueError:
+                    entries.append({"error": "the sandbox's model file could not be read"})
+                    continue
+                entries.append({"model": os.fspath(path)})
+            elif isinstance(entry, dict) and ("value" in entry or "error" in entry):
+                entries.append({k: entry[k] for k in ("value", "error") if k in entry})
+            else:
+                entries.append({"error": "the sandbox's report could not be read"})
+        output = report.get("output", "") if isinstance(report.get("output", ""), str) else ""
+        return Outcome(True, entries, output=output[:65536], seconds=seconds, directory=directory)
+
+
+def _exit_message(code: int | None, limits: Limits) -> str:
+    """Why a worker ended without a report, in the learner's terms."""
+    if code is None:
+        return "the sandbox stopped without reporting"
+    by_signal = {
+        signal.SIGXCPU: f"your code used more than {limits.cpu_s} s of CPU time",
+        signal.SIGKILL: (
+            f"your code was killed: it used more than {limits.cpu_s} s of CPU time or ended its "
+            "own process"
+        ),
+        signal.SIGXFSZ: f"your code wrote a file larger than {limits.file_mb} MB",
+        signal.SIGSEGV: "your code crashed the sandbox's Python (segmentation fault)",
+    }
+    sig = 128 + code if -64 < code < 0 else code
+    for number, text in by_signal.items():
+        if code in (-number, 128 + number) or sig == 128 + number:
+            return text
+    return (
+        f"your code ended the sandbox's process (exit status {code}) before the checks could run: "
+        "define the function and let the checks call it (no sys.exit, os._exit or kill)"
+    )
+
+
+class Sandbox:
+    """A pool of pre-started, confined workers; each runs one submission.
+
+    Args:
+        size: int. Workers kept ready (each holds an imported Keras, a few hundred MB).
+            Defaults to ``$KERAS_CNN_SANDBOX_POOL`` or 2.
+        limits: Limits. What a submission may use.
+        python: str. The interpreter (the server's own by default).
+        preload: bool. Import Keras in each worker before it is ready (the point of the
+            pool). False starts faster, for code that builds no model (tests).
+
+    Example:
+        >>> sandbox = Sandbox(1)
+        >>> outcome = sandbox.run(code, kind="block", function="residual_block", cases=[...])
+    """
+
+    def __init__(
+        self,
+        size: int | None = None,
+        limits: Limits | None = None,
+        python: str | None = None,
+        preload: bool = True,
+    ):
+        self.preload = preload
+        self.size = int(os.environ.get("KERAS_CNN_SANDBOX_POOL", 2)) if size is None else size
+        self.limits = limits or Limits()
+        self.python = python or sys.executable
+        self._pool: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        for _ in range(self.size):
+            self._start()
+
+    def _start(self) -> _Worker:
+        worker = _Worker(self.limits, self.python, self.preload)
+        with self._lock:
+            if not self._closed:
+                self._pool.append(worker)
+                return worker
+        worker.kill()  # closed while it started
+        return worker
+
+    def _take(self) -> tuple[_Worker, bool]:
+        with self._lock:
+            ready = [w for w in self._pool if w.ready.is_set() and w.proc.poll() is None]
+            dead = [w for w in self._pool if w.proc.poll() is not None]
+            for w in dead:
+                self._pool.remove(w)
+            if ready:
+                worker = ready[0]
+                self._pool.remove(worker)
+                return worker, False
+            waiting = sorted(self._pool, key=lambda w: w.started)
+            if waiting:
+                worker = waiting[0]
+                self._pool.remove(worker)
+                return worker, True
+        return _Worker(self.limits, self.python, self.preload), True
+
+    def run(self, code: str, *, kind: str, function: str, cases: list[dict]) -> Outcome:
+        """Run ``code`` in a worker: build each case (``{"args": [...], "input_shape": ...}``).
+
+        Returns:
+            An :class:`Outcome`; call ``outcome.cleanup()`` once the models are graded.
+        """
+        if self._closed:
+            raise RuntimeError("the sandbox is closed")
+        worker, cold = self._take()
+        with self._lock:
+            if len(self._pool) < self.size:
+                threading.Thread(target=self._start, daemon=True).start()
+        if not worker.wait_ready(self.limits.start_s):
+            return Outcome(False, message=worker.failed, cold=cold)
+        outcome = worker.run({"code": code, "kind": kind, "function": function, "cases": cases})
+        outcome.cold = cold
+        return outcome
+
+    def warm(self, timeout: float | None = None) -> bool:
+        """Wait until every pooled worker is ready (a benchmark's warm start)."""
+        deadline = time.monotonic() + (timeout or self.limits.start_s)
+        with self._lock:
+            workers = list(self._pool)
+        return all(w.wait_ready(max(0.0, deadline - time.monotonic())) for w in workers)
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            workers, self._pool = self._pool, []
+        for w in workers:
+            w.kill()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["worker"] and len(argv) == 2:
+        _worker_main(argv[1])
+        return 0
+    print(
+        "usage: python -m quiz.sandbox worker CONFIG_JSON (started by quiz.sandbox.Sandbox)",
+        file=sys.stderr,
+    )
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
+
+__all__ = ["Limits", "Outcome", "Sandbox"]

@@ -1,0 +1,188 @@
+"""The sandbox for code from the browser: hostile submissions get a clear message, the server
+keeps answering and nothing outside the sandbox is touched, with the server as root and as a
+normal user; submissions are graded from the .keras files the sandbox sends back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.sandbox_hostile import run_all
+
+REPO = Path(__file__).resolve().parents[1]
+NOBODY = 65534
+SECRET = "secret-progress-7f3a"
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox uses Linux namespaces")
+
+
+def _namespaces_work() -> bool:
+    args = ["unshare", "--net", "--mount", "--pid", "--fork", "true"]
+    if os.geteuid() != 0:
+        args[1:1] = ["--user", "--map-root-user"]
+    try:
+        return subprocess.run(args, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+if not _namespaces_work():  # pragma: no cover - depends on the kernel
+    pytestmark = pytest.mark.skip(reason="this kernel refuses network/mount/PID namespaces")
+
+
+def _store(home: Path) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    store = home / "progress.sqlite"
+    store.write_text(f"learner alice: {SECRET}\n")
+    return store
+
+
+def _sandbox_processes(wait_s: float = 10.0) -> list[str]:
+    """Processes left running as a sandbox uid (zombies being reaped get ``wait_s``)."""
+    from quiz.sandbox import UID_BASE, UID_COUNT
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        left = []
+        for entry in Path("/proc").iterdir():
+            try:
+                status = (entry / "status").read_text() if entry.name.isdigit() else ""
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            uid = int(fields.get("Uid", "0").split()[0] or 0)
+            if UID_BASE <= uid < UID_BASE + UID_COUNT:
+                left.append(
+                    f"{entry.name} {fields.get('State', '').strip()} {fields.get('Name', '').strip()}"
+                )
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.5)
+
+
+def _check(results: list[dict]) -> None:
+    failed = [r for r in results if not r["ok"]]
+    assert not failed, json.dumps(failed, indent=1)
+    assert not any(r.get("leaked") for r in results)
+    assert all(r.get("output_bytes", 0) <= 65536 for r in results)
+    assert [r["name"] for r in results][-1] == "afterwards"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the server runs as a normal user here")
+def test_hostile_code_with_the_server_as_root(monkeypatch):
+    base = _outside_tmp()
+    try:
+        home = base / "keras_cnn_home"
+        monkeypatch.setenv("KERAS_CNN_HOME", str(home))
+        store = _store(home)
+        writable = base / "server_files"
+        writable.mkdir()
+        before = hashlib.sha256(store.read_bytes()).hexdigest()
+        _check(run_all(str(store), SECRET, str(writable)))
+        assert hashlib.sha256(store.read_bytes()).hexdigest() == before
+        assert list(writable.iterdir()) == []
+        assert _sandbox_processes() == []  # the fork bomb's children are gone too
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _outside_tmp() -> Path:
+    """A scratch folder outside /tmp (a worker has its own /tmp, so files there would be out
+    of its sight anyway): the store and the server's files must be hidden or read-only by
+    the sandbox itself."""
+    base = Path(tempfile.mkdtemp(prefix=".sandbox-test-", dir=REPO / "tests"))
+    os.chmod(base, 0o755)
+    return base
+
+
+def test_hostile_code_with_the_server_as_a_normal_user():
+    """As root here, the 'server' is a child running as nobody (with /root hidden and Python
+    brought back, as the sandbox does, since nobody cannot enter /root)."""
+    base = _outside_tmp()
+    try:
+        home = base / "home"
+        store = _store(base / "keras_cnn_home")
+        writable = base / "server_files"
+        for d in (home, writable):
+            d.mkdir()
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(home),
+            "KERAS_CNN_HOME": str(store.parent),
+            "PYTHONPATH": str(REPO),
+        }
+        before = hashlib.sha256(store.read_bytes()).hexdigest()
+        preexec = None
+        if os.geteuid() == 0:
+            for path in (base, home, store.parent, store, writable):
+                os.chown(path, NOBODY, NOBODY)
+            preexec = _become_nobody
+        proc = subprocess.run(
+            [sys.executable, str(REPO / "tests" / "sandbox_hostile.py"), str(store), SECRET, str(writable)],
+            env=env, cwd=str(base), capture_output=True, text=True, timeout=900, preexec_fn=preexec,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        report = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert report["uid"] != 0
+        _check(report["results"])
+        assert hashlib.sha256(store.read_bytes()).hexdigest() == before
+        assert list(writable.iterdir()) == []
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _become_nobody() -> None:
+    from quiz import sandbox
+
+    sandbox._unshare(sandbox.CLONE_NEWNS)
+    sandbox._mount(None, "/", None, sandbox.MS_REC | sandbox.MS_PRIVATE)
+    expose = sorted({sys.base_prefix, sys.prefix, str(REPO)})
+    sandbox._hide({"hide_homes": ["/root"], "expose": expose, "hide": []})
+    os.setgroups([])
+    os.setresgid(NOBODY, NOBODY, NOBODY)
+    os.setresuid(NOBODY, NOBODY, NOBODY)
+
+
+def test_submissions_are_graded_from_the_models_the_sandbox_sends_back(tmp_path):
+    """A right solution passes; code that monkeypatches keras_cnn's grader inside the sandbox
+    changes nothing; a Lambda layer is refused when the model is loaded in safe mode."""
+    from keras_cnn import exercises
+    from keras_cnn.exercises.grader import grade_outputs
+    from quiz.sandbox import Limits, Sandbox
+
+    exercise = exercises.get("conv_bn_relu")
+    cases = [
+        {"args": [list(a) for a in c.args], "input_shape": list(c.input_shape)}
+        for c in exercise.cases
+    ]
+    wrong = exercise.mistakes[0].code
+    patched = (
+        wrong
+        + "\nimport keras_cnn.exercises.grader as g, keras_cnn.analysis.compare as c\n"
+        + "g.grade_outputs = lambda *a, **k: None\ng._check_model = lambda *a: ((), '')\n"
+        + "c.compare = lambda *a, **k: None\n"
+    )
+    lam = (
+        "from keras import layers\n\ndef conv_bn_relu(x, filters, kernel_size, strides):\n"
+        "    return layers.Lambda(lambda t: t * 0 + 1)(x)\n"
+    )
+    with Sandbox(2, Limits(start_s=300, wall_s=120)) as sandbox:
+        reports = {}
+        for name, code in (("right", exercise.solution), ("patched", patched), ("lambda", lam)):
+            outcome = sandbox.run(code, kind=exercise.kind, function=exercise.function, cases=cases)
+            assert outcome.ok, outcome.message
+            reports[name] = grade_outputs(exercise, outcome.outputs)
+            outcome.cleanup()
+    assert reports["right"].passed, reports["right"].feedback
+    assert not reports["patched"].passed
+    assert "no bias before batch normalization" in reports["patched"].feedback
+    assert not reports["lambda"].passed and "Lambda layer" in reports["lambda"].feedback
