@@ -48,6 +48,9 @@ else:
             {
                 "Course": [
                     st.Page("app/pages/course_map.py", title="Course map", default=True),
+                    st.Page(
+                        "app/pages/exercises.py", title="Write it yourself", url_path="exercises"
+                    ),
                 ],
                 "Lessons": [lesson_pages.lesson_page(le.id, states) for le in course.lessons],
                 "Explore": [

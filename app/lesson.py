@@ -20,7 +20,7 @@ from typing import Any
 import streamlit as st
 
 import quiz
-from app import identity, logic, shell, widgets
+from app import exercise_views, identity, logic, shell, widgets
 
 
 @functools.cache
@@ -94,6 +94,7 @@ def render(lesson_id: str) -> None:
     if lesson.sources:
         with st.expander("Sources"):
             st.markdown("\n".join(_source(s) for s in lesson.sources))
+    exercise_views.lesson_exercises(lesson.id, learner)
     system_check(course, progress, learner, lesson)
     shell.log_event("check drawn")
     # Live models and widgets last: the text and the System Check are on screen already, and

@@ -4,7 +4,7 @@ progress and "continue where you left off". No TensorFlow here."""
 import streamlit as st
 
 import quiz
-from app import identity, logic, shell
+from app import exercise_views, identity, logic, shell
 from app import lesson as lesson_pages
 
 course = shell.course()
@@ -51,6 +51,7 @@ with list_col:
         best = scores.get(lesson.id)
         text = f"{style['word']}" + (f", best score {best:.0%}" if best is not None else "")
         st.progress(min(max(best or 0.0, 0.0), 1.0), text=text)
+        exercise_views.built_line(lesson.id, learner)
 
 with st.expander("Open any lesson"):
     ids = [le.id for le in course.lessons]
