@@ -42,7 +42,7 @@ else:
                 st.stop()
             shell.sidebar(progress, learner)
         course = shell.course()
-        states = quiz.lesson_states(course, progress.passed_lessons(learner))
+        states = quiz.lesson_states(course, shell.passed_for_unlocking(progress, learner))
 
         navigation = st.navigation(
             {

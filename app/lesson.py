@@ -69,7 +69,7 @@ def render(lesson_id: str) -> None:
         st.title("Lesson not found")
         st.info(f"There is no lesson {lesson_id!r}. Pick one on the course map.")
         return
-    passed = progress.passed_lessons(learner)
+    passed = shell.passed_for_unlocking(progress, learner)
     st.title(f"{lesson.order}. {lesson.title}")
     _progress_bar(progress.lesson_scores(learner).get(lesson.id), lesson.id in passed)
     missing = logic.missing_prerequisites(lesson, passed)

@@ -76,10 +76,18 @@ def _add_learner() -> None:
     identity.choose(name)
 
 
+def passed_for_unlocking(progress: quiz.ProgressStore, learner: str) -> set[str]:
+    """The passed lessons that unlock others: a lesson whose exercise gates it (a content
+    flag, off by default) counts once that exercise is built."""
+    from quiz import exercises
+
+    return exercises.passed_for_unlocking(progress.passed_lessons(learner), learner)
+
+
 def sidebar(progress: quiz.ProgressStore, learner: str) -> None:
     """The learner picker and course progress in the sidebar."""
     names = sorted(set(progress.learners()) | {learner})
-    states = quiz.lesson_states(course(), progress.passed_lessons(learner))
+    states = quiz.lesson_states(course(), passed_for_unlocking(progress, learner))
     done, total = logic.course_progress(states)
     with st.sidebar:
         st.session_state.learner_select = learner

@@ -8,6 +8,7 @@ Markdown render as written (:mod:`quiz.prose`). Like every check here it imports
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,3 +75,19 @@ def gated_passed(passed: set[str], exercises: list[Exercise], built: set[str]) -
     (``gates = true``, off by default) counts only once that exercise is built."""
     blocked = {e.lesson for e in exercises if e.gates and e.id not in built}
     return passed - blocked
+
+
+@functools.cache
+def _shipped() -> tuple[Exercise, ...]:
+    return tuple(check_exercises()[0])
+
+
+def passed_for_unlocking(passed: set[str], learner: str) -> set[str]:
+    """:func:`gated_passed` for the shipped exercises and the learner's built ones (the
+    exercise file is read only when an exercise gates, so nothing changes while none does)."""
+    exercises = [e for e in _shipped() if e.gates]
+    if not exercises:
+        return passed
+    from quiz.exercise_progress import ExerciseProgress
+
+    return gated_passed(passed, exercises, ExerciseProgress().built(learner))

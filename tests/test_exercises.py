@@ -70,7 +70,7 @@ def test_quiz_check_names_file_id_and_field(tmp_path):
     assert "exercises/vgg_block.toml: vgg_block: lesson: no lesson 'vggs'" in text
     assert "exercises/broken.toml: broken: function: missing" in text
     proc = subprocess.run(
-        [sys.executable, "-m", "quiz", "check", "--content", str(root)],
+        [sys.executable, "-m", "quiz", "--content", str(root), "check"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -186,3 +186,19 @@ def test_command_line_exit_codes(tmp_path):
         assert bad.returncode == 2 and words in bad.stderr, (args, bad.stderr)
     starter = _cli("starter", "conv_bn_relu", cwd=tmp_path)
     assert starter.returncode == 0 and "# TODO" in starter.stdout
+
+
+@pytest.mark.slow
+def test_the_seven_step_resnet20_equals_build_cifar_resnet_20_and_trains_on_the_digits():
+    import keras_cnn
+
+    head = ALL["resnet20_6_head"]
+    model = exercises.load_function(head, head.solution)(3, (32, 32, 3), 10)
+    result = keras_cnn.compare(model, keras_cnn.build_cifar_resnet(20))
+    assert result.equal, str(result)
+    assert model.count_params() == 271_098
+    step7 = ALL["resnet20_7_train"]
+    report = grade(step7, exercises.load_function(step7, step7.solution), train=True)
+    assert report.passed, report.feedback
+    assert report.accuracy >= step7.training.min_accuracy
+    assert [c.name for c in report.cases[0].checks][-1] == "training"

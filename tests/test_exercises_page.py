@@ -87,3 +87,15 @@ def test_course_map_counts_built_exercises():
     assert "Code exercises built: 1 of 1" in captions  # lesson 3 has one exercise
     assert "Code exercises built: 0 of 8" in captions  # lesson 7: residual_block and the series
     assert check_content()[1] == []
+
+
+def test_a_gating_exercise_holds_its_lesson_back_until_built(monkeypatch):
+    exercises = check_exercises()[0]
+    gating = tuple(
+        e.__class__(**{**e.__dict__, "gates": True}) if e.id == "lenet5" else e for e in exercises
+    )
+    monkeypatch.setattr(course_exercises, "_shipped", lambda: gating)
+    assert course_exercises.passed_for_unlocking({"convolution"}, "learner") == set()
+    ExerciseProgress().record_run("learner", "lenet5", "code", True, "")
+    assert course_exercises.passed_for_unlocking({"convolution"}, "learner") == {"convolution"}
+    assert course_exercises.passed_for_unlocking({"convolution"}, "other") == set()

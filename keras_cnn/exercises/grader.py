@@ -307,7 +307,17 @@ def _train(exercise: Exercise, report: Report, make_model: Callable) -> Report:
     from keras_cnn.training.trainer import train
 
     t = exercise.training
-    history = train(make_model(), t.data, epochs=t.epochs, record=False, verbose=0, seed=0)
+    history = train(
+        make_model(),
+        t.data,
+        epochs=t.epochs,
+        batch_size=t.batch_size,
+        optimizer=t.optimizer,
+        learning_rate=t.learning_rate,
+        record=False,
+        verbose=0,
+        seed=0,
+    )
     accuracy = float(history["test_accuracy"].iloc[-1])
     ok = accuracy >= t.min_accuracy
     check = Check(

@@ -37,7 +37,7 @@ _KEYS = {
 }  # fmt: skip
 _CASE_KEYS = {"args", "input_shape", "hidden"}
 _MISTAKE_KEYS = {"name", "code", "feedback"}
-_TRAIN_KEYS = {"epochs", "min_accuracy", "data"}
+_TRAIN_KEYS = {"epochs", "min_accuracy", "data", "batch_size", "optimizer", "learning_rate"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,9 @@ class Training:
     epochs: int = 2
     min_accuracy: float = 0.5
     data: str = "digits"
+    batch_size: int = 128
+    optimizer: str = "sgd"
+    learning_rate: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,19 @@ class _Reader:
             return ""
         return value.strip("\n")
 
+    def tables(self, raw, key, allowed):
+        """``(where, table)`` for each table of the array ``key`` (unknown fields reported)."""
+        for i, table in enumerate(raw.get(key, [])):
+            where = f"{key}[{i}]"
+            if not isinstance(table, dict):
+                self.problem(where, "must be a table")
+                continue
+            for name in sorted(set(table) - allowed):
+                self.problem(
+                    where, f"unknown field {name!r} (allowed: {', '.join(sorted(allowed))})"
+                )
+            yield where, table
+
     def texts(self, raw, key):
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -228,13 +244,7 @@ def _parse(path: Path, rel: str, problems: list[ExerciseProblem]) -> Exercise | 
     if not isinstance(raw_cases, list) or not raw_cases:
         r.problem("cases", "needs at least one [[cases]]")
         raw_cases = []
-    for i, c in enumerate(raw_cases):
-        where = f"cases[{i}]"
-        if not isinstance(c, dict):
-            r.problem(where, "must be a table")
-            continue
-        for key in sorted(set(c) - _CASE_KEYS):
-            r.problem(where, f"unknown field {key!r} (allowed: {', '.join(sorted(_CASE_KEYS))})")
+    for where, c in r.tables({"cases": raw_cases}, "cases", _CASE_KEYS):
         args = c.get("args", {})
         if not isinstance(args, dict):
             r.problem(f"{where}.args", "must be a table of parameter = value")
@@ -273,29 +283,16 @@ def _parse(path: Path, rel: str, problems: list[ExerciseProblem]) -> Exercise | 
             "cases", "no hidden case: add one that a solution fitted to the visible cases fails"
         )
     rules = []
-    for i, f in enumerate(raw.get("feedback", [])):
-        where = f"feedback[{i}]"
-        if not isinstance(f, dict) or not isinstance(f.get("message"), str):
+    for where, f in r.tables(raw, "feedback", {"message", *RULE_KEYS}):
+        if not isinstance(f.get("message"), str):
             r.problem(where, "needs a message")
             continue
-        unknown = set(f) - {"message", *RULE_KEYS}
-        if unknown:
-            r.problem(
-                where,
-                f"unknown field(s) {sorted(unknown)} (allowed: message, {', '.join(RULE_KEYS)})",
-            )
         when = tuple((k, f[k]) for k in RULE_KEYS if k in f)
         if not when:
             r.problem(where, f"matches every difference: give one of {list(RULE_KEYS)}")
         rules.append(Rule(f["message"].strip(), when))
     mistakes = []
-    for i, m in enumerate(raw.get("mistakes", [])):
-        where = f"mistakes[{i}]"
-        if not isinstance(m, dict):
-            r.problem(where, "must be a table")
-            continue
-        for key in sorted(set(m) - _MISTAKE_KEYS):
-            r.problem(where, f"unknown field {key!r}")
+    for where, m in r.tables(raw, "mistakes", _MISTAKE_KEYS):
         name, mcode, words = (m.get(k) for k in ("name", "code", "feedback"))
         if not all(isinstance(v, str) and v.strip() for v in (name, mcode, words)):
             r.problem(where, "needs name, code and feedback (the words its feedback must contain)")
