@@ -1,0 +1,91 @@
+"""How long does Run checks take? A block exercise submitted as the browser does.
+
+    python benchmarks/exercise_latency.py [--exercise residual_block] [--repeats 3]
+
+Runs the exercise's reference solution through the app's path (``app.exercise_runs``: a
+sandbox worker builds and saves each case's model, the server loads them in safe mode and
+grades them) and prints:
+
+* **cold**: a sandbox with no pre-started worker, so the submission waits for a worker to start,
+  confine itself and import Keras (what the first learner after a server start sees if the pool
+  is not ready yet);
+* **warm**: the median of ``--repeats`` submissions, each taken by a pre-started worker (the pool
+  refills between them); goal: under 3 s on the course's 2-core machine;
+* **in-process**: the same grading with the learner's function called in this process
+  (``keras_cnn.exercises.check``, the notebook path), measured in the same run: warm / in-process
+  is the sandbox's overhead.
+
+Also the sandbox's own part of a warm run (from handing over the code to the report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app import exercise_runs  # noqa: E402
+from keras_cnn import exercises  # noqa: E402
+from quiz.sandbox import Sandbox  # noqa: E402
+
+GOAL_S = 3.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--exercise", default="residual_block")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    exercise = exercises.get(args.exercise)
+    code = exercise.solution
+
+    # The server process has Keras imported and the grader warmed (the app prewarms it).
+    fn = exercises.load_function(exercise, code)
+    exercises.check(args.exercise, fn, train=False)
+    in_process = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        assert exercises.check(args.exercise, fn, train=False).passed
+        in_process.append(time.perf_counter() - start)
+
+    with Sandbox(size=0) as cold_pool:
+        report = exercise_runs.run_checks(exercise, code, cold_pool, 1)
+        assert report["passed"] and report["cold"], report["feedback"]
+        cold = report["seconds"]
+
+    warm, sandbox_part = [], []
+    with Sandbox(size=1) as pool:
+        for _ in range(args.repeats):
+            pool.warm()
+            start = time.perf_counter()
+            outcome = pool.run(code, kind=exercise.kind, function=exercise.function,
+                               cases=exercise_runs.cases(exercise))  # fmt: skip
+            sandbox_part.append(time.perf_counter() - start)
+            outcome.cleanup()
+            pool.warm()
+            report = exercise_runs.run_checks(exercise, code, pool, 1)
+            assert report["passed"] and not report["cold"], report["feedback"]
+            warm.append(report["seconds"])
+
+    median = statistics.median(warm)
+    reference = statistics.median(in_process)
+    print(f"exercise: {args.exercise} ({len(exercise.cases)} cases), {os.cpu_count()} CPUs")
+    print(f"{'':<28}{'seconds':>10}")
+    print(f"{'cold (worker starts)':<28}{cold:>10.2f}")
+    print(
+        f"{'warm, median':<28}{median:>10.2f}   goal {GOAL_S:.0f} s: {'met' if median <= GOAL_S else 'NOT met'} (ratio {median / GOAL_S:.2f})"
+    )
+    print(f"{'  of which the sandbox':<28}{statistics.median(sandbox_part):>10.2f}")
+    print(
+        f"{'in-process (notebook)':<28}{reference:>10.2f}   warm / in-process = {median / reference:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
