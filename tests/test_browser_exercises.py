@@ -43,7 +43,7 @@ def test_lesson7_exercise_hint_fix_pass_reload_in_chromium(playwright, tmp_path)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         errors = serve.collect_errors(page)
         try:
-            page.goto(url + "exercises?id=residual_block")
+            page.goto(serve.learner_url(url, "learner")("exercises", id="residual_block"))
             page.get_by_role("heading", name="A basic residual block").wait_for(timeout=90_000)
             _editor(page)
             serve.settle(page)

@@ -22,8 +22,14 @@ ENTRY = str(ROOT / "streamlit_app.py")
 PAGE = "app/pages/exercises.py"
 
 
+def _start() -> AppTest:
+    at = AppTest.from_file(ENTRY, default_timeout=120)
+    at.query_params["learner"] = "learner"
+    return at.run()
+
+
 def _open(exercise_id: str) -> AppTest:
-    at = AppTest.from_file(ENTRY, default_timeout=120).run()
+    at = _start()
     at.query_params["id"] = exercise_id
     return at.switch_page(PAGE).run()
 
@@ -81,7 +87,7 @@ def test_gating_is_a_content_flag_off_by_default():
 
 def test_course_map_counts_built_exercises():
     ExerciseProgress().record_run("learner", "vgg_block", "code", True, "")
-    at = AppTest.from_file(ENTRY, default_timeout=120).run()
+    at = _start()
     assert not at.exception
     captions = [c.value for c in at.caption]
     assert "Code exercises built: 1 of 1" in captions  # lesson 3 has one exercise

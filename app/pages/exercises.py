@@ -6,7 +6,7 @@ import html
 import streamlit as st
 from code_editor import code_editor
 
-from app import exercise_runs, exercise_views, shell
+from app import exercise_runs, exercise_views, identity, shell
 from app import lesson as lesson_pages
 from quiz import exercises as course_exercises
 from quiz.sandbox import Sandbox
@@ -34,7 +34,7 @@ def sandbox() -> Sandbox:
 
 catalogue = exercise_runs.exercises()
 progress = shell.store()
-learner = shell.current_learner(progress)
+learner = identity.learner(progress)
 work = exercise_views.work()
 built = work.built(learner)
 course = shell.course()
