@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from keras_cnn.exercises.spec import check_exercises
@@ -20,6 +21,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 ENTRY = str(ROOT / "streamlit_app.py")
 PAGE = "app/pages/exercises.py"
+
+
+@pytest.fixture(autouse=True)
+def _no_sandbox_pool(monkeypatch):
+    """The page starts the sandbox's pool when it opens; these tests run no code."""
+    monkeypatch.setenv("KERAS_CNN_SANDBOX_POOL", "0")
 
 
 def _start() -> AppTest:

@@ -32,6 +32,7 @@ def sandbox() -> Sandbox:
     return Sandbox()
 
 
+sandbox()  # the pool starts while the learner reads and types: the first Run checks is warm
 catalogue = exercise_runs.exercises()
 progress = shell.store()
 learner = identity.learner(progress)

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from keras_cnn.analysis.summary import _graph, _graph_nodes
+from keras_cnn.analysis.graph import graph as _graph
+from keras_cnn.analysis.graph import graph_nodes as _graph_nodes
 
 #: Layers that pass their input through unchanged as far as the structure goes: their effect
 #: (if any) is left to the function check.
