@@ -439,12 +439,14 @@ def _grade_and_store(
         return
     passed_before = progress.passed_lessons(learner)
     try:
-        record = progress.record_check(learner, lesson.id, results)
+        # one attempt, one record: a second Submit of it, or a retry after the database
+        # went away mid-save (was it saved?), stores nothing twice
+        record = progress.record_check(learner, lesson.id, results, uid=attempt["token"])
     except quiz.StoreError as exc:
         attempt["problem"] = (
             "error",
             f"Your answers were graded but could not be saved: {exc}. Your progress is "
-            "unchanged; make the progress store writable and submit again.",
+            "unchanged and your answers are still here: submit again once it can be saved.",
         )
         return
     unlocked = []
