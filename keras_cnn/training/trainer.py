@@ -9,6 +9,8 @@ chooses the settings, wires the callbacks and keeps the records, one concern a m
 * :mod:`~keras_cnn.training.schedules` -- optimizers and learning-rate schedules by name;
 * :mod:`~keras_cnn.training.inputs` -- the training and test data and their image counts;
 * :mod:`~keras_cnn.training.callbacks` -- the per-epoch rows, live progress, stop;
+* :mod:`~keras_cnn.training.logits` -- under JAX and PyTorch, fit the logits (the loss as
+  TensorFlow computes it);
 * :mod:`~keras_cnn.training.checkpoints` -- save every epoch, resume, refuse a mismatch;
 * :mod:`~keras_cnn.training.distribute` -- devices and strategies;
 * :mod:`~keras_cnn.training.runs` -- the stored runs.
@@ -76,6 +78,7 @@ from keras_cnn.training.distribute import (
     process_shard,
     reduce_scalars_across_workers,
 )
+from keras_cnn.training.logits import logits_trainee
 from keras_cnn.training.schedules import (
     OPTIMIZERS,
     PAPER_MIN_EPOCHS,
@@ -519,7 +522,8 @@ def _fit(
             # strategy's fit runs outside it (inside, the chief's save is a collective)
             tf_strategy = type(strategy).__module__.startswith("tensorflow")
             with contextlib.nullcontext() if tf_strategy else _scope(strategy):
-                model.fit(
+                trainee = logits_trainee(model, jit_compile=devices.jit)
+                trainee.fit(
                     feed.train,
                     validation_data=feed.test,
                     epochs=config.epochs,
