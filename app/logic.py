@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import quiz
-from keras_cnn.analysis import dot
+from keras_cnn.analysis import dot, window
 
 #: How a lesson state looks on the course map and in menus.
 STATE_STYLE: dict[str, dict[str, str]] = {
@@ -334,7 +334,8 @@ def conv_stack(size: int, layers: Sequence[tuple[int, int, int]]) -> list[dict[s
 
     ``n_out = floor((n_in + 2p - k) / s) + 1``; ``r_l = r_{l-1} + (k_l - 1) * j_{l-1}``;
     ``j_l = j_{l-1} * s_l``, starting from ``r_0 = j_0 = 1`` (a pooling window is a layer
-    like any other: kernel 2, stride 2).
+    like any other: kernel 2, stride 2). The rule is keras_cnn's own
+    (:mod:`keras_cnn.analysis.window`, which its geometry engine follows through models).
 
     Args:
         size: int. Input height (= width) in pixels, at least 1.
@@ -350,22 +351,25 @@ def conv_stack(size: int, layers: Sequence[tuple[int, int, int]]) -> list[dict[s
     """
     if size < 1:
         raise ValueError(f"The input size must be at least 1 pixel. Received: size={size}")
-    rows, n, rf, jump = [], size, 1, 1
+    rows, n, axis = [], size, window.INPUT
     for i, (k, s, p) in enumerate(layers, start=1):
         if k < 1 or s < 1 or p < 0:
             raise ValueError(
                 f"Layer {i}: kernel and stride must be at least 1 and padding at least 0. "
                 f"Received: kernel={k}, stride={s}, padding={p}"
             )
-        n_out = (n + 2 * p - k) // s + 1
+        n_out = window.output_size(n, k, s, p)
         if n_out < 1:
             raise ValueError(
                 f"Layer {i}: a {k}x{k} window does not fit a {n}x{n} input with padding {p} "
                 f"(output size {n_out}). Use a smaller kernel, more padding or fewer layers."
             )
-        rf, jump, n = rf + (k - 1) * jump, jump * s, n_out
+        axis, n = window.through_window(axis, k, s, p), n_out
         rows.append(
-            {"layer": i, "kernel": k, "stride": s, "padding": p, "size": n, "jump": jump, "rf": rf}
+            {
+                **{"layer": i, "kernel": k, "stride": s, "padding": p, "size": n},
+                **{"jump": int(axis.jump), "rf": int(axis.size)},
+            }
         )
     return rows
 

@@ -213,3 +213,22 @@ def test_markdown_escape_escapes_every_ascii_punctuation_and_nothing_else():
         "\\" + c for c in string.punctuation
     )
     assert logic.markdown_escape("Zoë 12") == "Zoë 12"
+
+
+def test_conv_stack_follows_keras_cnns_geometry_engine():
+    """One receptive-field rule: the calculator's numbers are those of receptive_field on the
+    same stack built in Keras (explicit padding as ZeroPadding2D, then a valid window)."""
+    import keras
+
+    import keras_cnn
+
+    stack = [(7, 2, 3), (3, 2, 1), (3, 1, 1), (5, 2, 0), (2, 2, 0)]
+    x = inputs = keras.Input((64, 64, 1))
+    for i, (k, s, p) in enumerate(stack):
+        x = keras.layers.ZeroPadding2D(p)(x) if p else x
+        x = keras.layers.Conv2D(1, k, strides=s, name=f"c{i}")(x)
+    model = keras.Model(inputs, x)
+    fields = [keras_cnn.receptive_field(model, f"c{i}") for i in range(len(stack))]
+    rows = logic.conv_stack(64, stack)
+    assert [r["rf"] for r in rows] == fields == [7, 11, 19, 35, 43]
+    assert rows[-1]["size"] == x.shape[1]

@@ -9,7 +9,8 @@ follows the layers:
 * a convolution or pooling window (1-, 2- or 3-D, depthwise, separable, dilated) grows the
   size by ``(k - 1) * d * jump``, moves the start back by its padding (``"same"`` as Keras
   pads: half before, the odd pixel after; ``"causal"``: all before) and multiplies the jump
-  by its stride;
+  by its stride (:func:`keras_cnn.analysis.window.through_window`, framework-free, which the
+  course's calculator uses too);
 * a transposed convolution of stride 1 grows the size likewise; one of stride ``s`` whose
   kernel is a multiple of ``s`` divides the jump by ``s`` (every unit sees ``k / s`` input
   units, but where they start steps unevenly, so its units have no box: ``start`` is None);
@@ -43,6 +44,7 @@ from fractions import Fraction
 from keras import layers as L
 
 from keras_cnn.analysis.graph import Flat, Step, flatten
+from keras_cnn.analysis.window import INPUT, Axis, through_window
 
 
 def _classes(*names: str) -> tuple[type, ...]:
@@ -117,19 +119,6 @@ WEIGHT_LAYERS = (*CONVOLUTIONS, *TRANSPOSED, L.Dense)
 
 
 @dataclass(frozen=True)
-class Axis:
-    """Along one spatial axis: unit ``i`` sees input pixels ``[start + i*jump, … + size)``.
-
-    ``start`` is None where the units' boxes step unevenly (after a strided transposed
-    convolution); ``jump`` is a fraction there.
-    """
-
-    start: Fraction | None
-    size: int
-    jump: Fraction
-
-
-@dataclass(frozen=True)
 class Geometry:
     """What the units of one tensor see, and how many weight layers lie before it.
 
@@ -170,7 +159,7 @@ def _input(rank: int) -> Geometry:
     """A model input of ``rank`` non-batch axes, channels last."""
     if rank < 2:
         return Geometry(None, 0)
-    return Geometry(tuple(Axis(Fraction(0), 1, Fraction(1)) for _ in range(rank - 1)) + (None,), 0)
+    return Geometry((INPUT,) * (rank - 1) + (None,), 0)
 
 
 def _tuple(value, rank: int) -> tuple:
@@ -226,9 +215,8 @@ def _window(step: Step, base: Geometry) -> tuple:
     out = []
     for a, f in enumerate(axes):
         k = dilation[a] * (kernel[a] - 1) + 1
-        pad = _before(op.padding, lengths[a], k, strides[a])
-        start = None if f.start is None or pad is None else f.start - pad * f.jump
-        out.append(Axis(start, _whole(f.size + (k - 1) * f.jump), f.jump * strides[a]))
+        seen = through_window(f, k, strides[a], _before(op.padding, lengths[a], k, strides[a]))
+        out.append(Axis(seen.start, _whole(seen.size), seen.jump))
     return (*out, None)
 
 
