@@ -408,3 +408,42 @@ def colab_url(name: str, repository: str | None = None) -> str | None:
         return None
     owner, repo = match.groups()
     return f"https://colab.research.google.com/github/{owner}/{repo}/blob/main/docs/notebooks/{name}.ipynb"
+
+
+#: At most this many characters of an address value are echoed in a message.
+SHOWN_VALUE = 40
+
+
+def source_from_address(
+    wanted: str | None, sources: Sequence[tuple[str, str, str]], kind: str = "run"
+) -> tuple[int | None, str | None]:
+    """Which of Look inside's models the page address names (``/look_inside?run=<id>``).
+
+    Args:
+        wanted: The address value (``st.query_params.get("run")``), or None.
+        sources: The page's ``(kind, name, label)`` choices.
+        kind: The kind of source the value names.
+
+    Returns:
+        ``(index, message)``: the index into ``sources`` (None: the page's default) and a
+        one-line message when the value names none of them (the value is matched exactly
+        against the offered choices, so no address reaches a file path).
+    """
+    if wanted is None:
+        return None, None
+    for index, (source_kind, name, _) in enumerate(sources):
+        if source_kind == kind and name == wanted:
+            return index, None
+    shown = str(wanted)[:SHOWN_VALUE] + ("..." if len(str(wanted)) > SHOWN_VALUE else "")
+    offered = sum(source_kind == kind for source_kind, _, _ in sources)
+    return None, (
+        f"{kind}={shown!r} is not one of your {offered} stored runs with a model: showing "
+        f"{sources[0][2] if sources else 'the default'}."
+    )
+
+
+def look_inside_address(run_id: str) -> str:
+    """The address of Look inside on a stored run (a relative URL, for links in tables)."""
+    from urllib.parse import urlencode
+
+    return "/look_inside?" + urlencode({"run": run_id})

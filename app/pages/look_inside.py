@@ -3,7 +3,8 @@ on an embedded digit or the learner's own image.
 
 Models, in this order: the learner's own training runs (``keras_cnn.runs``), the small
 course models and ImageNet models (ImageNet weights when they are on disk, else random
-initialisation with a warning). All computing is ``keras_cnn.inside``; this page draws.
+initialisation with a warning). ``/look_inside?run=<id>`` opens a stored run (an id that
+is not one of them falls back to the first model with a one-line warning). All computing is ``keras_cnn.inside``; this page draws.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
+
+from app import logic
 
 st.title("Look inside")
 st.markdown(
@@ -107,12 +110,22 @@ def class_names(info: dict, count: int) -> list[str]:
 
 
 sources = model_sources()
+linked, problem = logic.source_from_address(st.query_params.get("run"), sources)
+if problem:
+    st.warning(problem, icon=":material/link_off:")
+if linked is not None and st.session_state.get("inside_linked") != sources[linked][1]:
+    st.session_state["inside_linked"] = sources[linked][1]  # followed once, then the widget
+    st.session_state["inside_model"] = linked
 left, right = st.columns([1, 2], gap="large")
 with left:
     picked = st.selectbox(
         "Model", range(len(sources)), format_func=lambda i: sources[i][2], key="inside_model"
     )
     kind, name, label = sources[picked]
+    if kind == "run":  # the address names the run shown: /look_inside?run=<id>
+        st.query_params["run"] = st.session_state["inside_linked"] = name
+    else:
+        st.query_params.pop("run", None)
     with st.spinner(f"Loading {label} ..."):
         model, info = load(kind, name)
     shape = tuple(int(d) for d in model.input_shape[1:])

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import jobs
+from app import jobs, logic
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 VIEWS = {
@@ -244,7 +244,18 @@ def _compare_view() -> None:
     if table.empty:
         st.info("No stored runs yet: train one in the Train view.")
         return
-    st.dataframe(table, hide_index=True, key="runs")
+    links = table.id.map(logic.look_inside_address).where(table.model_file.notna(), None)
+    table.insert(1, "look_inside", links)
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="runs",
+        column_config={
+            "look_inside": st.column_config.LinkColumn(
+                "Look inside", display_text="open", help="Open this run in Look inside"
+            )
+        },
+    )
     chosen = st.multiselect(
         "Runs", table.id.tolist(), default=table.id.tolist()[:5], key="runs_pick"
     )

@@ -145,8 +145,12 @@ def save_model(path: Path, model: Any) -> Path:
 
 
 def _run_path(run_id: str) -> Path:
-    path = runs_dir() / run_id
-    if not run_id or not (path / META).is_file():
+    path = runs_dir() / str(run_id)
+    # a run id is one directory name under runs/: "..", "/etc" or "a/b" never name a run
+    plain = (
+        isinstance(run_id, str) and run_id not in ("", ".", "..") and Path(run_id).name == run_id
+    )
+    if not plain or "\\" in run_id or not (path / META).is_file():
         raise ValueError(f"No stored run {run_id!r} under {runs_dir()}. Received: {run_id=}")
     return path
 
