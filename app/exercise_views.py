@@ -7,8 +7,10 @@ import functools
 
 import streamlit as st
 
+from app import shell
 from keras_cnn.exercises.spec import Exercise, check_exercises
 from quiz import exercises as course_exercises
+from quiz import settings as quiz_settings
 from quiz.exercise_progress import ExerciseProgress, default_path
 
 
@@ -18,13 +20,15 @@ def by_lesson() -> dict[str, list[Exercise]]:
 
 
 @st.cache_resource
-def _work_at(path: str) -> ExerciseProgress:
-    return ExerciseProgress(path)
+def _work_at(target: str) -> ExerciseProgress:
+    return ExerciseProgress(target)
 
 
 def work() -> ExerciseProgress:
-    """The learner's exercise progress (one object per file, shared by the sessions)."""
-    return _work_at(str(default_path()))
+    """The learner's exercise progress, in the progress store's database (the class database
+    when ``secrets.toml`` names one); one object per database, shared by the sessions."""
+    url = quiz_settings.database_url(shell.secrets())
+    return _work_at(str(url or default_path()))
 
 
 def built(learner: str) -> set[str]:

@@ -1,34 +1,26 @@
 """A learner's code exercises: the code in progress, tries and passes.
 
-Kept in its own small SQLite file beside the progress store (``exercises.sqlite`` in the same
-folder, :func:`quiz.store.data_dir`), keyed by the store's learner key, so it survives a
-reload like the rest of the learner's progress without a change to the store's schema. The
-course map reads :meth:`ExerciseProgress.built`. Framework-free.
+Kept in the progress store's database (table ``exercise_work``, :mod:`quiz.schema` version 4),
+keyed by the store's learner key, so it survives a reload like the rest of the learner's
+progress and, in a class, every replica and the instructor's view see it. Each Run checks is
+also one attempt of kind ``"exercise"`` (what the instructor's exercise pass rates count), in
+the same transaction. The course map reads :meth:`ExerciseProgress.built`. Framework-free.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from quiz.store import data_dir, learner_key
+from sqlalchemy import func, select
 
-FILENAME = "exercises.sqlite"
+from quiz.data import Result
+from quiz.schema import exercise_work
+from quiz.store import ProgressStore, default_path, learner_key
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS exercise_work (
-    learner TEXT NOT NULL,
-    exercise TEXT NOT NULL,
-    code TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    passed_at TEXT,
-    feedback TEXT NOT NULL DEFAULT '',
-    updated TEXT NOT NULL,
-    PRIMARY KEY (learner, exercise)
-)
-"""
+__all__ = ["ExerciseProgress", "Work", "default_path"]
 
 
 @dataclass(frozen=True)
@@ -41,81 +33,112 @@ class Work:
     feedback: str = ""
 
 
-def default_path() -> Path:
-    """``exercises.sqlite`` beside the progress store (``KERAS_CNN_HOME`` as it is now)."""
-    return data_dir() / FILENAME
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@functools.cache
+def _lesson_of() -> dict[str, str]:
+    """Exercise id -> its lesson (the shipped exercises; read once)."""
+    try:
+        from keras_cnn.exercises.spec import check_exercises
+
+        return {e.id: e.lesson for e in check_exercises()[0]}
+    except Exception:  # pragma: no cover - no exercises shipped: the lesson stays unknown
+        return {}
 
 
 class ExerciseProgress:
     """Code, tries and passes per learner and exercise.
 
     Args:
-        path: The SQLite file; defaults to ``exercises.sqlite`` beside the progress store.
+        store: The progress store, or its file / URL; defaults to the course's store (the
+            class database when one is configured).
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path) if path is not None else default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.execute(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        return conn
+    def __init__(self, store: ProgressStore | str | Path | None = None) -> None:
+        self.store = store if isinstance(store, ProgressStore) else ProgressStore(store)
+        self.path = self.store.path
 
     def save_code(self, learner: str, exercise: str, code: str) -> None:
         """Keep the code in progress (the editor's content)."""
-        with self._connect() as conn:
-            conn.execute(
-                "INSERT INTO exercise_work (learner, exercise, code, updated) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (learner, exercise) DO UPDATE SET code = excluded.code, "
-                "updated = excluded.updated",
-                (learner_key(learner), exercise, code, _now()),
+        with self.store.db.write() as conn:
+            self._save(conn, learner, exercise, code)
+
+    def _save(self, conn, learner: str, exercise: str, code: str) -> None:
+        statement = self.store.db.insert(exercise_work).values(
+            learner=learner_key(learner), exercise=exercise, code=code, updated=_now()
+        )
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[exercise_work.c.learner, exercise_work.c.exercise],
+                set_={"code": statement.excluded.code, "updated": statement.excluded.updated},
             )
+        )
 
     def record_run(
         self, learner: str, exercise: str, code: str, passed: bool, feedback: str
     ) -> Work:
-        """One Run checks: the code, one more try, the pass (kept once earned)."""
-        self.save_code(learner, exercise, code)
-        key = learner_key(learner)
-        with self._connect() as conn:
+        """One Run checks: the code, one more try, the pass (kept once earned), and one
+        attempt of kind ``"exercise"``, all in one transaction."""
+        key, now = learner_key(learner), _now()
+        work = exercise_work.c
+        with self.store.db.write() as conn:
+            self._save(conn, learner, exercise, code)
             conn.execute(
-                "UPDATE exercise_work SET attempts = attempts + 1, feedback = ?, "
-                "passed_at = COALESCE(passed_at, ?), updated = ? WHERE learner = ? AND exercise = ?",
-                (feedback, _now() if passed else None, _now(), key, exercise),
+                exercise_work.update()
+                .where(work.learner == key, work.exercise == exercise)
+                .values(
+                    attempts=work.attempts + 1,
+                    feedback=feedback,
+                    passed_at=func.coalesce(work.passed_at, now) if passed else work.passed_at,
+                    updated=now,
+                )
+            )
+            name = self.store._writer(conn, learner)
+            result = Result(exercise, bool(passed), float(bool(passed)), "", "", {"passed": passed})
+            self.store._insert_attempt(
+                conn,
+                name,
+                _lesson_of().get(exercise, ""),
+                exercise,
+                {"passed": passed},
+                result,
+                None,
+                now,
+                kind="exercise",
             )
         return self.work(learner, exercise)
 
     def reset(self, learner: str, exercise: str) -> None:
         """Forget the code in progress (Reset to starter); tries and the pass stay."""
-        with self._connect() as conn:
+        work = exercise_work.c
+        with self.store.db.write() as conn:
             conn.execute(
-                "UPDATE exercise_work SET code = NULL, updated = ? WHERE learner = ? AND exercise = ?",
-                (_now(), learner_key(learner), exercise),
+                exercise_work.update()
+                .where(work.learner == learner_key(learner), work.exercise == exercise)
+                .values(code=None, updated=_now())
             )
 
     def work(self, learner: str, exercise: str) -> Work:
-        with self._connect() as conn:
+        work = exercise_work.c
+        with self.store.db.read() as conn:
             row = conn.execute(
-                "SELECT code, attempts, passed_at, feedback FROM exercise_work "
-                "WHERE learner = ? AND exercise = ?",
-                (learner_key(learner), exercise),
-            ).fetchone()
+                select(work.code, work.attempts, work.passed_at, work.feedback).where(
+                    work.learner == learner_key(learner), work.exercise == exercise
+                )
+            ).first()
         if row is None:
             return Work()
         return Work(row[0], row[1], row[2] is not None, row[3])
 
     def built(self, learner: str) -> set[str]:
         """The exercises this learner has passed."""
-        with self._connect() as conn:
+        work = exercise_work.c
+        with self.store.db.read() as conn:
             rows = conn.execute(
-                "SELECT exercise FROM exercise_work WHERE learner = ? AND passed_at IS NOT NULL",
-                (learner_key(learner),),
-            ).fetchall()
-        return {r[0] for r in rows}
+                select(work.exercise).where(
+                    work.learner == learner_key(learner), work.passed_at.is_not(None)
+                )
+            ).scalars()
+            return set(rows)

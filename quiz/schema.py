@@ -125,7 +125,19 @@ roster = Table(
     Column("added", Text, nullable=False),
 )
 
-TABLES = {t.name: t for t in (learners, checks, attempts, last_visited, roster)}
+exercise_work = Table(
+    "exercise_work",
+    metadata,
+    Column("learner", Text, primary_key=True),  # quiz.store.learner_key of the learner
+    Column("exercise", Text, primary_key=True),
+    Column("code", Text),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("passed_at", Text),
+    Column("feedback", Text, nullable=False, server_default=""),
+    Column("updated", Text, nullable=False),
+)
+
+TABLES = {t.name: t for t in (learners, checks, attempts, last_visited, roster, exercise_work)}
 """The current tables by name."""
 
 Step = DDLElement | TextClause | str
@@ -152,6 +164,9 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         CreateTable(roster),
         CreateIndex(Index("attempts_by_lesson", attempts.c.lesson_id, attempts.c.question_id)),
     ),
+    # version 4: code exercises -- the code in progress, tries and the pass, per learner (in
+    # the class database like the rest, so every replica and the instructor see them)
+    (CreateTable(exercise_work),),
 )
 """Forward migrations: ``MIGRATIONS[i]`` brings the schema from version ``i`` to ``i + 1``."""
 
@@ -162,6 +177,7 @@ EXPECTED_TABLES: dict[int, frozenset[str]] = {
     1: frozenset({"learners", "checks", "attempts"}),
     2: frozenset({"learners", "checks", "attempts", "last_visited"}),
     3: frozenset({"learners", "checks", "attempts", "last_visited", "roster"}),
+    4: frozenset({"learners", "checks", "attempts", "last_visited", "roster", "exercise_work"}),
 }
 """The tables a store of each version must have (a store missing one is damaged)."""
 

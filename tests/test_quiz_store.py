@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, text
 
 from quiz import database, schema
 from quiz.data import Result
+from quiz.exercise_progress import ExerciseProgress
 from quiz.store import (
     APPLICATION_ID,
     MIGRATIONS,
@@ -352,6 +353,9 @@ def test_previous_version_migrates_forward_keeping_data(target):
     assert store.last_visited("ada") == ("vgg", "intro")
     store.record_attempt("ada", "vgg", "ex1", "code", result("ex1", 1.0), kind="exercise")
     assert [a.kind for a in store.attempts("ada")] == ["question", "exercise"]
+    work = ExerciseProgress(store)  # version 4: code exercises in the same database
+    work.record_run("Ada", "vgg_block", "def f(): ...", True, "ok")
+    assert work.built("ada") == {"vgg_block"} and work.work("ADA", "vgg_block").attempts == 1
     assert ProgressStore(target).schema_version() == SCHEMA_VERSION  # opened again: unchanged
 
 
