@@ -294,7 +294,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     ``list`` import no training code for this.
     """
     data = sys.modules.get("keras_cnn.training.data")
-    storage = sys.modules.get("keras_cnn.training.checkpoints")
+    storage = sys.modules.get("keras_cnn.training.runs")
     return (
         ValueError,
         *([data.DatasetUnavailableError] if data else []),

@@ -9,7 +9,6 @@ last saved epoch; another model, other settings or a corrupt file raise
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -22,6 +21,7 @@ import pandas as pd
 
 from keras_cnn.training import runs as runs_lib
 from keras_cnn.training.callbacks import COLUMNS
+from keras_cnn.training.runs import StorageError, writing  # noqa: F401 (their home: runs)
 
 #: Names of earlier versions' columns (``val_*`` were always the test split).
 RENAMED = {"val_loss": "test_loss", "val_accuracy": "test_accuracy"}
@@ -38,37 +38,6 @@ class CheckpointError(ValueError):
         api = text.replace("{resume}", "resume=False").replace("{dir}", "checkpoint_dir")
         super().__init__(api)
         self.cli = text.replace("{resume}", "--no-resume").replace("{dir}", "--checkpoint-dir")
-
-
-class StorageError(OSError):
-    """Training could not write its checkpoint or stored run (e.g. the disk is full).
-
-    ``str(error)`` is one line: what was being written where, why, and what was kept.
-    ``errno`` is the operating system's (28, ``ENOSPC``, for a full disk).
-    """
-
-
-@contextlib.contextmanager
-def writing(what: str, where: Path | str, kept: str):
-    """Turn an ``OSError`` while writing ``what`` under ``where`` into a :class:`StorageError`.
-
-    Args:
-        what: str. What is being written, e.g. "the checkpoint of epoch 2".
-        where: the directory it goes to.
-        kept: str. What stays intact, said in the message.
-    """
-    try:
-        yield
-    except StorageError:
-        raise
-    except OSError as error:
-        reason = error.strerror or str(error)
-        storage = StorageError(
-            f"Training stopped: {reason} while writing {what} in {where}. {kept} Free some "
-            "space or choose another directory, then run again."
-        )
-        storage.errno = error.errno
-        raise storage from None
 
 
 def model_fingerprint(model: keras.Model) -> str:

@@ -180,7 +180,11 @@ class TrainConfig:
     def check(self) -> None:
         """Check every argument, before any work (see ``train()``'s ``Raises``)."""
         model = self.model_or_name
-        if not isinstance(model, keras.Model | str):
+        if isinstance(model, str):
+            from keras_cnn.models.registry import resolve
+
+            resolve(model, what="model_or_name")  # a registry id, or "Did you mean ..."
+        elif not isinstance(model, keras.Model):
             raise ValueError(
                 "`model_or_name` must be a keras.Model or a model name. "
                 f"Received: {type(model).__name__}"

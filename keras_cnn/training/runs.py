@@ -4,16 +4,19 @@
 then ``os.replace``), so a reload of the app, or a killed process, loses at most the epoch in
 progress. When the run ends (finished or stopped) it keeps the trained model as
 ``model.keras`` and names it in ``meta.json`` (``"model_file"``). ``list_runs()``,
-``load_run()`` and ``load_model()`` read them back.
+``load_run()`` and ``load_model()`` read them back. A write that fails (a full disk) while
+training raises :class:`StorageError`: one line saying what was kept (:func:`writing`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import socket
 import tempfile
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -69,6 +72,37 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class StorageError(OSError):
+    """Training could not write its checkpoint or stored run (e.g. the disk is full).
+
+    ``str(error)`` is one line: what was being written where, why, and what was kept.
+    ``errno`` is the operating system's (28, ``ENOSPC``, for a full disk).
+    """
+
+
+@contextlib.contextmanager
+def writing(what: str, where: Path | str, kept: str):
+    """Turn an ``OSError`` while writing ``what`` under ``where`` into a :class:`StorageError`.
+
+    Args:
+        what: str. What is being written, e.g. "the checkpoint of epoch 2".
+        where: the directory it goes to.
+        kept: str. What stays intact, said in the message.
+    """
+    try:
+        yield
+    except StorageError:
+        raise
+    except OSError as error:
+        reason = error.strerror or str(error)
+        storage = StorageError(
+            f"Training stopped: {reason} while writing {what} in {where}. {kept} Free some "
+            "space or choose another directory, then run again."
+        )
+        storage.errno = error.errno
+        raise storage from None
 
 
 def new_run(model: str, meta: dict[str, Any]) -> Path:
@@ -279,3 +313,39 @@ def list_runs() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=columns)
+
+
+def keep_model(path: Path, model: Any) -> None:
+    """Save a run's trained model (:func:`save_model`); a failure is warned of, not fatal.
+
+    Args:
+        path: the run directory.
+        model: the ``keras.Model``. One Keras cannot save (a subclassed model without
+            ``get_config``), or a full disk, leaves the run without its model, with the
+            reason in ``meta.json`` (``model_error``) when that can still be written.
+    """
+    try:
+        save_model(path, model)
+    except Exception as error:
+        with contextlib.suppress(OSError):  # a full disk: the warning says it all the same
+            update_run(path, model_error=f"{type(error).__name__}: {error}")
+        warnings.warn(
+            f"The run in {path} is kept without its model: saving it failed "
+            f"({type(error).__name__}: {error}).",
+            stacklevel=3,
+        )
+
+
+def set_status(path: Path, status: str) -> None:
+    """Record how a run ended; when that write fails as the run fails, the run's error wins.
+
+    Raises:
+        StorageError: when the status of a finished or stopped run cannot be written.
+    """
+    failing = status in ("failed", "interrupted")  # an exception is on its way out
+    try:
+        with writing("the stored run's status", path, ""):
+            update_run(path, status=status)
+    except StorageError:
+        if not failing:
+            raise

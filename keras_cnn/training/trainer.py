@@ -36,7 +36,6 @@ import os
 import threading
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import keras
@@ -53,14 +52,7 @@ from keras_cnn.training.callbacks import (
     ScheduleCallback,
     TrainingObserver,
 )
-from keras_cnn.training.checkpoints import (
-    RENAMED,
-    Checkpoint,
-    CheckpointError,
-    StorageError,
-    model_fingerprint,
-    writing,
-)
+from keras_cnn.training.checkpoints import RENAMED, Checkpoint, CheckpointError, model_fingerprint
 from keras_cnn.training.config import (
     INTEGERS,
     NUMBERS,
@@ -79,6 +71,7 @@ from keras_cnn.training.distribute import (
     reduce_scalars_across_workers,
 )
 from keras_cnn.training.logits import logits_trainee
+from keras_cnn.training.runs import StorageError, writing
 from keras_cnn.training.schedules import (
     OPTIMIZERS,
     PAPER_MIN_EPOCHS,
@@ -146,12 +139,6 @@ def build_model(
         return get_model(name, **{**fit, **kwargs})
     finally:
         keras.config.set_dtype_policy(previous)
-
-
-def _check_model_name(name: str) -> None:
-    from keras_cnn.models.registry import resolve
-
-    resolve(name, what="model_or_name")
 
 
 def train(
@@ -252,8 +239,6 @@ def train(
         >>> history = train("resnet20", epochs=5)          # digits, CPU or GPU
         >>> history[["epoch", "test_accuracy"]].tail(1)
     """
-    if isinstance(model_or_name, str):
-        _check_model_name(model_or_name)
     config = TrainConfig(
         model_or_name,
         data,
@@ -539,7 +524,7 @@ def _fit(
                 )
         status = "stopped" if history_cb.stopped else "finished"
         if run_dir is not None:
-            _keep_model(run_dir, model)
+            runs_lib.keep_model(run_dir, model)
         elif keep_elsewhere and collective_save:
             Checkpoint.take_part(model)
     except (KeyboardInterrupt, SystemExit):
@@ -547,7 +532,7 @@ def _fit(
         raise
     finally:
         if run_dir is not None:
-            _set_status(run_dir, status)
+            runs_lib.set_status(run_dir, status)
     given = config.model_or_name
     if isinstance(given, keras.Model) and model is not given:
         given.set_weights(model.get_weights())
@@ -567,28 +552,3 @@ def _finish(config, model, devices, feed, rows, stopped, run_dir) -> pd.DataFram
     for observer in config.observers:
         observer.on_train_end(history)
     return history
-
-
-def _set_status(run_dir: Path, status: str) -> None:
-    """Record how the run ended; when that write fails too, the error already raised wins."""
-    failing = status in ("failed", "interrupted")  # an exception is on its way out
-    try:
-        with writing("the stored run's status", run_dir, ""):
-            runs_lib.update_run(run_dir, status=status)
-    except StorageError:
-        if not failing:
-            raise  # (a failing run's status would only repeat its error)
-
-
-def _keep_model(run_dir: Path, model: keras.Model) -> None:
-    """Save the trained model into its run; a model Keras cannot save is reported, not fatal."""
-    try:
-        runs_lib.save_model(run_dir, model)
-    except Exception as error:  # e.g. a subclassed model without get_config, a full disk
-        with contextlib.suppress(OSError):  # the warning below says it all the same
-            runs_lib.update_run(run_dir, model_error=f"{type(error).__name__}: {error}")
-        warnings.warn(
-            f"The run in {run_dir} is kept without its model: saving it failed "
-            f"({type(error).__name__}: {error}).",
-            stacklevel=3,
-        )
