@@ -108,18 +108,59 @@ def show_totals(view: ModelView) -> None:
     cols[3].metric("Weight layers", t["weight_layers"], help="Depth as the papers count it")
 
 
+#: Units for a table's activation memory: the largest that keeps the biggest layer at >= 1.
+_BYTE_UNITS = (("GB", 2**30), ("MB", 2**20), ("KB", 2**10), ("bytes", 1))
+
+
+def _field_text(field, output_shape) -> str:
+    """A receptive field as the table shows it: a patch, ``7 x 7`` (one size per spatial axis
+    of the output: ``7`` for a 1-D model, ``1 x 7`` for a non-square field), or ``whole
+    input`` after global pooling or flattening (summarize's None)."""
+    import pandas as pd
+
+    if field is None or (not isinstance(field, tuple) and pd.isna(field)):
+        return "whole input"
+    if not isinstance(field, tuple):
+        field = (int(field),) * max(len(output_shape) - 1, 1)
+    return " x ".join(str(int(n)) for n in field)
+
+
+def display_table(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``summarize``'s table as the pages show it, and its column configuration.
+
+    The receptive field reads as a patch (``7 x 7``; ``1 x 7`` for a non-square field, which
+    no number column can hold; ``whole input`` after flattening); the activation memory is in the unit of its largest layer
+    (KB for LeNet, MB for ResNet-50), as a number so the column still sorts.
+    """
+    shown = table.assign(output_shape=table.output_shape.map(str))
+    config: dict[str, Any] = {
+        "params": st.column_config.NumberColumn("params", format="localized"),
+        "macs": st.column_config.NumberColumn("multiply-adds", format="localized"),
+    }
+    if "receptive_field" in shown:
+        shown["receptive_field"] = [
+            _field_text(field, shape)
+            for field, shape in zip(table.receptive_field, table.output_shape, strict=True)
+        ]
+        config["receptive_field"] = st.column_config.TextColumn("receptive field (px)")
+    if "activation_bytes" in shown:
+        largest = int(shown.activation_bytes.fillna(0).max() or 0)
+        unit, size = next((u, n) for u, n in _BYTE_UNITS if largest >= n or n == 1)
+        shown["activation_bytes"] = shown.activation_bytes.astype("float64") / size
+        config["activation_bytes"] = st.column_config.NumberColumn(
+            f"activations ({unit})", format="%.0f" if size == 1 else "%.1f"
+        )
+    return shown, config
+
+
 def show_table(view: ModelView, key: str) -> None:
-    table = view.table.assign(output_shape=view.table.output_shape.map(str))
+    table, config = display_table(view.table)
     st.dataframe(
         table,
         hide_index=True,
         height=min(400, 35 * (len(table) + 1) + 3),
         key=key,
-        column_config={
-            "params": st.column_config.NumberColumn("params", format="localized"),
-            "macs": st.column_config.NumberColumn("multiply-adds", format="localized"),
-            "receptive_field": st.column_config.NumberColumn("receptive field (px)"),
-        },
+        column_config=config,
     )
 
 

@@ -734,3 +734,46 @@ def test_run_log_times_each_run_and_when_the_system_check_was_sent(tmp_path, mon
     assert len({e["session"] for e in events()}) == 1
     times = [e["t"] for e in later]
     assert times == sorted(times)
+
+
+def test_layer_table_shows_non_square_fields_and_activation_memory():
+    """A (1, 7) field reads as a patch (a number column cannot hold it), activation memory in
+    the unit of the largest layer; the page draws the table without an error."""
+    import pandas as pd
+
+    from app import views
+
+    table = pd.DataFrame(
+        {
+            "layer": ["input_layer", "conv2d", "flatten", "dense"],
+            "type": ["InputLayer", "Conv2D", "Flatten", "Dense"],
+            "output_shape": [(224, 224, 3), (224, 218, 64), (3125248,), (3,)],
+            "params": [0, 1408, 0, 9375747],
+            "macs": [0, 65619968, 0, 9375744],
+            "receptive_field": [1, (1, 7), None, None],
+            "activation_bytes": pd.array([602112, 12500992, 12500992, 12], dtype="Int64"),
+        }
+    )
+    shown, config = views.display_table(table)
+    assert shown.receptive_field.tolist() == ["1 x 1", "1 x 7", "whole input", "whole input"]
+    assert shown.activation_bytes.round(2).tolist() == [0.57, 11.92, 11.92, 0.0]
+    assert config["activation_bytes"]["label"] == "activations (MB)"
+    assert config["receptive_field"]["label"] == "receptive field (px)"
+    small, config = views.display_table(table.assign(activation_bytes=[1024, 3072, 3072, 12]))
+    assert small.activation_bytes.tolist() == [1.0, 3.0, 3.0, 12 / 1024]
+    assert config["activation_bytes"]["label"] == "activations (KB)"
+    one_d = table.assign(
+        output_shape=[(100, 3), (94, 8), (752,), (3,)], receptive_field=[1, 7, None, None]
+    )
+    assert views.display_table(one_d)[0].receptive_field.tolist()[:2] == ["1", "7"]
+
+    def page(table):
+        from app import views
+
+        views.show_table(views.ModelView("non_square", table, {}, "", "", len(table)), "t")
+
+    at = AppTest.from_function(page, args=(table,), default_timeout=60).run()
+    assert not at.exception
+    drawn = at.dataframe[0].value
+    assert drawn.receptive_field.tolist()[:2] == ["1 x 1", "1 x 7"]
+    assert drawn.activation_bytes.round(2).tolist()[:2] == [0.57, 11.92]
