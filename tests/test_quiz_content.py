@@ -269,8 +269,11 @@ def test_unknown_generator_and_bad_params(content):
 def test_too_few_questions(content):
     path = content / "lessons/06_degradation.toml"
     text = path.read_text(encoding="utf-8")
+    start = text.index("[[practice]]")  # the lesson's exercises come after its questions
+    text, practice = text[:start], text[start:]
     head, *questions = text.split("[[questions]]")
-    path.write_text(head + "[[questions]]" + "[[questions]]".join(questions[:7]), encoding="utf-8")
+    kept = head + "[[questions]]" + "[[questions]]".join(questions[:7])
+    path.write_text(kept + "\n" + practice, encoding="utf-8")
     problems = problems_of(content)
     assert [(p.file, p.item, p.field) for p in problems] == [
         ("lessons/06_degradation.toml", "degradation", "questions")
