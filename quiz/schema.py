@@ -137,7 +137,29 @@ exercise_work = Table(
     Column("updated", Text, nullable=False),
 )
 
-TABLES = {t.name: t for t in (learners, checks, attempts, last_visited, roster, exercise_work)}
+gallery = Table(  # the class gallery (quiz.gallery): one shared run per row
+    "gallery",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("learner", Text, nullable=False),
+    Column("run_id", Text, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("model", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("card", Text, nullable=False),  # JSON: options, parameters, multiply-adds, curves
+    Column("params", Integer),
+    Column("epochs", Integer, nullable=False),
+    Column("test_accuracy", Float),
+    Column("file", Text, nullable=False),  # the .keras file's name in the shared folder
+    Column("sha256", Text, nullable=False),
+    Column("shared", Text, nullable=False),
+    Column("hidden", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("learner", "run_id"),
+)
+
+TABLES = {
+    t.name: t for t in (learners, checks, attempts, last_visited, roster, exercise_work, gallery)
+}
 """The current tables by name."""
 
 Step = DDLElement | TextClause | str
@@ -167,6 +189,12 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     # version 4: code exercises -- the code in progress, tries and the pass, per learner (in
     # the class database like the rest, so every replica and the instructor see them)
     (CreateTable(exercise_work),),
+    # version 5: the class gallery -- shared runs' model cards (the files live in the shared
+    # folder, KERAS_CNN_SHARED_DIR; the database keeps their SHA-256)
+    (
+        CreateTable(gallery),
+        CreateIndex(Index("gallery_by_data", gallery.c.data)),
+    ),
 )
 """Forward migrations: ``MIGRATIONS[i]`` brings the schema from version ``i`` to ``i + 1``."""
 
@@ -178,6 +206,9 @@ EXPECTED_TABLES: dict[int, frozenset[str]] = {
     2: frozenset({"learners", "checks", "attempts", "last_visited"}),
     3: frozenset({"learners", "checks", "attempts", "last_visited", "roster"}),
     4: frozenset({"learners", "checks", "attempts", "last_visited", "roster", "exercise_work"}),
+    5: frozenset(
+        {"learners", "checks", "attempts", "last_visited", "roster", "exercise_work", "gallery"}
+    ),
 }
 """The tables a store of each version must have (a store missing one is damaged)."""
 
