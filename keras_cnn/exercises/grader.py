@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -186,9 +187,27 @@ def _plain(value):
     return value
 
 
+#: Reference models by (reference, kind, case), built once per process: the comparison only
+#: overwrites their weights with the same seeded random values, so a model can be reused.
+_REFERENCE_MODELS: dict[tuple, object] = {}
+_REFERENCE_LOCKS: dict[tuple, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def _reference_lock(exercise: Exercise, case: Case) -> threading.Lock:
+    key = (exercise.reference, exercise.kind, case)
+    with _LOCKS_LOCK:
+        return _REFERENCE_LOCKS.setdefault(key, threading.Lock())
+
+
 def _reference(exercise: Exercise, case: Case):
     fn = REFERENCES[exercise.reference]
-    return build_case(exercise.kind, fn, case, who="the reference")
+    if exercise.kind == "python":
+        return build_case(exercise.kind, fn, case, who="the reference")
+    key = (exercise.reference, exercise.kind, case)
+    if key not in _REFERENCE_MODELS:
+        _REFERENCE_MODELS[key] = build_case(exercise.kind, fn, case, who="the reference")
+    return _REFERENCE_MODELS[key]
 
 
 def _check_value(exercise: Exercise, case: Case, value) -> tuple[tuple[Check, ...], str]:
@@ -219,7 +238,8 @@ def _check_model(exercise: Exercise, case: Case, model) -> tuple[tuple[Check, ..
         raise SubmissionError(
             f"{exercise.function} returned {type(model).__name__}; return a keras.Model"
         )
-    result = compare(model, _reference(exercise, case), copy=False)
+    with _reference_lock(exercise, case):  # one comparison at a time per reference model
+        result = compare(model, _reference(exercise, case), copy=False)
     checks = tuple(
         Check(name, result.checks.get(name), "; ".join(d.message for d in result.failed(name)))
         for name in CHECKS
