@@ -62,7 +62,12 @@ else:
                     st.Page("app/pages/glossary.py", title="Glossary and FAQ"),
                 ],
                 "Training": [
-                    st.Page("app/pages/training.py", title="Training", url_path="training")
+                    st.Page("app/pages/training.py", title="Training", url_path="training"),
+                    *(  # the class gallery: class mode only (quiz.gallery)
+                        [st.Page("app/pages/gallery.py", title="Class gallery", url_path="gallery")]
+                        if member is not None
+                        else []
+                    ),
                 ],
                 # only an instructor's navigation has the page: for anyone else its address
                 # is not a page (and the page itself checks the role again)

@@ -447,3 +447,15 @@ def look_inside_address(run_id: str) -> str:
     from urllib.parse import urlencode
 
     return "/look_inside?" + urlencode({"run": run_id})
+
+
+def lab_address(model: str) -> dict[str, str] | None:
+    """The model-lab address (``/model_lab?...``) that rebuilds a registry model of the
+    Training page, or None when the lab has no row for it."""
+    match = re.fullmatch(r"(resnet|plain)(\d+)", model)
+    if model == "lenet5":
+        return {"family": "lenet5"}
+    if match:
+        address = {"family": "cifar_resnet", "depth": match.group(2)}
+        return address | ({"residual": "false"} if match.group(1) == "plain" else {})
+    return None

@@ -136,6 +136,7 @@ def share(
     card: Mapping[str, Any],
     note: str = "",
     folder: Path | None = None,
+    notebook: bytes | None = None,
 ) -> Entry:
     """Share one of ``learner``'s runs: copy its model file to the shared folder, keep its card.
 
@@ -149,6 +150,8 @@ def share(
         card: The model card's fields computed by the app.
         note: The learner's note (at most :data:`MAX_NOTE` characters).
         folder: The shared folder; defaults to :func:`shared_dir`.
+        notebook: The run as a notebook (``keras_cnn.run_notebook``), kept beside the model
+            (it needs the run's folder, which only the sharer's machine has).
 
     Returns:
         The new entry (sharing the same run again replaces its note and file).
@@ -182,16 +185,12 @@ def share(
     folder = shared_dir() if folder is None else Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     digest = sha256(run_dir / model_file)
-    name = f"{digest}.keras"  # content-addressed: two shares of one file are one file
-    if not (folder / name).is_file():
-        fd, tmp = tempfile.mkstemp(prefix=".share.", suffix=".keras", dir=folder)
-        os.close(fd)
-        try:
-            shutil.copyfile(run_dir / model_file, tmp)
-            os.replace(tmp, folder / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    name = _keep(folder, digest, ".keras", lambda tmp: shutil.copyfile(run_dir / model_file, tmp))
+    kept_notebook = None
+    if notebook is not None:
+        nb_digest = hashlib.sha256(notebook).hexdigest()
+        nb_name = _keep(folder, nb_digest, ".ipynb", lambda tmp: Path(tmp).write_bytes(notebook))
+        kept_notebook = {"file": nb_name, "sha256": nb_digest}
     last = rows[-1]
     full_card = {
         "builder": card.get("builder"),
@@ -204,6 +203,7 @@ def share(
             k: meta[k] for k in ("batch_size", "learning_rate", "optimizer", "seed") if k in meta
         },
         "curves": rows,
+        "notebook": kept_notebook,
     }
     values = {
         "note": note,
@@ -227,6 +227,22 @@ def share(
         else:
             conn.execute(update(table).where(table.c.id == found).values(**values))
     return next(e for e in entries(store, learner) if e.run_id == run_dir.name)
+
+
+def _keep(folder: Path, digest: str, suffix: str, fill) -> str:
+    """Write a file into the shared folder under its checksum (atomically: a reader on another
+    machine sees the whole file or none); one already there is kept. Returns its name."""
+    name = f"{digest}{suffix}"  # content-addressed: two shares of one file are one file
+    if not (folder / name).is_file():
+        fd, tmp = tempfile.mkstemp(prefix=".share.", suffix=suffix, dir=folder)
+        os.close(fd)
+        try:
+            fill(tmp)
+            os.replace(tmp, folder / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return name
 
 
 def _entry(row: Any) -> Entry:
@@ -291,24 +307,31 @@ def hide(store: ProgressStore, entry_id: int, instructor: bool, hidden: bool = T
         raise GalleryError(f"No gallery entry {entry_id!r}. Received: entry={entry_id!r}")
 
 
-def verified_file(item: Entry, folder: Path | None = None) -> Path:
-    """The entry's ``.keras`` file in the shared folder, after checking its SHA-256.
+def verified_file(item: Entry, folder: Path | None = None, kind: str = "model") -> Path:
+    """The entry's ``.keras`` file (``kind="notebook"``: its notebook) in the shared folder,
+    after checking its SHA-256.
 
     Raises:
         GalleryError: If the file is missing or its checksum differs from the one stored when
             it was shared (a changed or tampered file is never handed to Keras).
     """
     folder = shared_dir() if folder is None else Path(folder)
-    path = folder / Path(item.file).name
+    if kind == "model":
+        name, expected = item.file, item.sha256
+    elif kind == "notebook" and item.card.get("notebook"):
+        name, expected = item.card["notebook"]["file"], item.card["notebook"]["sha256"]
+    else:
+        raise GalleryError(f"Entry {item.id} has no {kind} (model, notebook). Received: {kind=}")
+    path = folder / Path(name).name
     if not path.is_file():
         raise GalleryError(
             f"Entry {item.id}'s model file {path} is missing from the shared folder."
         )
     found = sha256(path)
-    if found != item.sha256:
+    if found != expected:
         raise GalleryError(
             f"Entry {item.id}'s model file {path} was changed after it was shared (SHA-256 "
-            f"{found[:12]}..., shared as {item.sha256[:12]}...): refused."
+            f"{found[:12]}..., shared as {expected[:12]}...): refused."
         )
     return path
 

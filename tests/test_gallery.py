@@ -39,7 +39,9 @@ def fake_run(root: Path, name: str, learner: str | None, accuracies, model_bytes
 def test_share_keeps_the_card_and_a_checked_copy(store, tmp_path):
     shared = tmp_path / "shared"
     run = fake_run(tmp_path, "r1", "ada@x.org", [0.8, 0.96])
-    item = gallery.share(store, "ada@x.org", run, CARD, "LeNet, 2 epochs", folder=shared)
+    item = gallery.share(
+        store, "ada@x.org", run, CARD, "LeNet, 2 epochs", folder=shared, notebook=b"{}"
+    )
     assert (item.learner, item.model, item.data, item.epochs) == (
         "ada@x.org",
         "lenet5",
@@ -51,6 +53,7 @@ def test_share_keeps_the_card_and_a_checked_copy(store, tmp_path):
     assert item.card["lab"] == {"family": "lenet5"} and item.card["settings"] == {"batch_size": 32}
     path = gallery.verified_file(item, shared)
     assert path.read_bytes() == b"keras" and item.sha256 == gallery.sha256(run / "model.keras")
+    assert gallery.verified_file(item, shared, "notebook").read_bytes() == b"{}"
     # a classmate sees it; sharing the same run again replaces the note, not a second entry
     assert [e.id for e in gallery.entries(store, "bob@x.org")] == [item.id]
     again = gallery.share(store, "ada@x.org", run, CARD, "better note", folder=shared)
@@ -60,6 +63,9 @@ def test_share_keeps_the_card_and_a_checked_copy(store, tmp_path):
     path.write_bytes(b"evil")
     with pytest.raises(gallery.GalleryError, match="changed after it was shared.*refused"):
         gallery.verified_file(item, shared)
+    gallery.verified_file(item, shared, "notebook").write_bytes(b'{"evil": 1}')
+    with pytest.raises(gallery.GalleryError, match="changed after it was shared"):
+        gallery.verified_file(item, shared, "notebook")
     path.unlink()
     with pytest.raises(gallery.GalleryError, match="missing"):
         gallery.verified_file(item, shared)

@@ -64,6 +64,10 @@ def model_sources() -> list[tuple[str, str, str]]:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def load(kind: str, name: str) -> tuple[keras.Model, dict]:
     """The model and what the page needs to know about it (cached for every session)."""
+    if kind == "shared":
+        from app import gallery_view
+
+        return gallery_view.load(name)
     if kind == "run":
         _, meta = runs_lib.load_run(name)
         return runs_lib.load_model(name), {"data": meta.get("data", "digits"), "random": False}
@@ -110,6 +114,10 @@ def class_names(info: dict, count: int) -> list[str]:
 
 
 sources = model_sources()
+if "shared" in st.query_params:  # /look_inside?shared=<entry>: a classmate's gallery entry
+    from app import gallery_view
+
+    sources = gallery_view.sources(st.query_params["shared"]) + sources
 linked, problem = logic.source_from_address(st.query_params.get("run"), sources)
 if problem:
     st.warning(problem, icon=":material/link_off:")

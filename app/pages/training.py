@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import jobs, logic
+from app import classroom, jobs, logic
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 VIEWS = {
@@ -210,8 +210,13 @@ def _start_training() -> None:
         limit=int(state["limit"]) or None,
     )
 
+    member = classroom.current()  # class mode: the run names its learner (quiz.gallery)
+    tags = {"learner": member.email} if member is not None else None
+
     def target(job):
-        return train(model, dataset, observers=[job], stop=job.stop, verbose=0, **settings)
+        return train(
+            model, dataset, observers=[job], stop=job.stop, verbose=0, tags=tags, **settings
+        )
 
     _launch("train", target, label=f"{model} on {dataset}", model=model, data=dataset, **settings)
 
