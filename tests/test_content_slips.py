@@ -336,3 +336,29 @@ def test_cs231n_vgg16_rows_add_up_to_15_2_million_not_24():
     assert sum(rows) == 15_237_608  # about 15.2M values, not the notes' "24M"
     text = _text("vgg")
     assert "about 15.2M" in text and "24M values" in text and "61 MB" in text
+
+
+# ---------------------------------------------------------------- item 13: degradation you can see
+
+
+def test_lesson_quotes_the_stored_long_degradation_run():
+    """The figures lesson 6 quotes are the stored run's last epoch (results/degradation_long)."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    results = Path(__file__).resolve().parents[1] / "results"
+    curves = pd.read_csv(results / "degradation_long.csv")
+    provenance = json.loads((results / "degradation_long.json").read_text())
+    assert provenance["command"] == "python results/degradation_long.py"
+    last = curves.groupby("model").last()
+    assert (curves.groupby("model").epoch.max() == 20).all()
+    text = _text("degradation")
+    for model, figure in (("plain20", "0.1%"), ("plain56", "74.3%"), ("resnet56", "0.0%")):
+        assert f"{100 * last.loc[model, 'train_error']:.1f}%" == figure
+        assert f"**{figure}**" in text
+    assert f"{100 * last.loc['resnet56', 'test_error']:.1f}% test" in text
+    # degradation, and the residual fix
+    assert last.loc["plain56", "train_error"] > 10 * max(last.loc["plain20", "train_error"], 0.01)
+    assert last.loc["resnet56", "train_error"] <= last.loc["plain20", "train_error"]
