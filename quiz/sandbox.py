@@ -482,8 +482,8 @@ class Sandbox:
             pool). False starts faster, for code that builds no model (tests).
 
     Example:
-        >>> sandbox = Sandbox(1)
-        >>> outcome = sandbox.run(code, kind="block", function="residual_block", cases=[...])
+        >>> sandbox = Sandbox(1)  # starts a worker process  # doctest: +SKIP
+        >>> outcome = sandbox.run(code, kind="block", function="residual_block", cases=[...])  # doctest: +SKIP
     """
 
     def __init__(

@@ -15,8 +15,8 @@ the same as padding ``p`` on every side, and ``padding="same"`` with stride 1 is
 bottom and right), and the comparison says so.
 
 Example:
-    >>> result = keras_cnn.compare(my_model, keras_cnn.build_cifar_resnet(20))
-    >>> result.equal, result.first
+    >>> result = keras_cnn.compare(my_model, keras_cnn.build_cifar_resnet(20))  # doctest: +SKIP
+    >>> result.equal, result.first  # a learner's model  # doctest: +SKIP
     (False, Difference(check='count', message='your model has 18 batch normalizations; ...'))
 """
 

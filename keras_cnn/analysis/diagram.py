@@ -433,7 +433,7 @@ def show(
 
     Example:
         >>> keras_cnn.show(keras_cnn.build_cifar_resnet(20), block="conv2_block1")
-        <keras_cnn.Diagram: 10 edges, drawn by python>
+        <keras_cnn.Diagram: 8 edges, drawn by ...>
     """
     import shutil
     import subprocess

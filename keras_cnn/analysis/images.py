@@ -20,8 +20,8 @@ upload:
 
 Example:
 
-    >>> fitted = read_image(open("cat.jpg", "rb").read(), (224, 224, 3), name="cat.jpg")
-    >>> fitted.pixels.shape, fitted.description
+    >>> fitted = read_image(open("cat.jpg", "rb").read(), (224, 224, 3), name="cat.jpg")  # doctest: +SKIP
+    >>> fitted.pixels.shape, fitted.description  # a photo of one's own  # doctest: +SKIP
     ((224, 224, 3), '4032x3024 → centre-cropped to 3024x3024, resized to 224x224')
 """
 

@@ -14,6 +14,7 @@ Example:
     >>> picture.shape, picture.dtype
     ((64, 64, 3), dtype('uint8'))
     >>> picture.save("map.png")
+    PosixPath('map.png')
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 Example:
     >>> from keras_cnn import exercises
-    >>> exercises.starter("residual_block")      # the starter code, with its TODOs
-    >>> def residual_block(x, filters, stride):
+    >>> print(exercises.starter("residual_block"))  # the starter code, with its TODOs
+    from keras import layers...def residual_block(x, filters, stride):...return y
+    >>> def residual_block(x, filters, stride):  # yours  # doctest: +SKIP
     ...     ...
-    >>> exercises.check("residual_block", residual_block)   # a table of checks and feedback
+    >>> exercises.check("residual_block", residual_block)  # checks and feedback  # doctest: +SKIP
 
 The exercises are data (``quiz/content/exercises/*.toml``, read by
 :mod:`keras_cnn.exercises.spec`); each is graded against a ``keras_cnn`` block or builder

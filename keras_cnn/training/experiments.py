@@ -63,8 +63,8 @@ def degradation(
         loss, test_loss, seconds: plain before residual, shallow before deep.
 
     Example:
-        >>> curves = degradation((20, 56), epochs=5)
-        >>> curves.groupby("model").train_error.last()
+        >>> curves = degradation((20, 56), epochs=5)  # trains four nets  # doctest: +SKIP
+        >>> curves.groupby("model").train_error.last()  # doctest: +SKIP
     """
     frames = []
     for depth in depths:

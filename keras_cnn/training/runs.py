@@ -222,7 +222,7 @@ def load_model(run_id: str) -> Any:
             running, or was stored before runs kept their model).
 
     Example:
-        >>> model = load_model(list_runs().query("model_file.notna()").id[0])
+        >>> model = load_model(list_runs().query("model_file.notna()").id[0])  # doctest: +SKIP
     """
     found = model_path(run_id)
     if found is None:

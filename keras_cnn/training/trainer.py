@@ -236,8 +236,8 @@ def train(
         keras_cnn.data.DatasetUnavailableError: for a TFDS dataset that is not available.
 
     Example:
-        >>> history = train("resnet20", epochs=5)          # digits, CPU or GPU
-        >>> history[["epoch", "test_accuracy"]].tail(1)
+        >>> history = train("resnet20", epochs=5)  # digits, minutes on a CPU  # doctest: +SKIP
+        >>> history[["epoch", "test_accuracy"]].tail(1)  # doctest: +SKIP
     """
     config = TrainConfig(
         model_or_name,
