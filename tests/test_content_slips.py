@@ -300,10 +300,12 @@ def test_practice_answers_that_need_a_model():
 def test_lesson_page_shows_the_exercises_with_answers_folded(monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    from app import widgets
+    from app import exercise_views, widgets
 
     monkeypatch.setenv("KERAS_CNN_HOME", str(tmp_path))
     monkeypatch.setattr(widgets, "render", lambda name, key: None)  # no LeNet-5 training
+    # the exercises' links are page links, which need the whole app's navigation (not drawn here)
+    monkeypatch.setattr(exercise_views, "lesson_exercises", lambda lesson_id, learner: None)
     at = AppTest.from_function(_lesson_one, default_timeout=120)
     at.session_state["learner"] = "learner"  # a learner chosen in this browser
     at.query_params["learner"] = "learner"

@@ -87,11 +87,13 @@ def test_colab_address_only_for_a_github_repository():
 def test_lesson_page_offers_its_notebook(monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    from app import logic, widgets
+    from app import exercise_views, logic, widgets
 
     monkeypatch.setenv("KERAS_CNN_HOME", str(tmp_path))
     monkeypatch.setenv(logic.REPOSITORY_ENV, "github.com/someone/keras-cnn")
     monkeypatch.setattr(widgets, "render", lambda name, key: None)  # no LeNet-5 training
+    # the exercises' links are page links, which need the whole app's navigation (not drawn here)
+    monkeypatch.setattr(exercise_views, "lesson_exercises", lambda lesson_id, learner: None)
     at = AppTest.from_function(_lesson_three, default_timeout=120)
     at.session_state["learner"] = "learner"  # a learner chosen in this browser
     at.query_params["learner"] = "learner"
