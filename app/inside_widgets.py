@@ -18,14 +18,18 @@ BOX_COLOURS = ((255, 70, 70), (255, 170, 0), (60, 200, 255))
 LENET_EPOCHS = 5
 
 
+def lenet5_file():
+    """Where lesson 1's trained LeNet-5 is kept: ``$KERAS_CNN_HOME/models/...keras`` (the Look
+    inside page offers it once it is there)."""
+    from keras_cnn.paths import home_dir
+
+    return home_dir() / "models" / f"lenet5_digits_{LENET_EPOCHS}epochs_seed0.keras"
+
+
 def trained_lenet5():
     """LeNet-5 trained on the embedded digits (5 epochs, seed 0): trained on first use (about
     10 s on 2 cores, 93.6% test accuracy), then kept in ``$KERAS_CNN_HOME/models``."""
-    from keras_cnn.paths import home_dir
-
-    return _trained_lenet5(
-        str(home_dir() / "models" / f"lenet5_digits_{LENET_EPOCHS}epochs_seed0.keras")
-    )
+    return _trained_lenet5(str(lenet5_file()))
 
 
 @st.cache_resource(show_spinner=False)

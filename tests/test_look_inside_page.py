@@ -43,11 +43,32 @@ def test_a_trained_run_comes_first_and_every_view_renders():
     assert any("Grad-CAM of class 7 at s4" in c.value for c in at.caption)
 
 
+def test_the_lesson_1_lenet5_and_the_registry_s_models_are_offered():
+    """Issue 19, item 7: lesson 1 says Look inside shows your trained runs first, yet its
+    LeNet-5 was not offered; issue 18, item 7: the lists come from the registry."""
+    import keras_cnn
+    from app import inside_widgets
+    from keras_cnn.train import build_model
+
+    path = inside_widgets.lenet5_file()
+    path.parent.mkdir(parents=True)
+    build_model("lenet5").save(path)  # as lesson 1 keeps it (untrained here: fast)
+    at = _page()
+    assert not at.exception, at.exception
+    model = at.selectbox(key="inside_model")
+    assert model.options[0] == "LeNet-5 trained in lesson 1 (digits)"
+    assert not at.warning, "a trained model needs no random-weights warning"
+    registry = keras_cnn.list_models().set_index("name")
+    published = registry[registry.imagenet_weights.astype(bool)].index
+    assert all(any(o.startswith(f"{n}, ") for o in model.options) for n in published)
+    assert "plain56 (CIFAR plain), random weights" in model.options
+
+
 def test_random_weights_are_flagged():
     at = _page()  # no run yet: the first choice is a small model with random weights
     model = at.selectbox(key="inside_model")
-    assert model.options[0] == "LeNet-5, random weights"
-    model.set_value(model.options.index("ResNet-20, random weights")).run()
+    assert model.options[0] == "lenet5 (LeNet), random weights"
+    model.set_value(model.options.index("resnet20 (CIFAR ResNet), random weights")).run()
     assert not at.exception, at.exception
     assert "Random weights" in at.warning[0].value
     assert any(m.value.startswith("**Prediction: ") for m in at.markdown)

@@ -34,29 +34,39 @@ with st.spinner("Loading keras_cnn ..."):
     from keras_cnn.models import imagenet, weights
     from keras_cnn.train import build_model
 
-SMALL = {
-    "lenet5": "LeNet-5",
-    "vgg_small": "Small VGG",
-    "resnet20": "ResNet-20",
-    "plain20": "Plain-20",
-}
-IMAGENET = {"vgg16": "VGG-16", "resnet50": "ResNet-50"}
+#: The registry's models the page offers: the small 32x32 ones (digits) up to this size, and
+#: every model with published ImageNet weights.
+SMALL_MAX_PARAMS = 2_000_000
 DISPLAY = 256  # pixels: every picture is enlarged (nearest neighbour) to at least this size
 MAX_CELLS = 4096  # a layer output larger than this is picked with number inputs only
 
 
 def model_sources() -> list[tuple[str, str, str]]:
-    """``(kind, name, label)`` for every model the page offers, the learner's runs first."""
+    """``(kind, name, label)`` for every model the page offers: the learner's runs first, then
+    the LeNet-5 lesson 1 trained, then the registry's small and ImageNet models."""
+    import keras_cnn
+    from app import inside_widgets
+
     sources = []
     stored = runs_lib.list_runs()
     for run in stored[stored.model_file.notna()].itertuples():
         accuracy = "" if pd.isna(run.test_accuracy) else f", test accuracy {run.test_accuracy:.0%}"
         sources.append(("run", run.id, f"Your run: {run.model} on {run.data}{accuracy} ({run.id})"))
-    sources += [("small", k, f"{v}, random weights") for k, v in SMALL.items()]
-    for name, title in IMAGENET.items():
-        have = weights.on_disk(name)
+    lesson_model = inside_widgets.lenet5_file()
+    if lesson_model.is_file():
+        sources.append(("file", str(lesson_model), "LeNet-5 trained in lesson 1 (digits)"))
+    registry = keras_cnn.list_models()
+    small = registry[
+        registry.input_shape.map(lambda s: s[:2] == (32, 32))
+        & (registry.params <= SMALL_MAX_PARAMS)
+    ]
+    sources += [
+        ("small", r.name, f"{r.name} ({r.family}), random weights") for r in small.itertuples()
+    ]
+    for r in registry[registry.imagenet_weights.astype(bool)].itertuples():
+        have = weights.on_disk(r.name)
         sources.append(
-            ("imagenet", name, f"{title}, {'ImageNet weights' if have else 'random weights'}")
+            ("imagenet", r.name, f"{r.name}, {'ImageNet weights' if have else 'random weights'}")
         )
     return sources
 
@@ -71,6 +81,8 @@ def load(kind: str, name: str) -> tuple[keras.Model, dict]:
     if kind == "run":
         _, meta = runs_lib.load_run(name)
         return runs_lib.load_model(name), {"data": meta.get("data", "digits"), "random": False}
+    if kind == "file":  # lesson 1's LeNet-5, trained on the digits
+        return keras.models.load_model(name), {"data": "digits", "random": False}
     if kind == "small":
         keras.utils.set_random_seed(0)
         return build_model(name), {"data": "digits", "random": True}
