@@ -232,3 +232,19 @@ def test_conv_stack_follows_keras_cnns_geometry_engine():
     rows = logic.conv_stack(64, stack)
     assert [r["rf"] for r in rows] == fields == [7, 11, 19, 35, 43]
     assert rows[-1]["size"] == x.shape[1]
+
+
+def test_course_prose_shows_no_raw_tex():
+    """Issue 19, item 7: `x_{l+1} = x_l + F(x_l)` and `27C^2` appeared as raw text (Markdown
+    and choice labels do not typeset them; code spans and LaTeX sections are fine)."""
+    import re
+
+    raw_tex = re.compile(r"\w\^\d|_\{")
+    texts = [e.answer for e in COURSE.faq]
+    for lesson in COURSE.lessons:
+        texts += [s.body for s in lesson.sections if s.kind == "markdown"]
+        for question in lesson.questions:
+            texts += [question.prompt, question.explanation, *question.choices]
+    code = re.compile(r"```.*?```|`[^`]*`|^    [^\n]*$", flags=re.S | re.M)  # spans, blocks
+    prose = [code.sub("", t) for t in texts]
+    assert [t for t in prose if raw_tex.search(t)] == []
