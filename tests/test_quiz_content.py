@@ -352,8 +352,8 @@ def test_cli_check_reports_problems(content):
     assert "lessons/03_vgg.toml: vgg-two-3x3-rf: answer: " in proc.stdout
 
 
-def test_readme_lists_every_lesson_in_order():
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+def test_course_page_lists_every_lesson_in_order():
+    text = (REPO / "docs" / "course.md").read_text(encoding="utf-8")
     block = text.split("<!-- lessons:start -->")[1].split("<!-- lessons:end -->")[0]
     listed = re.findall(r"^(\d+)\. (.+) \(`([a-z0-9-]+)`\)$", block, flags=re.M)
     expected = [(str(le.order), le.title, le.id) for le in get_course().lessons]

@@ -1,4 +1,4 @@
-"""The README's "Look inside" cell runs as written after the Training cell, whose ResNet-20
+"""The documentation's "Look inside" cell (docs/look-inside.md, once the README's) runs as written after the Training cell, whose ResNet-20
 is then the latest run (issue 19, item 12: the cell assumed a LeNet-5 and failed)."""
 
 import re
@@ -7,11 +7,11 @@ from pathlib import Path
 from keras_cnn import runs
 from keras_cnn.train import build_model, train
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "look-inside.md"
 
 
 def _look_inside_cell() -> str:
-    section = README.read_text(encoding="utf-8").split("## Look inside a network", 1)[1]
+    section = README.read_text(encoding="utf-8").split("# Look inside a network", 1)[1]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 

@@ -296,7 +296,7 @@ def _entries() -> list[ModelEntry]:
     return e
 
 
-#: id -> entry, in the order of the README's table. The id is the built model's ``name`` and
+#: id -> entry, in the order of the models table (docs/registry.md). The id is the built model's ``name`` and
 #: the key of its published weights (:data:`keras_cnn.models.weights.IMAGENET_WEIGHTS`):
 #: ``keras.applications``' own names where it has the model (``vgg16``, ``resnet50``,
 #: ``resnet50v2``), torchvision's where it has it (``resnext50_32x4d``, ``wide_resnet50_2``).
