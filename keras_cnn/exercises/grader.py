@@ -195,7 +195,7 @@ _LOCKS_LOCK = threading.Lock()
 
 
 def _reference_lock(exercise: Exercise, case: Case) -> threading.Lock:
-    key = (exercise.reference, exercise.kind, case)
+    key = (exercise.reference, exercise.kind, repr(case))  # TOML cases hold lists
     with _LOCKS_LOCK:
         return _REFERENCE_LOCKS.setdefault(key, threading.Lock())
 
@@ -204,7 +204,7 @@ def _reference(exercise: Exercise, case: Case):
     fn = REFERENCES[exercise.reference]
     if exercise.kind == "python":
         return build_case(exercise.kind, fn, case, who="the reference")
-    key = (exercise.reference, exercise.kind, case)
+    key = (exercise.reference, exercise.kind, repr(case))  # TOML cases hold lists
     if key not in _REFERENCE_MODELS:
         _REFERENCE_MODELS[key] = build_case(exercise.kind, fn, case, who="the reference")
     return _REFERENCE_MODELS[key]
