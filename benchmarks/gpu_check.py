@@ -49,7 +49,8 @@ if __package__ in (None, ""):  # run as a script from a checkout
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_cnn.train import _softmax_output, build_model, device_info, train  # noqa: E402
+from keras_cnn.analysis.head import output_activation  # noqa: E402
+from keras_cnn.train import build_model, device_info, train  # noqa: E402
 
 #: (model, input shape, batch) of the throughput checks.
 THROUGHPUT = (
@@ -103,7 +104,9 @@ def plain_fit(name, shape, batch, mixed, x, y, epochs) -> float:
     model = _model(name, shape, mixed)
     model.compile(
         optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=1e-4),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not _softmax_output(model)),
+        loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=output_activation(model) != "softmax"
+        ),
         metrics=["accuracy"],
         jit_compile=True,
     )
