@@ -208,7 +208,8 @@ def _confine(config: dict) -> None:
     if child:
         os.write(1, f"pid {child}\n".encode())
         _, status = os.waitpid(child, 0)
-        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+        code = os.waitstatus_to_exitcode(status)  # -N when signal N ended the worker
+        os._exit(128 - code if code < 0 else code & 0xFF)  # the shell's 128 + N
     os.setsid()
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _hide(config)
@@ -460,9 +461,10 @@ def _exit_message(code: int | None, limits: Limits) -> str:
         signal.SIGXFSZ: f"your code wrote a file larger than {limits.file_mb} MB",
         signal.SIGSEGV: "your code crashed the sandbox's Python (segmentation fault)",
     }
-    sig = 128 + code if -64 < code < 0 else code
     for number, text in by_signal.items():
-        if code in (-number, 128 + number) or sig == 128 + number:
+        # -N: the worker itself was signalled; 128 + N: the namespace's init passed it on;
+        # 256 - N: an init that masked -N into a byte (what an exit status can hold)
+        if code in (-number, 128 + number, 256 - number):
             return text
     return (
         f"your code ended the sandbox's process (exit status {code}) before the checks could run: "
