@@ -56,10 +56,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # serve.py, the harness
 
+import serve  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
-
-from app import serve  # noqa: E402
 
 RUN_LOG_ENV = "KERAS_CNN_RUN_LOG"  # app.shell.RUN_LOG_ENV (the benchmark imports no Streamlit)
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # serve.py, the browser harness
 
 
 def main() -> None:
+    import serve
     from playwright.sync_api import sync_playwright
-
-    from app import serve
 
     with tempfile.TemporaryDirectory() as home:
         os.environ["KERAS_CNN_HOME"] = home

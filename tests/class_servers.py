@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from app import serve
+import serve
 
 COOKIE_SECRET = "a-test-cookie-secret-that-is-long-enough-0123456789"
 ROSTER = """email,name,role

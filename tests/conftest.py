@@ -50,7 +50,7 @@ def rng():
 def playwright():
     """Playwright for the browser tests: Debian's Chromium, skipped locally without it and a
     failure in CI (``CI`` set), where ``.ci/run`` installs it."""
-    from app import serve
+    import serve
 
     if not Path(serve.CHROMIUM).exists():
         if os.environ.get("CI"):

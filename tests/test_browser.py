@@ -9,9 +9,9 @@ is skipped locally and fails in CI (``CI`` set).
 import re
 
 import pytest
+import serve
 
 import quiz
-from app import serve
 
 ARTIFACTS = serve.ROOT / "test-artifacts" / "browser"
 

@@ -8,9 +8,9 @@ One Streamlit server in class mode over the session's PostgreSQL; the provider l
 from __future__ import annotations
 
 import pytest
+import serve
 from class_servers import ROSTER, class_server, sign_in
 
-from app import serve
 from quiz import roster
 from quiz.store import ProgressStore
 

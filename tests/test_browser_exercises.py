@@ -5,8 +5,8 @@ code runs in the sandbox of the real server (``streamlit run``)."""
 from __future__ import annotations
 
 import pytest
+import serve
 
-from app import serve
 from keras_cnn.exercises.spec import load_exercises
 
 ARTIFACTS = serve.ROOT / "test-artifacts" / "browser"

@@ -2,7 +2,7 @@
 browser across a reload, a fresh browser is asked, a name is never markup (no request to an
 address hidden in it), and a double click on Submit stores one check.
 
-Debian's Chromium driven by Playwright against ``streamlit run`` (see ``app/serve.py``);
+Debian's Chromium driven by Playwright against ``streamlit run`` (see ``tests/serve.py``);
 screenshots go to ``test-artifacts/browser/``.
 """
 
@@ -11,9 +11,9 @@ import threading
 import urllib.parse
 
 import pytest
+import serve
 
 import quiz
-from app import serve
 
 ARTIFACTS = serve.ROOT / "test-artifacts" / "browser"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import serve
 from PIL import Image
 
-from app import serve
 from keras_cnn.train import train
 
 ARTIFACTS = serve.ROOT / "test-artifacts" / "browser"

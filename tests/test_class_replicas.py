@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
+import serve
 from class_servers import ROSTER, class_server, sign_in
 
-from app import serve
 from quiz import roster
 from quiz.store import ProgressStore
 

@@ -1,6 +1,8 @@
 """Run the course in a real browser: start ``streamlit run`` on a free port and drive Debian's
-Chromium with Playwright. Shared by ``tests/test_browser.py``, ``benchmarks/app_latency.py``
-and ``docs/screenshots.py``. Imports neither Streamlit nor TensorFlow.
+Chromium with Playwright. A test harness, not part of the app: shared by the ``tests/test_browser*.py``
+tests (``import serve``: pytest puts ``tests/`` on the path), ``benchmarks/app_latency.py`` and
+``docs/look_inside_screenshot.py`` (which add ``tests/`` to ``sys.path``). Imports neither Streamlit
+nor TensorFlow.
 """
 
 from __future__ import annotations
