@@ -71,7 +71,7 @@ def render(lesson_id: str) -> None:
         return
     passed = shell.passed_for_unlocking(progress, learner)
     st.title(f"{lesson.order}. {lesson.title}")
-    _progress_bar(progress.lesson_scores(learner).get(lesson.id), lesson.id in passed)
+    _best_score(progress, learner, lesson.id)
     missing = logic.missing_prerequisites(lesson, passed)
     if missing:
         _locked(course, lesson, passed, missing)
@@ -120,6 +120,24 @@ def _locked(course: quiz.Course, lesson: quiz.Lesson, passed: set[str], missing:
         lesson_link(
             target, label=f"Open now: {step.order}. {step.title}", icon=":material/arrow_forward:"
         )
+
+
+#: Seconds between two reads of the lesson's best score while the page is open: another tab
+#: (or device) of the same learner may pass the check meanwhile, and this tab should say so
+#: without a reload. A timed fragment waits for a running script instead of stopping it.
+SCORE_REFRESH_S = 5
+
+
+@st.fragment(run_every=SCORE_REFRESH_S)
+def _best_score(progress: quiz.ProgressStore, learner: str, lesson_id: str) -> None:
+    """The lesson's best score, as stored now (re-read every ``SCORE_REFRESH_S`` seconds)."""
+    try:
+        best = progress.lesson_scores(learner).get(lesson_id)
+        passed = lesson_id in shell.passed_for_unlocking(progress, learner)
+    except quiz.StoreError as exc:  # the store went away: say so, keep the page
+        st.warning(f"Your best score could not be read: {exc}", icon=":material/warning:")
+        return
+    _progress_bar(best, passed)
 
 
 def _progress_bar(best: float | None, passed: bool) -> None:
@@ -243,11 +261,15 @@ def new_attempt(lesson: quiz.Lesson, seed: int | None = None) -> dict:
 _UNANSWERED = object()
 
 #: Question kinds answered with a multiselect: its label and placeholder.
+#: Question kinds answered with a multiselect: its label, placeholder and whether it offers
+#: Streamlit's "Select all" (an order is picked one item at a time: "Select all" would give
+#: the listed order in one click).
 _MULTISELECTS = {
-    "multiple": ("Choose all that apply", "Choose all that apply"),
+    "multiple": ("Choose all that apply", "Choose all that apply", True),
     "ordering": (
         "Pick the items in order, first to last",
         "Pick the first item, then the next ...",
+        False,
     ),
 }
 
@@ -276,7 +298,7 @@ def _widget(question: quiz.Question, index: int, key: str, answered: Any = _UNAN
             label_visibility="collapsed",
         )
     if question.kind in _MULTISELECTS:
-        label, placeholder = _MULTISELECTS[question.kind]
+        label, placeholder, select_all = _MULTISELECTS[question.kind]
         return st.multiselect(
             label,
             range(len(choices)),
@@ -285,6 +307,7 @@ def _widget(question: quiz.Question, index: int, key: str, answered: Any = _UNAN
             key=key,
             disabled=review,
             placeholder=placeholder,
+            select_all=select_all,
         )
     unit = f" ({question.unit})" if question.unit else ""
     return st.text_input(
@@ -341,6 +364,10 @@ def system_check(
         "your answers are saved for learner "
         f"**{identity.shown(learner)}**."
     )
+    if results is not None:  # the score and the next step first, where the page scrolls to
+        _verdict(course, progress, learner, lesson, attempt)
+        if attempt.pop("scroll", False):  # once, right after Submit
+            _scroll_to(RESULT_ANCHOR, attempt["token"])
     with st.form(f"form:{lesson.id}:{seed}", border=True):
         for i, question in enumerate(questions):
             wkey = widget_key(lesson.id, seed, i)
@@ -363,7 +390,6 @@ def system_check(
         kind, message = problem
         getattr(st, kind)(message, icon=":material/error:" if kind == "error" else None)
     if attempt["results"] is not None:
-        _verdict(course, attempt)
         st.button(
             "Try again with new questions",
             key=f"retry:{lesson.id}",
@@ -429,7 +455,8 @@ def _grade_and_store(
     if missing:
         attempt["problem"] = (
             "warning",
-            f"Answer every question before submitting (missing: {missing}).",
+            f"Answer every question before submitting: {logic.numbered('question', missing)} "
+            f"{'has' if len(missing) == 1 else 'have'} no answer yet.",
         )
         return
     try:
@@ -452,24 +479,69 @@ def _grade_and_store(
     unlocked = []
     if record.passed and lesson.id not in passed_before:
         unlocked = quiz.newly_unlocked(course, passed_before, lesson.id)
-    attempt.update(results=results, record=record, unlocked=unlocked, values=values)
+    attempt.update(results=results, record=record, unlocked=unlocked, values=values, scroll=True)
 
 
-def _verdict(course: quiz.Course, attempt: dict) -> None:
+#: The anchor of the System Check's result (score and next step), above its questions.
+RESULT_ANCHOR = "check-result"
+
+#: Scrolls the page to an element id once it is drawn: after Submit the browser stays where the
+#: button was, below every question's feedback, and the score would be out of sight.
+_SCROLL_SCRIPT = """<script>
+(() => {{
+  const started = Date.now();  // drawn {token}
+  const go = () => {{
+    const target = document.getElementById({anchor!r});
+    if (target) target.scrollIntoView({{behavior: "smooth", block: "start"}});
+    else if (Date.now() - started < 10000) setTimeout(go, 100);
+  }};
+  go();
+}})();
+</script>"""
+
+
+def _scroll_to(anchor: str, token: str) -> None:
+    st.html(_SCROLL_SCRIPT.format(anchor=anchor, token=token), unsafe_allow_javascript=True)
+
+
+def _verdict(
+    course: quiz.Course,
+    progress: quiz.ProgressStore,
+    learner: str,
+    lesson: quiz.Lesson,
+    attempt: dict,
+) -> None:
+    """Score, verdict and the next step: the lessons this pass unlocked, or else the lesson
+    to open next (passing VGG unlocks nothing while Inception is still to pass)."""
     record = attempt["record"]
     right = sum(r.correct for r in attempt["results"])
     total = len(attempt["results"])
+    st.subheader("Your result", anchor=RESULT_ANCHOR)
     st.progress(record.score, text=f"Score: {record.score:.0%} ({right} of {total} right)")
     if record.passed:
         st.success(f"**Passed** with {record.score:.0%}. Well done!", icon=":material/school:")
     else:
         st.error(
             f"**Not passed** ({record.score:.0%}; {quiz.PASS_THRESHOLD:.0%} needed). "
-            "Reread the sections of the questions you missed and try again.",
+            "Reread the sections of the questions you missed and try again (the button is "
+            "below the questions).",
             icon=":material/replay:",
         )
+        return
     for lesson_id in attempt["unlocked"]:
         unlocked = course.lesson(lesson_id)
         st.info(f"Unlocked: **{unlocked.order}. {unlocked.title}**", icon=":material/lock_open:")
         if st.button(f"Go to {unlocked.node}", key=f"go:{lesson_id}", type="primary"):
             go_to_lesson(lesson_id)
+    if attempt["unlocked"]:
+        return
+    states = quiz.lesson_states(course, shell.passed_for_unlocking(progress, learner))
+    target, waiting = logic.next_after_pass(course, lesson, states)
+    if target is None:
+        st.info("You passed every System Check of the course.", icon=":material/celebration:")
+        return
+    step = course.lesson(target)
+    why = f", which {course.lesson(waiting).node} also needs" if waiting else ""
+    st.info(f"Next: **{step.order}. {step.title}**{why}.", icon=":material/arrow_forward:")
+    if st.button(f"Go to {step.node}", key=f"go:{target}", type="primary"):
+        go_to_lesson(target)

@@ -133,6 +133,17 @@ def missing_prerequisites(lesson: quiz.Lesson, passed: Iterable[str]) -> list[st
     return [p for p in lesson.prerequisites if p not in passed]
 
 
+def _needed(course: quiz.Course, lesson: quiz.Lesson) -> set[str]:
+    """Every lesson that must be passed before ``lesson``: its prerequisites, theirs, ..."""
+    todo, needed = list(lesson.prerequisites), set()
+    while todo:
+        lesson_id = todo.pop()
+        if lesson_id not in needed:
+            needed.add(lesson_id)
+            todo.extend(course.lesson(lesson_id).prerequisites)
+    return needed
+
+
 def next_open_step(
     course: quiz.Course, lesson: quiz.Lesson, states: Mapping[str, str]
 ) -> str | None:
@@ -140,16 +151,40 @@ def next_open_step(
     (unlocked, not passed) lesson, in course order, among its prerequisites, their
     prerequisites and so on; else the next open lesson of the course; ``None`` if none is open.
     """
-    todo, needed = list(lesson.prerequisites), set()
-    while todo:
-        lesson_id = todo.pop()
-        if lesson_id not in needed:
-            needed.add(lesson_id)
-            todo.extend(course.lesson(lesson_id).prerequisites)
+    needed = _needed(course, lesson)
     for candidate in course.lessons:
         if candidate.id in needed and states.get(candidate.id) == quiz.UNLOCKED:
             return candidate.id
     return continue_lesson(course, states, None)
+
+
+def next_after_pass(
+    course: quiz.Course, lesson: quiz.Lesson, states: Mapping[str, str]
+) -> tuple[str | None, str | None]:
+    """Where to go after passing ``lesson`` when its pass unlocked nothing new (VGG: BatchNorm
+    also needs Inception): ``(next, waiting)``, the open lesson on the way to ``waiting``, the
+    first still locked lesson that needs ``lesson``; else ``(the next open lesson of the
+    course, None)``; ``(None, None)`` when no lesson is open.
+
+    Args:
+        course: The course.
+        lesson: The lesson just passed.
+        states: ``quiz.lesson_states`` after the pass.
+    """
+    for later in course.lessons:
+        if lesson.id in later.prerequisites and states.get(later.id) == quiz.LOCKED:
+            step = next_open_step(course, later, states)
+            return step, later.id if step in _needed(course, later) else None
+    return continue_lesson(course, states, None), None
+
+
+def numbered(noun: str, numbers: Sequence[int]) -> str:
+    """Numbers as a sentence says them: ``question 3``, ``questions 2 and 5``,
+    ``questions 1, 2 and 5``."""
+    if len(numbers) == 1:
+        return f"{noun} {numbers[0]}"
+    *first, last = (str(n) for n in numbers)
+    return f"{noun}s {', '.join(first)} and {last}"
 
 
 def _fold(text: str) -> str:

@@ -161,13 +161,17 @@ def answer_everything(page) -> None:
         box = select.get_by_role("combobox")
         box.click()
         box.press("ArrowDown")
-        # Streamlit's "Select all" picks every item at once: a complete (if not the right)
-        # order for an ordering question, every choice for a multiple-choice one.
+        page.get_by_role("option").first.wait_for(timeout=30_000)
+        # Every item, one pick at a time (an ordering question offers no "Select all"): a
+        # complete (if not the right) order, every choice of a multiple-choice question.
+        items = int(page.get_by_role("option").first.get_attribute("aria-setsize"))
         select_all = page.get_by_role("option", name="Select all")
-        select_all.wait_for(timeout=30_000)
-        items = int(select_all.get_attribute("aria-setsize")) - 1
-        select_all.click()
-        select.locator(f'[data-tag-index="{items - 1}"]').wait_for(timeout=30_000)
+        items -= select_all.count()
+        for picked in range(items):
+            page.get_by_role("option").filter(has_not_text="Select all").first.click()
+            select.locator(f'[data-tag-index="{picked}"]').wait_for(timeout=30_000)
+            if picked + 1 < items and page.get_by_role("option").count() == 0:
+                box.click()  # the list closed after a pick: open it again
         page.keyboard.press("Escape")
 
 

@@ -1,17 +1,20 @@
 """Who the learner is, in a real browser (issue 19, items 1-3): the learner stays with the
 browser across a reload, a fresh browser is asked, a name is never markup (no request to an
-address hidden in it), and a double click on Submit stores one check.
+address hidden in it), and a double click on Submit stores one check; after it the score is
+scrolled into view and a second tab of the same learner shows the new best score unreloaded.
 
 Debian's Chromium driven by Playwright against ``streamlit run`` (see ``tests/serve.py``);
 screenshots go to ``test-artifacts/browser/``.
 """
 
 import http.server
+import re
 import threading
 import urllib.parse
 
 import pytest
 import serve
+from playwright.sync_api import expect
 
 import quiz
 
@@ -70,16 +73,32 @@ def test_the_learner_stays_with_the_browser_and_a_name_is_text(playwright, tmp_p
             page.reload()
             assert _caption(page).endswith("learner Zoë.")
             serve.settle(page, 90_000)
+            # A second tab of Zoë on lesson 1, left alone while the first one submits.
+            # (a tab is a session of its own: Playwright's own page of a context opens none)
+            second_tab = browser.new_context(viewport={"width": 1280, "height": 900})
+            second = second_tab.new_page()
+            errors += serve.collect_errors(second)
+            second.goto(page.url)
+            assert _caption(second).endswith("learner Zoë.")
+            second.get_by_text("System Check not taken yet").wait_for(timeout=90_000)
             # A double click on Submit stores the check once.
             serve.answer_everything(page)
             serve.settle(page, 90_000)
             page.get_by_role("button", name="Submit answers").dblclick()
             # the first submit of a cold server waits behind lesson 1's live LeNet-5 training
-            page.get_by_text("Score:").first.wait_for(timeout=180_000)
+            score = page.get_by_text(re.compile(r"^Score: \d+%"))
+            score.wait_for(timeout=180_000)
             serve.settle(page)
+            # the score and the next step are scrolled into view (issue 19, item 7)
+            expect(score).to_be_in_viewport(timeout=10_000)
             page.wait_for_timeout(1000)
             page.screenshot(path=ARTIFACTS / "11-after-submit.png")
             assert len(store.checks("Zoë")) == 1 and store.checks("Ada") == []
+            # and the untouched second tab shows the new best score without a reload
+            second.get_by_text(re.compile(r"^Best System Check score: \d+%")).wait_for(
+                timeout=30_000
+            )
+            second_tab.close()
 
             # Another browser (a fresh context: no address, no session) is asked again.
             other = browser.new_context(viewport={"width": 390, "height": 844})
