@@ -27,7 +27,7 @@ STRUCTURE_ONLY = {
     "keras_cnn",
     "keras_cnn.analysis.diagram.to_dot",
     "keras_cnn.analysis.inside",
-    "keras_cnn.analysis.inside.receptive_field_box",
+    "keras_cnn.analysis.units.receptive_field_box",
     "keras_cnn.analysis.summary.receptive_field",
     "keras_cnn.analysis.summary.summarize",
     "keras_cnn.models.cifar.build_wide_resnet",

@@ -19,6 +19,11 @@ Everything here works on any functional Keras model (the registry's, a learner's
 The gradients need the TensorFlow, JAX or PyTorch backend (:data:`GRADIENT_BACKENDS`);
 feature maps and boxes work under every backend.
 
+This module is the one place to look (``keras_cnn.inside``); the code lives by concept:
+:mod:`keras_cnn.analysis.units` (forward: layers, boxes, feature maps, logits),
+:mod:`keras_cnn.analysis.attribution` (backward: saliency, Grad-CAM, effective receptive
+fields) and :mod:`keras_cnn.analysis.pictures`.
+
 Example:
     >>> model = keras_cnn.build_vgg(16)
     >>> receptive_field_box(model, "block1_conv2")            # the centre unit: 5x5
@@ -27,18 +32,14 @@ Example:
     >>> picture = overlay(images[0], heat[0])                  # RGB uint8  # doctest: +SKIP
 """
 
-from __future__ import annotations
-
-import weakref
-from collections.abc import Callable, Sequence
-
-import keras
-import numpy as np
-
-from keras_cnn.analysis import geometry as G
-from keras_cnn.analysis.gradients import GRADIENT_BACKENDS, gradient_backend
-from keras_cnn.analysis.head import logits_head
-from keras_cnn.analysis.pictures import (  # noqa: F401  (re-exported: keras_cnn.inside.to_image)
+from keras_cnn.analysis.attribution import (
+    default_cam_layer,
+    effective_receptive_field,
+    grad_cam,
+    saliency,
+)
+from keras_cnn.analysis.gradients import GRADIENT_BACKENDS
+from keras_cnn.analysis.pictures import (
     COLORMAPS,
     Picture,
     draw_box,
@@ -48,493 +49,33 @@ from keras_cnn.analysis.pictures import (  # noqa: F401  (re-exported: keras_cnn
     to_image,
     top_channels,
 )
-
-# ----------------------------------------------------------------------------- inputs
-
-
-def _batch(model: keras.Model, images) -> np.ndarray:
-    """``images`` as a float32 batch matching the model's input (one image gets a batch axis)."""
-    x = np.asarray(images, dtype=np.float32)
-    expected = tuple(model.input_shape[1:])
-    if x.ndim == len(expected):
-        x = x[None]
-    if x.ndim != len(expected) + 1 or any(
-        e is not None and e != g for e, g in zip(expected, x.shape[1:], strict=True)
-    ):
-        raise ValueError(
-            f"`images` must be one image of shape {expected} or a batch (N, *{expected}) for "
-            f"model {model.name!r}. Received: images.shape={np.shape(images)}"
-        )
-    return x
-
-
-def _layer(model: keras.Model, layer: str | None, *, spatial: bool = True):
-    """The named layer of ``model``; with ``spatial`` it must have a (N, H, W, C) output."""
-    if not isinstance(layer, str):
-        raise ValueError(f"`layer` must be a layer name of {model.name!r}. Received: {layer=}")
-    names = [op.name for op in model.layers]
-    if layer not in names:
-        raise ValueError(
-            f"Model {model.name!r} has no layer {layer!r}; its spatial layers include "
-            f"{spatial_layers(model)[-6:]}. Received: {layer=}"
-        )
-    found = model.get_layer(layer)
-    if spatial and len(found.output.shape) != 4:
-        raise ValueError(
-            f"Layer {layer!r} has no spatial output (shape {found.output.shape}); choose one "
-            f"of {spatial_layers(model)[-6:]} … Received: {layer=}"
-        )
-    return found
-
-
-def spatial_layers(model: keras.Model) -> list[str]:
-    """The layers whose output is a map ``(N, H, W, C)`` with more than one position.
-
-    Args:
-        model: keras.Model. A functional model (a model nested in it counts as one layer,
-            with the geometry of its output).
-
-    Returns:
-        Their names, in the model's layer order (layers that move the channels onto a
-        spatial axis, like the ``Permute`` of a zero-padding shortcut, and layers whose
-        field keras_cnn cannot follow are left out).
-    """
-    fields = G.geometry(model)
-    found = []
-    for op in model.layers:
-        key = fields.flat.top_outputs.get(op.name)
-        if key is None or isinstance(op, keras.layers.InputLayer):
-            continue
-        shape = fields.flat.tensors[key].shape
-        axes = fields.values[key].axes
-        if (
-            len(shape) == 4
-            and axes is not None
-            and None not in axes[:2]
-            and None not in (axes[0].start, axes[1].start)
-            and (shape[1] or 2) * (shape[2] or 2) > 1
-        ):
-            found.append(op.name)
-    return found
-
-
-#: Layers that only move pixels around: never shown as a stage's output.
-_PLUMBING = ("ZeroPadding2D", "Cropping2D", "Permute")
-
-
-def block_outputs(model: keras.Model) -> list[str]:
-    """Each stage's last layer: the last spatial layer at every resolution.
-
-    VGG-16: ``block1_conv2`` (224x224), ``block2_conv2``, …, ``block5_pool`` (7x7);
-    ResNet-50: ``conv1_relu``, ``conv2_block3_out``, …, ``conv5_block3_out``. Padding
-    layers are skipped.
-
-    Args:
-        model: keras.Model. A functional model.
-
-    Returns:
-        Layer names, from the input to the output.
-    """
-    last: dict[tuple, str] = {}
-    for name in spatial_layers(model):
-        found = model.get_layer(name)
-        if type(found).__name__ not in _PLUMBING:
-            last[tuple(found.output.shape[1:3])] = name
-    order = {name: i for i, name in enumerate(op.name for op in model.layers)}
-    return sorted(last.values(), key=order.__getitem__)
-
-
-# ----------------------------------------------------------------------------- boxes
-
-
-def _axes(model: keras.Model, layer) -> tuple[G.Axis, G.Axis, tuple]:
-    """The row and column geometry of a layer with a spatial output, and that output's shape.
-
-    ``layer`` is a layer name as :func:`keras_cnn.receptive_field` takes it (a nested
-    model's layers too: ``"vgg11/block5_conv2"``).
-    """
-    if not isinstance(layer, str):
-        raise ValueError(f"`layer` must be a layer name of {model.name!r}. Received: {layer=}")
-    found = G.geometry(model).find(layer)
-    if not found:
-        raise ValueError(
-            f"Model {model.name!r} has no layer {layer!r}; its spatial layers include "
-            f"{spatial_layers(model)[-6:]}. Received: {layer=}"
-        )
-    if len({(g, shape) for _, g, shape in found}) > 1:
-        raise ValueError(
-            f"{layer!r} is more than one layer call ({', '.join(n for n, _, _ in found)}) with "
-            f"different geometry: ask for one of them. Received: {layer=}"
-        )
-    _, geometry, shape = found[0]
-    if len(shape) != 3:
-        raise ValueError(
-            f"Layer {layer!r} has no spatial output (shape {(None, *shape)}); choose one "
-            f"of {spatial_layers(model)[-6:]} … Received: {layer=}"
-        )
-    if geometry.problem:
-        raise ValueError(geometry.problem)
-    axes = geometry.axes
-    if axes is None or axes[0] is None or axes[1] is None:
-        raise ValueError(
-            f"Layer {layer!r} comes after global pooling or flattening (or has no spatial "
-            f"axes): it sees the whole input. Received: {layer=}"
-        )
-    if axes[0].start is None or axes[1].start is None:
-        raise ValueError(
-            f"Layer {layer!r} comes after a strided transposed convolution: where its units' "
-            f"fields start steps unevenly, so they have no boxes (its receptive field is "
-            f"{geometry.field()}). Received: {layer=}"
-        )
-    return axes[0], axes[1], shape
-
-
-def _position(layer: str, shape: tuple, position) -> tuple[int, int]:
-    height, width = shape[:2]
-    if position is None:
-        return height // 2, width // 2
-    if (
-        not isinstance(position, Sequence)
-        or len(position) != 2
-        or not all(isinstance(p, int | np.integer) for p in position)
-        or not (0 <= position[0] < height and 0 <= position[1] < width)
-    ):
-        raise ValueError(
-            f"`position` must be (row, column) inside {layer!r}'s {height}x{width} output, or "
-            f"None for the centre. Received: {position=}"
-        )
-    return int(position[0]), int(position[1])
-
-
-def receptive_field_box(
-    model: keras.Model, layer: str, position: tuple[int, int] | None = None, *, clip: bool = True
-) -> tuple[int, int, int, int]:
-    """The input pixels one unit of a layer can see: ``(top, left, bottom, right)``.
-
-    Computed from the kernels, strides and padding on every path from the input (at a merge,
-    the union of the paths), so its height and width unclipped equal
-    :func:`keras_cnn.receptive_field` for the networks of this package. ``bottom`` and
-    ``right`` are exclusive, as in slicing: ``image[top:bottom, left:right]``.
-
-    Args:
-        model: keras.Model. A functional model.
-        layer: str. A layer with a spatial output.
-        position: optional ``(row, column)`` of the unit in the layer's output; None for the
-            centre ``(height // 2, width // 2)``.
-        clip: bool. Clip the box to the image (the part outside is zero padding).
-            Defaults to True.
-
-    Returns:
-        ``(top, left, bottom, right)`` in input pixels.
-
-    Raises:
-        ValueError: for an unknown layer, one without spatial output, or a position outside it.
-
-    Example:
-        >>> vgg = build_vgg(16)
-        >>> receptive_field_box(vgg, "block1_conv2")           # 5x5 around the centre
-        (110, 110, 115, 115)
-        >>> receptive_field_box(vgg, "block5_conv3", (0, 0))   # 196 wide, clipped
-        (0, 0, 106, 106)
-    """
-    rows, cols, shape = _axes(model, layer)
-    row, col = _position(layer, shape, position)
-    top, left = int(rows.start + row * rows.jump), int(cols.start + col * cols.jump)
-    box = (top, left, top + rows.size, left + cols.size)
-    if not clip:
-        return box
-    height, width = model.input_shape[1:3]
-    return (max(box[0], 0), max(box[1], 0), min(box[2], height), min(box[3], width))
-
-
-def unit_centres(model: keras.Model, layer: str) -> tuple[np.ndarray, np.ndarray]:
-    """Input coordinates (pixel units, may be fractional) of the centre of every unit's field.
-
-    Args:
-        model: keras.Model.
-        layer: str. A layer with a spatial output.
-
-    Returns:
-        ``(rows, columns)``: one centre per output row and per output column.
-    """
-    rows, cols, (height, width, _) = _axes(model, layer)
-    return (
-        float(rows.start) + (rows.size - 1) / 2 + float(rows.jump) * np.arange(height),
-        float(cols.start) + (cols.size - 1) / 2 + float(cols.jump) * np.arange(width),
-    )
-
-
-def _upsample(maps: np.ndarray, centres: tuple[np.ndarray, np.ndarray], size) -> np.ndarray:
-    """Bilinear interpolation of (N, h, w) maps placed at their units' field centres."""
-    rows, cols = centres
-    height, width = size
-    y, x = np.arange(height), np.arange(width)
-    out = np.empty((maps.shape[0], height, width), np.float32)
-    for i, m in enumerate(maps):
-        along_x = np.stack([np.interp(x, cols, r) for r in m]) if len(cols) > 1 else m[:, :1]
-        along_x = np.broadcast_to(along_x, (m.shape[0], width))
-        if len(rows) > 1:
-            out[i] = np.stack([np.interp(y, rows, c) for c in along_x.T], axis=1)
-        else:
-            out[i] = along_x[:1]
-    return out
-
-
-# ----------------------------------------------------------------------------- forward
-
-
-_SUBMODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _submodel(model: keras.Model, key, build: Callable[[], keras.Model]) -> keras.Model:
-    """A sub-model of ``model`` built once (models are cached per model object)."""
-    per_model = _SUBMODELS.setdefault(model, {})
-    if key not in per_model:
-        per_model[key] = build()
-    return per_model[key]
-
-
-def feature_maps(
-    model: keras.Model, images, layers: Sequence[str] | None = None
-) -> dict[str, np.ndarray]:
-    """The activations of the named layers, in one forward pass (inference mode).
-
-    Args:
-        model: keras.Model. A functional model.
-        images: one image ``(H, W, C)`` or a batch ``(N, H, W, C)`` as the model expects
-            (preprocessed as for ``predict``).
-        layers: layer names; None for :func:`block_outputs` (each stage's last layer).
-
-    Returns:
-        ``{layer name: array (N, ...)}`` in the order asked.
-
-    Raises:
-        ValueError: for an unknown layer or images of the wrong shape.
-
-    Example:
-        >>> images = np.zeros((1, 64, 64, 3))
-        >>> vgg = build_vgg(16, include_top=False, input_shape=(64, 64, 3))
-        >>> feature_maps(vgg, images, ["block1_conv2"])["block1_conv2"].shape
-        (1, 64, 64, 64)
-    """
-    names = list(block_outputs(model) if layers is None else layers)
-    if isinstance(layers, str) or not names:
-        raise ValueError(f"`layers` must be a non-empty list of layer names. Received: {layers=}")
-    for name in names:
-        _layer(model, name, spatial=False)
-    x = _batch(model, images)
-    sub = _submodel(
-        model,
-        ("maps", *names),
-        lambda: keras.Model(model.input, [model.get_layer(n).output for n in names]),
-    )
-    outputs = sub.predict_on_batch(x)
-    outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
-    return {name: np.asarray(o) for name, o in zip(names, outputs, strict=True)}
-
-
-# ----------------------------------------------------------------------------- gradients
-
-
-def _gradient(model: keras.Model, key: tuple, fn: Callable, target, *args) -> np.ndarray:
-    """The gradient of the scalar ``fn(target, *args)`` with respect to ``target``; the
-    compiled function is kept per model and ``key`` (``fn`` must depend on nothing else)."""
-    backend = gradient_backend()
-    compiled = _submodel(model, ("gradient", backend, *key), lambda: GRADIENT_BACKENDS[backend](fn))
-    tensors = [keras.ops.convert_to_tensor(np.asarray(v, np.float32)) for v in (target, *args)]
-    return keras.ops.convert_to_numpy(compiled(*tensors))
-
-
-def _classes(class_index, logits: np.ndarray) -> np.ndarray:
-    classes = logits.shape[-1]
-    if class_index is None:
-        return np.argmax(logits, axis=-1)
-    chosen = np.broadcast_to(np.asarray(class_index), (logits.shape[0],))
-    if not np.issubdtype(chosen.dtype, np.integer) or chosen.min() < 0 or chosen.max() >= classes:
-        raise ValueError(
-            f"`class_index` must be None (the predicted class), or an int (or one per image) "
-            f"in [0, {classes}). Received: {class_index=}"
-        )
-    return chosen
-
-
-def logits(model: keras.Model, images) -> np.ndarray:
-    """The class scores before the final softmax (the model's output if it has none).
-
-    Args:
-        model: keras.Model.
-        images: one image or a batch, as the model expects.
-
-    Returns:
-        ``(N, classes)`` float array.
-    """
-    x = _batch(model, images)
-    features, to_logits = logits_head(model)
-    sub = _submodel(model, ("features",), lambda: keras.Model(model.input, features))
-    penultimate = keras.ops.convert_to_tensor(sub.predict_on_batch(x))
-    return keras.ops.convert_to_numpy(to_logits(penultimate))
-
-
-def _one_hot(classes: np.ndarray, count: int) -> np.ndarray:
-    return np.eye(count, dtype=np.float32)[classes]
-
-
-def saliency(model: keras.Model, images, class_index=None) -> np.ndarray:
-    """The plain gradient map: ``max over channels |d score_c / d pixel|``.
-
-    Simonyan, Vedaldi & Zisserman (2014), "Deep inside convolutional networks". The score is
-    the class logit (before the softmax).
-
-    Args:
-        model: keras.Model.
-        images: one image or a batch, as the model expects.
-        class_index: None for each image's predicted class, an int, or one int per image.
-
-    Returns:
-        ``(N, H, W)`` float array, each image scaled to a maximum of 1.
-
-    Raises:
-        ValueError: for invalid images or class indices.
-        NotImplementedError: on a backend without gradients here (see
-            :data:`GRADIENT_BACKENDS`).
-    """
-    x = _batch(model, images)
-    scores = logits(model, x)
-    picked = _one_hot(_classes(class_index, scores), scores.shape[-1])
-    features, to_logits = logits_head(model)
-    sub = _submodel(model, ("features",), lambda: keras.Model(model.input, features))
-
-    def score(v, picked):
-        return keras.ops.sum(to_logits(sub(v, training=False)) * picked)
-
-    grad = np.abs(_gradient(model, ("saliency",), score, x, picked)).max(axis=-1)
-    return _normalise(grad)
-
-
-def _normalise(maps: np.ndarray) -> np.ndarray:
-    peak = maps.reshape(len(maps), -1).max(axis=1)
-    return (maps / np.where(peak > 0, peak, 1).reshape(-1, *([1] * (maps.ndim - 1)))).astype(
-        np.float32
-    )
-
-
-def default_cam_layer(model: keras.Model) -> str:
-    """The last layer with a spatial output (more than one position): Grad-CAM's default.
-
-    Args:
-        model: keras.Model.
-
-    Returns:
-        Its name (``conv5_block3_out`` for ResNet-50, ``block5_pool`` for VGG-16).
-
-    Raises:
-        ValueError: if the model has no spatial layer.
-    """
-    found = spatial_layers(model)
-    if not found:
-        raise ValueError(f"Model {model.name!r} has no layer with a spatial output.")
-    return found[-1]
-
-
-def grad_cam(model: keras.Model, images, class_index=None, layer: str | None = None) -> np.ndarray:
-    """Where the evidence for a class lies: Grad-CAM (Selvaraju et al. 2017).
-
-    At ``layer`` with maps ``A_k``, the weight of channel ``k`` is the spatial mean of
-    ``d score_c / d A_k``; the map ``ReLU(sum_k weight_k A_k)`` is placed at the centres of
-    the units' receptive fields and interpolated to the input size. The score is the class
-    logit (before the softmax).
-
-    Args:
-        model: keras.Model.
-        images: one image or a batch, as the model expects.
-        class_index: None for each image's predicted class, an int, or one int per image.
-        layer: the convolutional layer; None for :func:`default_cam_layer`.
-
-    Returns:
-        ``(N, H, W)`` float array in [0, 1], each image scaled to a maximum of 1 (all zero
-        where the layer holds no positive evidence).
-
-    Raises:
-        ValueError: for an invalid layer, images or class indices.
-        NotImplementedError: on a backend without gradients here (see
-            :data:`GRADIENT_BACKENDS`).
-
-    Example:
-        >>> heat = grad_cam(model, x_test[:8])  # a trained model  # doctest: +SKIP
-        >>> overlay(x_test[0], heat[0])          # an RGB picture  # doctest: +SKIP
-    """
-    layer = default_cam_layer(model) if layer is None else layer
-    target = _layer(model, layer)
-    x = _batch(model, images)
-    features, to_logits = logits_head(model)
-    probe = _submodel(
-        model, ("cam-probe", layer), lambda: keras.Model(model.input, [target.output, features])
-    )
-    tail = _submodel(
-        model, ("cam-tail", layer), lambda: keras.Model([model.input, target.output], features)
-    )
-    activations, penultimate = probe.predict_on_batch(x)
-    scores = keras.ops.convert_to_numpy(to_logits(keras.ops.convert_to_tensor(penultimate)))
-    picked = _one_hot(_classes(class_index, scores), scores.shape[-1])
-
-    def score(a, x, picked):
-        return keras.ops.sum(to_logits(tail([x, a], training=False)) * picked)
-
-    grads = _gradient(model, ("grad-cam", layer), score, activations, x, picked)
-    weights = grads.mean(axis=(1, 2), keepdims=True)
-    cam = np.maximum((weights * activations).sum(axis=-1), 0)
-    return _normalise(_upsample(cam, unit_centres(model, layer), model.input_shape[1:3]))
-
-
-def effective_receptive_field(
-    model: keras.Model,
-    layer: str,
-    images=None,
-    *,
-    position: tuple[int, int] | None = None,
-    samples: int = 8,
-    seed: int = 0,
-) -> np.ndarray:
-    """What a unit actually looks at: ``|d unit / d input|`` (Luo et al. 2016).
-
-    The unit is the sum over channels of ``layer``'s output at ``position``; the absolute
-    gradient is summed over the input channels and averaged over the images. It is zero
-    outside :func:`receptive_field_box` (the box bounds it exactly: with all-positive weights
-    and no ReLU cut-off its support is the box), and in a trained network it is much smaller
-    and roughly Gaussian.
-
-    Args:
-        model: keras.Model.
-        layer: str. A layer with a spatial output.
-        images: images as the model expects; None for ``samples`` standard-normal images.
-        position: optional ``(row, column)`` in the layer's output; None for the centre.
-        samples: int. How many random images when ``images`` is None. Defaults to 8.
-        seed: int. Seed of the random images. Defaults to 0.
-
-    Returns:
-        ``(H, W)`` float array (not normalised: the mean absolute gradient).
-
-    Raises:
-        ValueError: for an invalid layer, position or images.
-        NotImplementedError: on a backend without gradients here.
-
-    Reference:
-        Luo, Li, Urtasun & Zemel (2016), "Understanding the effective receptive field in
-        deep convolutional neural networks", NeurIPS.
-    """
-    target = _layer(model, layer)
-    row, col = _position(layer, tuple(target.output.shape[1:]), position)
-    if images is None:
-        if not isinstance(samples, int) or samples < 1:
-            raise ValueError(f"`samples` must be a positive int. Received: {samples=}")
-        shape = tuple(model.input_shape[1:])
-        images = np.random.default_rng(seed).standard_normal((samples, *shape), np.float32)
-    x = _batch(model, images)
-    sub = _submodel(model, ("output", layer), lambda: keras.Model(model.input, target.output))
-    mask = np.zeros((1, *target.output.shape[1:3], 1), np.float32)
-    mask[0, row, col, 0] = 1.0
-
-    def unit(v, mask):
-        return keras.ops.sum(sub(v, training=False) * mask)
-
-    return np.abs(_gradient(model, ("erf", layer), unit, x, mask)).sum(axis=-1).mean(axis=0)
+from keras_cnn.analysis.units import (
+    block_outputs,
+    feature_maps,
+    logits,
+    receptive_field_box,
+    spatial_layers,
+    unit_centres,
+)
+
+__all__ = [
+    "COLORMAPS",
+    "GRADIENT_BACKENDS",
+    "Picture",
+    "block_outputs",
+    "default_cam_layer",
+    "draw_box",
+    "effective_receptive_field",
+    "feature_maps",
+    "first_layer_filters",
+    "grad_cam",
+    "logits",
+    "overlay",
+    "receptive_field_box",
+    "saliency",
+    "spatial_layers",
+    "tile",
+    "to_image",
+    "top_channels",
+    "unit_centres",
+]
