@@ -204,6 +204,42 @@ def test_three_learners_at_once_run_two_at_a_time(jobs, workers):
     assert {b for _, _, b in progress} - {8}, progress
 
 
+def test_training_page_queues_the_job_and_shows_it_from_the_database(
+    jobs, workers, url, shared, monkeypatch
+):
+    from streamlit.testing.v1 import AppTest
+
+    from quiz import roster
+
+    monkeypatch.setenv("KERAS_CNN_DATABASE_URL", url)
+    monkeypatch.setenv("KERAS_CNN_SHARED_DIR", str(shared))
+    learner = roster.Member("page@school.example", "Page", "learner")
+    at = AppTest.from_file(str(ROOT / "app" / "pages" / "training.py"), default_timeout=180)
+    at.session_state["class_member"] = learner
+    at.run()
+    assert not at.exception, at.exception
+    assert "The instructor's limits: lenet5, vgg_small; digits; up to 3 epochs" in " ".join(
+        c.value for c in at.caption
+    )
+    at.selectbox(key="model").set_value("lenet5")
+    at.number_input(key="epochs").set_value(5)  # over the limit: refused, nothing queued
+    at.number_input(key="limit").set_value(256)
+    at.selectbox(key="batch_size").set_value(32)
+    at.button(key="train_start").click().run()
+    assert "from 1 to 3 in this class" in at.warning[0].value
+    assert jobs.current(learner.email) is None
+    at.number_input(key="epochs").set_value(2)
+    at.button(key="train_start").click().run()
+    assert not at.exception, at.exception
+    job = jobs.current(learner.email)
+    assert job is not None and job.request["limit"] == 256
+    assert at.button(key="train_start").disabled and not at.button(key="train_stop").disabled
+    _wait(jobs, job.ticket, lambda v: not v.active)
+    at.run()
+    assert at.success[0].value.startswith("lenet5 on digits finished after 2 epoch(s) on w")
+    assert not at.button(key="train_start").disabled
+
+
 def test_stop_reaches_a_running_job_within_a_batch(jobs, workers):
     ticket = jobs.submit("grace@school.example", LONG)
     running = _wait(jobs, ticket, lambda v: v.state == "running" and v.batch >= 2)

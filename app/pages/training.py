@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import classroom, jobs, logic
+from app import classroom, jobs, logic, queue_view
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 VIEWS = {
@@ -158,7 +158,7 @@ def _curves(rows: pd.DataFrame) -> alt.Chart:
 def _train_view(device: dict) -> None:
     st.subheader("Train a small network")
     left, middle, right = st.columns(3)
-    left.selectbox(
+    model = left.selectbox(
         "Model",
         list(SMALL_MODELS),
         index=list(SMALL_MODELS).index("resnet20"),
@@ -190,6 +190,19 @@ def _train_view(device: dict) -> None:
             "TensorFlow Datasets, and say so within seconds if it cannot."
         )
 
+    how = queue_view.mode()
+    if how == "queue":  # a class on PostgreSQL: the class's workers train (app/queue_view.py)
+        ended = queue_view.controls_and_progress(
+            _queue_training, lambda rows: _curves(pd.DataFrame(rows).assign(model=model))
+        )
+        if ended is not None:
+            _queued_result(ended)
+        return
+    if how == "class-local":
+        st.caption(
+            "This class's database is SQLite (one machine): training runs on this server, one "
+            "run at a time. Training on worker machines needs PostgreSQL (docs/workers.md)."
+        )
     _controls("train", "Start", _start_training)
     _live("train")
     job = _job("train")
@@ -197,11 +210,10 @@ def _train_view(device: dict) -> None:
         _train_result(job)
 
 
-def _start_training() -> None:
-    """Start's callback: the settings as the widgets hold them at the click."""
+def _settings() -> dict:
+    """The training settings as the widgets hold them."""
     state = st.session_state
-    model, dataset = state["model"], state["data"]
-    settings = dict(
+    return dict(
         epochs=int(state["epochs"]),
         batch_size=int(state["batch_size"]),
         learning_rate=float(state["lr"]),
@@ -209,6 +221,35 @@ def _start_training() -> None:
         augment=bool(state["augment"]),
         limit=int(state["limit"]) or None,
     )
+
+
+def _queue_training() -> None:
+    """Start's callback in a class on PostgreSQL: the job goes into the class's queue."""
+    state = st.session_state
+    queue_view.submit({"model": state["model"], "data": state["data"], **_settings()})
+
+
+def _queued_result(job) -> None:
+    """A queued job that ended: its result, read from the database."""
+    what = f"{job.request['model']} on {job.request['data']}"
+    if job.state == "failed":
+        st.error(f"Training {what} failed: {job.error}", icon=":material/error:")
+        return
+    if job.state == "cancelled":
+        st.info(f"Training {what} was cancelled before it started.")
+        return
+    st.success(f"{what} {job.state} after {len(job.rows)} epoch(s) on {job.worker}.")
+    if job.rows:
+        history = pd.DataFrame(job.rows)
+        st.altair_chart(_curves(history.assign(model=job.request["model"])))
+        st.dataframe(history, hide_index=True, key="history")
+
+
+def _start_training() -> None:
+    """Start's callback: the settings as the widgets hold them at the click."""
+    state = st.session_state
+    model, dataset = state["model"], state["data"]
+    settings = _settings()
 
     member = classroom.current()  # class mode: the run names its learner (quiz.gallery)
     tags = {"learner": member.email} if member is not None else None

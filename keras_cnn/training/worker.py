@@ -31,6 +31,7 @@ import math
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,16 @@ class Progress:
     Args:
         info: The queue's connection string.
         ticket: The job.
+        attempt: This start of it (a row whose attempt moved on belongs to another worker).
         stop: Set when the row's Stop flag is read.
         every: Seconds between writes.
     """
 
-    def __init__(self, info: str, ticket: int, stop: threading.Event, every: float):
-        self.info, self.ticket, self.stop, self.every = info, ticket, stop, every
+    def __init__(self, info: str, ticket: int, attempt: int, stop: threading.Event, every: float):
+        self.info, self.ticket, self.attempt = info, ticket, attempt
+        self.stop, self.every = stop, every
+        #: Another worker took the job over (this one was thought dead): stop, record nothing.
+        self.lost = False
         self.state: dict[str, Any] = {"epoch": 0, "batch": 0, "batches": None, "rows": []}
         self.initial_epoch: int | None = None
         self._dirty = threading.Event()
@@ -110,7 +115,7 @@ class Progress:
                 "UPDATE training_jobs SET epoch = %s, batch = %s, batches = %s, rows = %s, "
                 "initial_epoch = %s, updated = now(), first_progress = CASE WHEN %s > 0 "
                 "THEN COALESCE(first_progress, now()) ELSE first_progress END "
-                "WHERE ticket = %s RETURNING stop",
+                "WHERE ticket = %s AND attempt = %s RETURNING stop",
                 (
                     state["epoch"],
                     state["batch"],
@@ -119,6 +124,7 @@ class Progress:
                     initial,
                     state["batch"],
                     self.ticket,
+                    self.attempt,
                 ),
             ).fetchone()
         except Exception as exc:  # noqa: BLE001 - progress is best effort; the result is not
@@ -127,7 +133,10 @@ class Progress:
                 self._conn.close()
             self._conn = None
             return
-        if row is not None and row["stop"]:
+        if row is None:
+            self.lost = True
+            log.warning("job %s was given to another worker; this one stops", self.ticket)
+        if row is None or row["stop"]:
             self.stop.set()
 
     def close(self) -> None:
@@ -140,19 +149,41 @@ class Progress:
                 self._conn.close()
 
 
-def _finish(info: str, ticket: int, state: str, **values: Any) -> None:
-    sets = ", ".join(f"{k} = %s" for k in values)
-    with q._connect(info) as conn:
-        conn.execute(
-            f"UPDATE training_jobs SET state = %s, finished = now(), updated = now()"
-            f"{', ' + sets if sets else ''} WHERE ticket = %s",
-            (state, *values.values(), ticket),
-        )
+def _finish(
+    info: str, ticket: int, state: str, *, attempt: int | None = None, tries: int = 30, **values
+) -> None:
+    """Record how the job ended; a database that is away is waited for (every 2 s, ``tries``
+    times), since a job left ``running`` would keep its learner from starting another. With
+    ``attempt``, only if the job is still that start's."""
+    sets = "".join(f", {k} = %s" for k in values)
+    mine = "" if attempt is None else f" AND attempt = {int(attempt)}"
+    for attempt in range(tries):
+        try:
+            with q._connect(info) as conn:
+                conn.execute(
+                    f"UPDATE training_jobs SET state = %s, finished = now(), updated = now()"
+                    f"{sets} WHERE ticket = %s{mine}",
+                    (state, *values.values(), ticket),
+                )
+            return
+        except Exception as exc:  # noqa: BLE001 - retried, then raised
+            if attempt == tries - 1:
+                raise
+            log.warning("job %s: its end not recorded yet (%s); retrying", ticket, exc)
+            time.sleep(2)
 
 
 def run_job(info: str, context: Any, ticket: int) -> None:
-    """The task body: train job ``ticket`` (resuming its checkpoint) and record the result."""
-    name = getattr(context, "worker_name", None) or worker_name()
+    """The task body: train job ``ticket`` (resuming its checkpoint) and record the result.
+    Any error ends the job as failed, with its message (not retried: it would come again)."""
+    try:
+        _run_job(info, getattr(context, "worker_name", None) or worker_name(), ticket)
+    except Exception as exc:
+        log.warning("job %s failed: %s", ticket, exc)
+        _finish(info, ticket, "failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def _run_job(info: str, name: str, ticket: int) -> None:
     with q._connect(info) as conn:
         row = conn.execute(
             "UPDATE training_jobs SET state = 'running', worker = %s, attempt = attempt + 1, "
@@ -167,11 +198,12 @@ def run_job(info: str, context: Any, ticket: int) -> None:
         return
     request = q.TrainRequest.from_dict(row["request"])
     stop = threading.Event()
-    progress = Progress(info, ticket, stop, q.PROGRESS_SECONDS).start(row["rows"] or [])
+    attempt = row["attempt"]
+    progress = Progress(info, ticket, attempt, stop, q.PROGRESS_SECONDS)
+    progress.start(row["rows"] or [])
     try:
         from keras_cnn.training.trainer import train
 
-        shared = q.shared_dir()
         history = train(
             request.model,
             request.data,
@@ -184,23 +216,22 @@ def run_job(info: str, context: Any, ticket: int) -> None:
             seed=request.seed,
             observers=[progress],
             stop=stop,
-            checkpoint_dir=q.checkpoint_dir(shared, ticket),
+            checkpoint_dir=q.checkpoint_dir(q.shared_dir(), ticket),
             resume=True,
             verbose=0,
             tags={"learner": row["learner"], "ticket": ticket},
         )
-    except Exception as exc:  # recorded for the learner; not retried (it would fail again)
+    finally:
         progress.close()
-        log.warning("job %s failed: %s", ticket, exc)
-        _finish(info, ticket, "failed", error=f"{type(exc).__name__}: {exc}")
+    if progress.lost:
         return
-    progress.close()
     rows = [{k: _plain(v) for k, v in r.items()} for r in history.to_dict("records")]
     _finish(
         info,
         ticket,
         "stopped" if history.attrs.get("stopped") else "finished",
         rows=q.dumps(rows),
+        attempt=attempt,
         run_dir=history.attrs.get("run_dir"),
         epoch=len(rows),
     )
