@@ -33,7 +33,7 @@ LONG = {
     "learning_rate": 0.01,
     "seed": 0,
 }
-HEARTBEAT, STALLED_AFTER = 1.0, 4.0
+HEARTBEAT, STALLED_AFTER = 1.0, 6.0
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +118,17 @@ def _wait(jobs, ticket, predicate, timeout=120.0):
 
 
 # ----------------------------------------------------------------------------- no worker
+
+
+def test_the_queue_module_loads_no_framework():
+    code = (
+        "import sys, keras_cnn.training.queue; "
+        "print(sorted(m for m in ('keras', 'tensorflow', 'streamlit', 'quiz') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.strip() == "[]"
 
 
 def test_limits_refuse_a_request_before_anything_is_queued(jobs):
