@@ -1,5 +1,5 @@
 """Command line: ``python -m keras_cnn summary resnet50``, ``list``, ``figures``, ``train``,
-``exercise check residual_block solution.py``, and a class's ``worker`` and ``queue limits``.
+``exercise check residual_block solution.py``.
 
 Each subcommand is a small function; ``train`` checks every argument before any work (the
 same checks as :func:`keras_cnn.train.train`) and exits with status 2 and a message naming
@@ -152,75 +152,6 @@ def _multi_worker_strategy():
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
-def _worker(args: argparse.Namespace) -> int:
-    from keras_cnn.training import worker
-
-    worker.run(
-        args.database_url,
-        args.shared_dir,
-        name=args.name,
-        heartbeat=args.heartbeat,
-        stalled_after=args.stalled_after,
-        poll=args.poll,
-    )
-    return 0
-
-
-def _queue(args: argparse.Namespace) -> int:
-    import os
-
-    from keras_cnn.training import queue as q
-
-    url = args.database_url or os.environ.get(q.DATABASE_URL_ENV, "")
-    jobs = q.TrainingQueue(url)
-    if args.action == "jobs":
-        for job in jobs.jobs():
-            print(f"{job.ticket:>5}  {job.learner:<30} {job.state:<9} {job.status()}")
-        return 0
-    changes = {
-        k: v
-        for k, v in {
-            "epochs": args.epochs,
-            "models": args.models.split(",") if args.models else None,
-            "datasets": args.datasets.split(",") if args.datasets else None,
-            "images": (args.images or None) if args.images is not None else "keep",
-            "batch_size": args.batch_size,
-        }.items()
-        if v is not None and v != "keep"
-    }
-    limits = jobs.limits()
-    if changes:
-        limits = q.Limits.from_dict({**limits.to_dict(), **changes})
-        jobs.set_limits(limits)
-    print(json.dumps(limits.to_dict(), indent=1))
-    return 0
-
-
-def _add_worker(sub) -> None:
-    from keras_cnn.training import queue as q
-
-    p = sub.add_parser("worker", help=COMMANDS["worker"][1])
-    p.add_argument("--database-url", help=f"the class's PostgreSQL (default ${q.DATABASE_URL_ENV})")
-    p.add_argument("--shared-dir", help=f"the folder all workers see (default ${q.SHARED_DIR_ENV})")
-    p.add_argument("--name", help="the worker's name on the learners' pages (default host-pid)")
-    p.add_argument("--heartbeat", type=float, default=10.0, help="seconds between heartbeats")
-    p.add_argument(
-        "--stalled-after",
-        type=float,
-        default=30.0,
-        help="seconds without a heartbeat after which a worker's job is queued again",
-    )
-    p.add_argument("--poll", type=float, default=2.0, help="seconds between looks for jobs")
-    p = sub.add_parser("queue", help=COMMANDS["queue"][1])
-    p.add_argument("action", choices=["limits", "jobs"], help="show or set limits; list jobs")
-    p.add_argument("--database-url", help=f"the class's PostgreSQL (default ${q.DATABASE_URL_ENV})")
-    p.add_argument("--epochs", type=int, help="the most epochs a job may train")
-    p.add_argument("--models", help="comma-separated registry ids learners may train")
-    p.add_argument("--datasets", help="comma-separated datasets (every worker needs them)")
-    p.add_argument("--images", type=int, help="the most images per split (0: whole datasets)")
-    p.add_argument("--batch-size", type=int, help="the largest batch")
-
-
 def _exercise(args: argparse.Namespace) -> int:
     from keras_cnn.exercises import cli
 
@@ -321,8 +252,6 @@ COMMANDS = {
     "figures": (_figures, "recompute parameters / MACs of every registry model"),
     "train": (_train, "train a model (default: on the embedded digits) and print its history"),
     "exercise": (_exercise, "list, show or check the course's code exercises"),
-    "worker": (_worker, "take a class's training jobs from its queue and train them"),
-    "queue": (_queue, "a class's training queue: show or set its limits, list its jobs"),
 }
 
 
@@ -342,7 +271,6 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--write", action="store_true", help="update keras_cnn/figures.json")
     _add_train(sub)
     _add_exercise(sub)
-    _add_worker(sub)
     return parser
 
 

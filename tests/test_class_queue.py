@@ -1,5 +1,5 @@
 """The class's training queue with the real parts: procrastinate on the PostgreSQL the tests
-start, two ``python -m keras_cnn worker`` processes, LeNet-5 on a few hundred digits.
+start, two ``python -m keras_cnn.training.queue_cli worker`` processes, LeNet-5 on a few hundred digits.
 
 Three learners start at once (all three run, two at a time), Stop reaches a running job within
 a batch, a worker SIGKILLed mid-epoch leaves its job to the other worker, which resumes it
@@ -72,7 +72,7 @@ class Workers:
         )
         log = open(self.folder / f"{name}.log", "w")  # noqa: SIM115 - kept open for the process
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "keras_cnn", "worker", "--name", name,
+            [sys.executable, "-m", "keras_cnn.training.queue_cli", "worker", "--name", name,
              "--heartbeat", str(HEARTBEAT), "--stalled-after", str(STALLED_AFTER),
              "--poll", "0.5"],
             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
