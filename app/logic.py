@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +65,19 @@ def markdown_escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def course_map_dot(matrix: quiz.Matrix) -> str:
+def lesson_address(lesson_id: str, learner: str) -> str:
+    """A lesson page's address for ``learner``, relative to the app's root
+    (``lesson-vgg?learner=Ada``): opened, it keeps the learner as a reload does."""
+    return f"{lesson_url_path(lesson_id)}?{urllib.parse.urlencode({'learner': learner})}"
+
+
+def course_map_dot(matrix: quiz.Matrix, href: Callable[[str], str] | None = None) -> str:
     """The architecture matrix as DOT: one column per prerequisite depth, nodes by state.
 
     Args:
         matrix: From ``quiz.architecture_matrix(course, passed)``.
+        href: lesson id -> the address a click on its node opens (the nodes look like
+            buttons, so they are links); None for no links.
 
     Returns:
         DOT source, top to bottom (LeNet-5 -> AlexNet -> VGG / Inception -> ResNet ...), so the
@@ -86,6 +95,7 @@ def course_map_dot(matrix: quiz.Matrix) -> str:
                 fillcolor=style["fill"],
                 color=style["border"],
                 tooltip=node.title,
+                **({"href": href(node.lesson_id), "target": "_self"} if href else {}),
             )
         )
     statements += [dot.edge(src, dst) for src, dst in matrix.edges]

@@ -38,8 +38,16 @@ else:
 matrix_col, list_col = st.columns([2, 3], gap="large")
 with matrix_col:
     st.subheader("Architecture matrix")
-    st.graphviz_chart(logic.course_map_dot(quiz.architecture_matrix(course, passed)))
-    st.caption("Green: passed · blue: open · grey: locked (pass the lessons its arrows come from)")
+    st.graphviz_chart(
+        logic.course_map_dot(
+            quiz.architecture_matrix(course, passed),
+            href=lambda lesson_id: logic.lesson_address(lesson_id, learner),
+        )
+    )
+    st.caption(
+        "Click a lesson to open it. Green: passed · blue: open · grey: locked (pass the "
+        "lessons its arrows come from)"
+    )
 
 with list_col:
     st.subheader("Lessons")
