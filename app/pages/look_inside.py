@@ -121,7 +121,9 @@ def test_images(name: str, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
 
 def class_names(info: dict, count: int) -> list[str]:
     if info["data"] == "imagenet" and count == imagenet.N_CLASSES:
-        return [f"{i}: {name}" for i, (_, name) in enumerate(imagenet.class_names())]
+        return [
+            f"{i}: {name.replace('_', ' ')}" for i, (_, name) in enumerate(imagenet.class_names())
+        ]
     return [str(i) for i in range(count)]
 
 
@@ -202,11 +204,9 @@ with left:
     names = class_names(info, len(scores))
     top = np.argsort(-probabilities)[:5]
     st.markdown(f"**Prediction: {names[top[0]]}** ({probabilities[top[0]]:.0%})")
-    st.dataframe(
-        pd.DataFrame({"class": [names[i] for i in top], "probability": probabilities[top]}),
-        hide_index=True,
-        column_config={"probability": st.column_config.ProgressColumn(format="%.3f", max_value=1)},
-    )
+    # one bar per class, its label whole (a table cell cut ImageNet's long labels)
+    for i in top:
+        st.progress(float(probabilities[i]), text=f"{names[i]}: {probabilities[i]:.1%}")
 
 with right:
     blocks = inside.block_outputs(model)
