@@ -83,7 +83,7 @@ def _cifar_trunk(
     return x
 
 
-@_common.builder()
+@_common.builder(classes=10)
 def build_cifar_resnet(
     depth: int = 20,
     *,
@@ -91,13 +91,7 @@ def build_cifar_resnet(
     block: str = "auto",
     residual: bool = True,
     shortcut: str | None = None,
-    include_top: bool = True,
-    weights: str | None = None,
-    input_tensor=None,
-    input_shape=None,
-    pooling: str | None = None,
-    classes: int = 10,
-    classifier_activation: str | None = "softmax",
+    app: _common.Application,
     bn_momentum: float = _common.BN_MOMENTUM_TORCH,
     name: str | None = None,
 ) -> keras.Model:
@@ -127,11 +121,8 @@ def build_cifar_resnet(
             choice: "A" for version 1, "B" (projections) for version 2.
         include_top: bool. Include pooling and the classifier.
         weights: None or the path to a weights file (no published weights exist).
-        input_tensor: optional Keras tensor to use as the input.
         input_shape: optional ``(height, width, channels)``; defaults to (32, 32, 3).
-        pooling: None, ``"avg"`` or ``"max"`` when ``include_top=False``.
-        classes: int. Defaults to 10.
-        classifier_activation: str or None. Defaults to ``"softmax"``.
+        {application_args}
         bn_momentum: float. Momentum of the batch-norm moving averages. Defaults to 0.9,
             the papers' (Caffe/Torch) setting: on a small data set the averages follow
             the weights within an epoch, so a plain ``model.compile`` / ``model.fit``
@@ -162,9 +153,6 @@ def build_cifar_resnet(
     shortcut = CIFAR_DEFAULT_SHORTCUT[version] if shortcut is None else shortcut
     _common.check_choice(shortcut, SHORTCUT_OPTIONS, "shortcut")
     _common.check_rate(bn_momentum, "bn_momentum")
-    app = _common.Application(
-        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
-    )
 
     def body(x):
         return _cifar_trunk(
@@ -183,19 +171,13 @@ def build_cifar_resnet(
     )
 
 
-@_common.builder(renamed={"width": "widen_factor"})
+@_common.builder(classes=10, renamed={"width": "widen_factor"})
 def build_wide_resnet(
     depth: int = 28,
     widen_factor: int = 10,
     *,
     dropout: float = 0.0,
-    include_top: bool = True,
-    weights: str | None = None,
-    input_tensor=None,
-    input_shape=None,
-    pooling: str | None = None,
-    classes: int = 10,
-    classifier_activation: str | None = "softmax",
+    app: _common.Application,
     bn_momentum: float = _common.BN_MOMENTUM_TORCH,
     name: str | None = None,
 ) -> keras.Model:
@@ -220,11 +202,8 @@ def build_wide_resnet(
         dropout: float. Dropout rate between each block's convolutions. Defaults to 0.
         include_top: bool. Include pooling and the classifier.
         weights: None or the path to a weights file.
-        input_tensor: optional Keras tensor to use as the input.
         input_shape: optional ``(height, width, channels)``; defaults to (32, 32, 3).
-        pooling: None, ``"avg"`` or ``"max"`` when ``include_top=False``.
-        classes: int. Defaults to 10.
-        classifier_activation: str or None. Defaults to ``"softmax"``.
+        {application_args}
         bn_momentum: float. Momentum of the batch-norm moving averages. Defaults to 0.9
             (the paper's Torch setting; see `build_cifar_resnet`).
         name: str. Defaults to ``wrn28_10``.
@@ -260,9 +239,6 @@ def build_wide_resnet(
         )
     _common.check_rate(dropout, "dropout")
     _common.check_rate(bn_momentum, "bn_momentum")
-    app = _common.Application(
-        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
-    )
 
     def body(x):
         return _cifar_trunk(

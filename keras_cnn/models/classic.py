@@ -9,16 +9,10 @@ from keras_cnn.models import common as _common
 from keras_cnn.models.blocks import inception_block, local_response_normalization
 
 
-@_common.builder()
+@_common.builder(classes=10)
 def build_lenet5(
     *,
-    include_top: bool = True,
-    weights: str | None = None,
-    input_tensor=None,
-    input_shape=None,
-    pooling: str | None = None,
-    classes: int = 10,
-    classifier_activation: str | None = "softmax",
+    app: _common.Application,
     activation: str = "tanh",
     name: str = "lenet5",
 ) -> keras.Model:
@@ -35,11 +29,8 @@ def build_lenet5(
     Args:
         include_top: bool. Include F6 and the classifier.
         weights: None or the path to a weights file.
-        input_tensor: optional Keras tensor to use as the input.
         input_shape: optional ``(height, width, channels)``; defaults to (32, 32, 1).
-        pooling: None, ``"avg"`` or ``"max"`` when ``include_top=False``.
-        classes: int. Defaults to 10.
-        classifier_activation: str or None. Defaults to ``"softmax"``.
+        {application_args}
         activation: str. Hidden activation; the paper's squashing function is a scaled
             tanh. Defaults to ``"tanh"``.
         name: str. Defaults to ``lenet5``.
@@ -55,9 +46,6 @@ def build_lenet5(
         >>> build_lenet5().count_params()
         61706
     """
-    app = _common.Application(
-        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
-    )
 
     def body(x):
         x = layers.Conv2D(6, 5, activation=activation, name="c1")(x)
@@ -80,13 +68,7 @@ def build_alexnet(
     two_tower: bool = False,
     lrn: bool = False,
     dropout: float = 0.5,
-    include_top: bool = True,
-    weights: str | None = None,
-    input_tensor=None,
-    input_shape=None,
-    pooling: str | None = None,
-    classes: int = 1000,
-    classifier_activation: str | None = "softmax",
+    app: _common.Application,
     name: str = "alexnet",
 ) -> keras.Model:
     """Build AlexNet (Krizhevsky, Sutskever & Hinton 2012).
@@ -105,11 +87,8 @@ def build_alexnet(
         dropout: float. Dropout after fc6 and fc7. Defaults to 0.5.
         include_top: bool. Include the fully connected layers.
         weights: None or the path to a weights file.
-        input_tensor: optional Keras tensor to use as the input.
         input_shape: optional ``(height, width, channels)``; at least 67x67.
-        pooling: None, ``"avg"`` or ``"max"`` when ``include_top=False``.
-        classes: int. Defaults to 1000.
-        classifier_activation: str or None. Defaults to ``"softmax"``.
+        {application_args}
         name: str. Defaults to ``alexnet``.
 
     Returns:
@@ -119,9 +98,6 @@ def build_alexnet(
         Krizhevsky, Sutskever & Hinton, "ImageNet Classification with Deep
         Convolutional Neural Networks", NeurIPS 2012.
     """
-    app = _common.Application(
-        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
-    )
     groups = 2 if two_tower else 1
     # (filters, kernel, stride, groups, then LRN, then max-pool) per convolution.
     convs = (
@@ -177,13 +153,7 @@ def build_googlenet(
     *,
     lrn: bool = False,
     dropout: float = 0.4,
-    include_top: bool = True,
-    weights: str | None = None,
-    input_tensor=None,
-    input_shape=None,
-    pooling: str | None = None,
-    classes: int = 1000,
-    classifier_activation: str | None = "softmax",
+    app: _common.Application,
     name: str = "googlenet",
 ) -> keras.Model:
     """Build GoogLeNet (Inception v1, Szegedy et al. 2014), without the auxiliary heads.
@@ -201,11 +171,8 @@ def build_googlenet(
         dropout: float. Dropout before the classifier. Defaults to 0.4.
         include_top: bool. Include pooling, dropout and the classifier.
         weights: None or the path to a weights file.
-        input_tensor: optional Keras tensor to use as the input.
         input_shape: optional ``(height, width, channels)``; at least 32x32.
-        pooling: None, ``"avg"`` or ``"max"`` when ``include_top=False``.
-        classes: int. Defaults to 1000.
-        classifier_activation: str or None. Defaults to ``"softmax"``.
+        {application_args}
         name: str. Defaults to ``googlenet``.
 
     Returns:
@@ -214,9 +181,6 @@ def build_googlenet(
     Reference:
         Szegedy et al., "Going Deeper with Convolutions", CVPR 2015 (arXiv:1409.4842).
     """
-    app = _common.Application(
-        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
-    )
 
     def relu_conv(t, filters, kernel, stride, name):
         return layers.Conv2D(

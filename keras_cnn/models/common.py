@@ -87,20 +87,90 @@ def check_keywords(fn: Callable, kwargs: dict, *, caller: str | None = None) -> 
     return accepted
 
 
-def builder(renamed: dict[str, str] | None = None) -> Callable[[Callable], Callable]:
-    """Decorate a ``build_*`` function: :func:`check_keywords` on every call.
+#: The arguments every builder shares with ``keras.applications``, in its order: name,
+#: annotation, default, and the docstring line of the four every builder says alike
+#: (``include_top``, ``weights`` and ``input_shape`` say what they mean for the model).
+APPLICATION_ARGS = (
+    ("include_top", "bool", True, None),
+    ("weights", "str | None", None, None),
+    ("input_tensor", None, None, "optional Keras tensor to use as the input."),
+    ("input_shape", None, None, None),
+    ("pooling", "str | None", None, 'None, ``"avg"`` or ``"max"`` when ``include_top=False``.'),
+    ("classes", "int", 1000, "int. Defaults to {classes}."),
+    ("classifier_activation", "str | None", "softmax", 'str or None. Defaults to ``"softmax"``.'),
+)
+#: Where a builder's docstring lists the shared arguments of :data:`APPLICATION_ARGS`.
+APPLICATION_DOC = "{application_args}"
+
+
+def _public_signature(fn: Callable, defaults: dict) -> inspect.Signature:
+    """``fn``'s signature with its ``app`` parameter replaced by the arguments of
+    :data:`APPLICATION_ARGS` (keyword-only, keras.applications' defaults unless ``defaults``
+    says otherwise): the signature ``help()``, ``inspect`` and the keyword check see."""
+    params = []
+    for p in inspect.signature(fn).parameters.values():
+        if p.name != "app":
+            params.append(p)
+            continue
+        params += [
+            inspect.Parameter(
+                arg,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=defaults.get(arg, default),
+                **({"annotation": note} if note else {}),
+            )
+            for arg, note, default, _ in APPLICATION_ARGS
+        ]
+    return inspect.signature(fn).replace(parameters=params)
+
+
+def _application_doc(doc: str | None, signature: inspect.Signature) -> str | None:
+    """The docstring with :data:`APPLICATION_DOC` replaced by the shared arguments' lines."""
+    if not doc or APPLICATION_DOC not in doc:
+        return doc
+    line = next(line for line in doc.splitlines() if line.strip() == APPLICATION_DOC)
+    indent = line[: len(line) - len(line.lstrip())]
+    values = {arg: signature.parameters[arg].default for arg, *_ in APPLICATION_ARGS}
+    said = [f"{arg}: {text.format(**values)}" for arg, _, _, text in APPLICATION_ARGS if text]
+    return doc.replace(line, "\n".join(indent + entry for entry in said))
+
+
+def builder(renamed: dict[str, str] | None = None, **defaults) -> Callable[[Callable], Callable]:
+    """Decorate a ``build_*`` function: :func:`check_keywords` on every call and, for a
+    function with an ``app`` parameter, the arguments shared with ``keras.applications``.
+
+    A builder written ``def build_x(depth=..., *, own=..., app: Application, name=...)``
+    is called (and shown by ``help()`` and ``inspect.signature``) as ``build_x(depth, *,
+    own, include_top, weights, input_tensor, input_shape, pooling, classes,
+    classifier_activation, name)``; it receives those seven as one :class:`Application`.
+    Its docstring's :data:`APPLICATION_DOC` line becomes their shared descriptions.
 
     Args:
         renamed: dict or None. Old keyword -> its new name (accepted, with a warning).
+        **defaults: the builder's defaults that differ from ``keras.applications``'
+            (``classes=10``).
     """
 
     def wrap(fn: Callable) -> Callable:
         fn.renamed = dict(renamed or {})
+        shared = "app" in inspect.signature(fn).parameters
 
         @functools.wraps(fn)
         def build(*args, **kwargs):
-            return fn(*args, **check_keywords(fn, kwargs))
+            kwargs = check_keywords(build, kwargs)
+            if shared:
+                given = {
+                    arg: kwargs.pop(arg, build.__signature__.parameters[arg].default)
+                    for arg, *_ in APPLICATION_ARGS
+                }
+                kwargs["app"] = Application(**given)
+            return fn(*args, **kwargs)
 
+        if shared:
+            build.__signature__ = _public_signature(fn, defaults)
+            build.__doc__ = _application_doc(fn.__doc__, build.__signature__)
+        elif defaults:
+            raise TypeError(f"{fn.__name__} has no `app` parameter for the defaults {defaults}")
         return build
 
     return wrap

@@ -108,13 +108,7 @@ def build_resnet(
     *,
     version: int = 1,
     shortcut: str = "B",
-    include_top: bool = True,
-    weights: str | None = None,
-    input_tensor=None,
-    input_shape=None,
-    pooling: str | None = None,
-    classes: int = 1000,
-    classifier_activation: str | None = "softmax",
+    app: _common.Application,
     bn_momentum: float = _common.BN_MOMENTUM_KERAS,
     name: str | None = None,
 ) -> keras.Model:
@@ -136,11 +130,8 @@ def build_resnet(
             (projection when the shape changes; the default) or "C" (all projections).
         include_top: bool. Include global average pooling and the classifier.
         weights: None, ``"imagenet"`` (50/101/152, options B) or a weights file path.
-        input_tensor: optional Keras tensor to use as the input.
         input_shape: optional ``(height, width, channels)``; at least 32x32.
-        pooling: None, ``"avg"`` or ``"max"`` when ``include_top=False``.
-        classes: int. Defaults to 1000.
-        classifier_activation: str or None. Defaults to ``"softmax"``.
+        {application_args}
         bn_momentum: float. Momentum of the batch-norm moving averages. Defaults to
             Keras' 0.99, as ``keras.applications`` (same layers, configs and outputs).
             Training from scratch on a small data set with plain ``model.fit``, pass
@@ -166,9 +157,6 @@ def build_resnet(
     _common.check_choice(version, VERSIONS, "version")
     _common.check_choice(shortcut, SHORTCUT_OPTIONS, "shortcut")
     _common.check_rate(bn_momentum, "bn_momentum")
-    app = _common.Application(
-        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
-    )
     spec, ver = RESNET_SPECS[depth], VERSIONS[version]
     default_name = f"resnet{depth}" if version == 1 else f"resnet{depth}v2"
 
@@ -220,13 +208,7 @@ def build_resnext(
     *,
     cardinality: int = 32,
     base_width: int = 4,
-    include_top: bool = True,
-    weights: str | None = None,
-    input_tensor=None,
-    input_shape=None,
-    pooling: str | None = None,
-    classes: int = 1000,
-    classifier_activation: str | None = "softmax",
+    app: _common.Application,
     bn_momentum: float = _common.BN_MOMENTUM_TORCH,
     name: str | None = None,
 ) -> keras.Model:
@@ -256,11 +238,8 @@ def build_resnext(
             ``DeprecationWarning``.
         include_top: bool. Include global average pooling and the classifier.
         weights: None or the path to a weights file (no Keras weights are published).
-        input_tensor: optional Keras tensor to use as the input.
         input_shape: optional ``(height, width, channels)``; at least 32x32.
-        pooling: None, ``"avg"`` or ``"max"`` when ``include_top=False``.
-        classes: int. Defaults to 1000.
-        classifier_activation: str or None. Defaults to ``"softmax"``.
+        {application_args}
         bn_momentum: float. Momentum of the batch-norm moving averages. Defaults to 0.9
             (PyTorch's ``momentum=0.1``; there is no ``keras.applications`` twin to
             match), which a plain ``model.fit`` on a small data set needs.
@@ -287,9 +266,6 @@ def build_resnext(
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"`{what}` must be a positive integer. Received: {what}={value!r}")
     _common.check_rate(bn_momentum, "bn_momentum")
-    app = _common.Application(
-        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
-    )
 
     def body(x):
         x = layers.ZeroPadding2D(3, name="conv1_pad")(x)

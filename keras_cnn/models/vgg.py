@@ -31,13 +31,7 @@ def build_vgg(
     depth: int = 16,
     *,
     batch_norm: bool = False,
-    include_top: bool = True,
-    weights: str | None = None,
-    input_tensor=None,
-    input_shape=None,
-    pooling: str | None = None,
-    classes: int = 1000,
-    classifier_activation: str | None = "softmax",
+    app: _common.Application,
     dropout: float = 0.0,
     fc_units: int = 4096,
     bn_momentum: float = _common.BN_MOMENTUM_KERAS,
@@ -59,11 +53,8 @@ def build_vgg(
             ``vgg16_bn``; not in the paper). Defaults to False.
         include_top: bool. Include the flatten and three fully connected layers.
         weights: None, ``"imagenet"`` (VGG-16/19 without batch norm) or a file path.
-        input_tensor: optional Keras tensor to use as the input.
         input_shape: optional ``(height, width, channels)``; at least 32x32.
-        pooling: None, ``"avg"`` or ``"max"``: global pooling when ``include_top=False``.
-        classes: int. Number of classes. Defaults to 1000.
-        classifier_activation: str or None. Activation of the classifier.
+        {application_args}
         dropout: float. Dropout rate after ``fc1`` and ``fc2`` (layers ``fc1_dropout``,
             ``fc2_dropout``). Defaults to 0: no dropout layers, as ``keras.applications``;
             the paper's 0.5 is :data:`PAPER`.
@@ -92,9 +83,6 @@ def build_vgg(
     _common.check_choice(depth, VGG_SPECS, "depth", label="VGG depth")
     _common.check_rate(bn_momentum, "bn_momentum")
     _common.check_rate(dropout, "dropout")
-    app = _common.Application(
-        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation
-    )
 
     def body(x):
         for b, (convs, filters) in enumerate(zip(VGG_SPECS[depth], VGG_FILTERS, strict=True), 1):
