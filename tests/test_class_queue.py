@@ -286,3 +286,21 @@ def test_a_killed_worker_leaves_its_job_to_the_other_from_the_checkpoint(jobs, w
     assert done.state == "finished", (done, workers.log(survivor))
     assert [r["epoch"] for r in done.rows] == [1, 2, 3]
     assert done.rows[: len(saved)] == saved  # the checkpoint's epochs, not trained again
+
+
+def test_a_class_on_sqlite_trains_on_its_server_and_says_so():
+    """One machine: no queue (procrastinate needs PostgreSQL); the page trains in-process."""
+    from streamlit.testing.v1 import AppTest
+
+    from quiz import roster
+
+    at = AppTest.from_file(str(ROOT / "app" / "pages" / "training.py"), default_timeout=180)
+    at.session_state["class_member"] = roster.Member("solo@school.example", "Solo", "learner")
+    at.run()
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "This class's database is SQLite (one machine): training runs on this server" in (
+        captions
+    )
+    assert "The instructor's limits" not in captions
+    assert not at.button(key="train_start").disabled  # today's in-process Start
