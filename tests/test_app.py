@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import quiz
-from app import lesson as lesson_page
+from app import check as check_page
 from app import logic
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,12 +67,12 @@ def wrong_response(question: quiz.Question):
 
 def answer(at: AppTest, lesson_id: str, *, right: bool) -> list[quiz.Question]:
     """Fill in the lesson's System Check form and submit it."""
-    attempt = at.session_state[lesson_page.attempt_key(lesson_id)]
+    attempt = at.session_state[check_page.attempt_key(lesson_id)]
     questions = attempt["questions"]
     for i, question in enumerate(questions):
         response = quiz.expected_response(question) if right else wrong_response(question)
         value = logic.widget_value(question, response)
-        key = lesson_page.widget_key(lesson_id, attempt["seed"], i)
+        key = check_page.widget_key(lesson_id, attempt["seed"], i)
         if question.kind == "single":
             at.radio(key=key).set_value(value)
         elif question.kind in ("multiple", "ordering"):
@@ -178,11 +178,11 @@ def test_unanswered_questions_are_not_graded():
 def test_unreadable_number_asks_again(typed):
     at = start()
     at.button(key="continue").click().run()
-    attempt = at.session_state[lesson_page.attempt_key("convolution")]
+    attempt = at.session_state[check_page.attempt_key("convolution")]
     numeric = [i for i, q in enumerate(attempt["questions"]) if q.kind in ("numeric", "generated")][
         0
     ]
-    key = lesson_page.widget_key("convolution", attempt["seed"], numeric)
+    key = check_page.widget_key("convolution", attempt["seed"], numeric)
     at.text_input(key=key).input(typed)
     [b for b in at.button if b.label == "Submit answers"][0].click().run()
     assert not at.exception
@@ -470,12 +470,12 @@ def test_app_modules_import_no_circle():
 def test_answers_stay_on_screen_marked_after_submit_and_retry_starts_clean():
     at = start()
     at.button(key="continue").click().run()
-    attempt = at.session_state[lesson_page.attempt_key("convolution")]
+    attempt = at.session_state[check_page.attempt_key("convolution")]
     seed = attempt["seed"]
     questions = answer(at, "convolution", right=False)
     feedback = texts(at, "error") + texts(at, "warning")
     for i, question in enumerate(questions):
-        key = lesson_page.widget_key("convolution", seed, i) + ":review"
+        key = check_page.widget_key("convolution", seed, i) + ":review"
         given = logic.widget_value(question, wrong_response(question))
         if question.kind == "single":
             shown = at.radio(key=key)
@@ -488,10 +488,10 @@ def test_answers_stay_on_screen_marked_after_submit_and_retry_starts_clean():
             assert any(f"Your answer: {given}." in f for f in feedback), given
     assert sum("Your answer:" in f for f in feedback) == len(questions)
     at.button(key="retry:convolution").click().run()
-    attempt = at.session_state[lesson_page.attempt_key("convolution")]
+    attempt = at.session_state[check_page.attempt_key("convolution")]
     assert attempt["results"] is None and attempt["seed"] != seed
     fresh = [
-        lesson_page.widget_key("convolution", attempt["seed"], i) for i in range(len(questions))
+        check_page.widget_key("convolution", attempt["seed"], i) for i in range(len(questions))
     ]
     values = [w.value for w in (*at.radio, *at.multiselect, *at.text_input) if w.key in fresh]
     assert len(values) == len(questions) and all(v in (None, [], "") for v in values)
@@ -643,7 +643,7 @@ def test_lesson_text_and_system_check_come_before_the_live_models(monkeypatch):
     seen = []
 
     def show_model(name, **kwargs):
-        seen.append(lesson_page.attempt_key("convolution") in st.session_state)
+        seen.append(check_page.attempt_key("convolution") in st.session_state)
         st.markdown(f"model view of {name}")
 
     monkeypatch.setattr(views, "show_model", show_model)

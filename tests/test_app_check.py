@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from test_app import COURSE, answer, pass_lessons, start, texts
 
 import quiz
+from app import check as check_page
 from app import lesson as lesson_page
 from app import logic
 
@@ -43,9 +44,9 @@ def test_the_score_and_the_next_step_come_before_the_questions_and_are_scrolled_
     assert order.index("score") < order.index("question")
     assert order.index("next") < order.index("question")
     scroll = [h.proto.body for h in at.get("html")]
-    assert len(scroll) == 1 and repr(lesson_page.RESULT_ANCHOR) in scroll[0]
+    assert len(scroll) == 1 and repr(check_page.RESULT_ANCHOR) in scroll[0]
     assert [h.proto.anchor for h in at.subheader if h.value == "Your result"] == [
-        lesson_page.RESULT_ANCHOR
+        check_page.RESULT_ANCHOR
     ]
     at.run()  # any later run (a widget, the score refresh) does not scroll again
     assert not at.get("html") and "score" in kinds_in_order(at)
@@ -85,9 +86,9 @@ def test_next_after_pass(passed, just_passed, expected):
 def test_an_ordering_question_offers_no_select_all():
     at = start()
     at.button(key="continue").click().run()
-    attempt = at.session_state[lesson_page.attempt_key("convolution")]
+    attempt = at.session_state[check_page.attempt_key("convolution")]
     keys = {
-        q.kind: lesson_page.widget_key("convolution", attempt["seed"], i)
+        q.kind: check_page.widget_key("convolution", attempt["seed"], i)
         for i, q in enumerate(attempt["questions"])
     }
     assert "ordering" in keys, "lesson 1's check has an ordering question"
@@ -99,7 +100,7 @@ def test_an_ordering_question_offers_no_select_all():
 def test_unanswered_questions_are_named_in_words():
     at = start()
     at.button(key="continue").click().run()
-    questions = at.session_state[lesson_page.attempt_key("convolution")]["questions"]
+    questions = at.session_state[check_page.attempt_key("convolution")]["questions"]
     [b for b in at.button if b.label == "Submit answers"][0].click().run()
     numbers = ", ".join(str(i) for i in range(1, len(questions))) + f" and {len(questions)}"
     assert (
