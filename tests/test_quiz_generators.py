@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 
 import pytest
 
@@ -380,3 +381,21 @@ def test_fc_layers_are_the_networks_own(net, model):
     for index, (name, _, n_in, n_out) in enumerate(FC_LAYERS[net], start=1):
         assert counts[name] == GENERATORS["fc_layer_params"].func(net=net, layer=index)
         assert counts[name] == n_in * n_out + n_out
+
+
+def test_stack_rf_prompt_reads_as_english_for_every_draw():
+    """Issue 19, item 7: the VGG check said "each of 1 3x3 stride-1 convolutions"."""
+    from quiz.generators import GENERATORS
+
+    generator = GENERATORS["stack_rf"]
+    [prompt] = [
+        q.prompt for le in get_course().lessons for q in le.questions if q.generator == "stack_rf"
+    ]
+    for blocks, convs in itertools.product(generator.space["blocks"], generator.space["convs"]):
+        values = {"blocks": blocks, "convs": convs}
+        text = prompt.format(**values, **generator.derived(**values))
+        one = convs == 1
+        assert ("one 3x3 stride-1 convolution followed" in text) == one, text
+        assert not re.search(
+            r"(?<![-\w])1 \w+s\b|each of 1\b|\b(two|three) 3x3 stride-1 convolution\b", text
+        )
