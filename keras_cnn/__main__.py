@@ -95,6 +95,7 @@ def _train(args: argparse.Namespace) -> int:
         momentum=args.momentum,
         weight_decay=args.weight_decay,
         schedule=args.schedule,
+        warmup=args.warmup,
         augment=args.augment,
         limit=args.limit,
         data_dir=args.data_dir,
@@ -192,6 +193,21 @@ def _verbose(text: str):
     return value
 
 
+def _warmup(text: str):
+    """``--warmup``: "auto" or a number of epochs >= 0, as ``train(warmup=...)`` takes it."""
+    from keras_cnn.training.config import check_number
+
+    if text == "auto":
+        return text
+    try:
+        return check_number("warmup", float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "`warmup` must be 'auto' or a finite number of epochs >= 0, e.g. 1 (0 for none). "
+            f"Received: warmup={text!r}"
+        ) from None
+
+
 def _add_train(sub) -> None:
     from keras_cnn.training import data as data_lib
     from keras_cnn.training.config import TrainConfig, check_integer, check_number
@@ -220,6 +236,13 @@ def _add_train(sub) -> None:
     p.add_argument("--momentum", type=number("momentum"), default=default["momentum"])
     p.add_argument("--weight-decay", type=number("weight_decay"), default=default["weight_decay"])
     p.add_argument("--schedule", default=default["schedule"], choices=list(SCHEDULES))
+    p.add_argument(
+        "--warmup",
+        type=_warmup,
+        default=default["warmup"],
+        help="epochs of linear learning-rate warm-up: auto (the first epoch of a run of 2 or "
+        "more) or a number (0: none)",
+    )
     p.add_argument("--augment", action="store_true", help="pad-crop(-flip) augmentation")
     p.add_argument(
         "--limit", type=integer("limit"), help="use only the first N images of each split"

@@ -58,6 +58,7 @@ def main() -> int:
                 schedule="paper",
                 seed=0,
                 callbacks=[WarmUp()],
+                warmup=0,  # the paper's constant warm-up above, not train()'s linear one
                 record=False,
                 verbose=2,
             )

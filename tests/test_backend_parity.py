@@ -1,40 +1,83 @@
-"""JAX and PyTorch train like TensorFlow (issue 20, item 2).
+"""JAX and PyTorch train like TensorFlow (issue 20): ResNet-20 on the digits, 4 epochs, batch
+64, seeds 0, 1 and 2, ``train``'s defaults (a linear warm-up over the first epoch, the cosine
+schedule for so short a run). Each backend's mean test accuracy after the last
+epoch is within 3 points of TensorFlow's, and no run's first-epoch loss is above chance
+(ln 10 = 2.30). Before the logits fix and the warm-up, JAX's mean was 76.5% against
+TensorFlow's 93.7%, and its seed-0 run started at a first-epoch loss of 3.25; at a constant
+rate the last epoch's accuracy still varied by 14 points between seeds (PyTorch: 92.8%,
+81.7%), more than the 3 points allowed between means.
 
-Under JAX and PyTorch Keras computes a softmax output's cross-entropy from probabilities
-clipped at 1e-7 (no gradient for an example that wrong); ``train`` fits the model's logits
-view there (``keras_cnn.training.logits``); ``benchmarks/gpu_check.py --tiny``
-(tests/test_gpu_check.py) trains through it under JAX.
-"""
+The three backends run at once, one process each (one Keras backend per process), each on
+one thread: the suite's other worker has the second core."""
 
-import keras
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
 import numpy as np
+import pytest
+from python_runs import NO_TENSORFLOW, ROOT
 
-import keras_cnn
-from keras_cnn.training.logits import logits_trainee, logits_view
-
-
-def test_logits_view_shares_the_variables_and_gives_the_softmax_inputs():
-    model = keras_cnn.build_cifar_resnet(8, input_shape=(16, 16, 3))
-    view = logits_view(model)
-    assert view is not None and view.output_shape == model.output_shape
-    assert [id(v) for v in view.weights] == [id(v) for v in model.weights]
-    x = np.random.default_rng(0).normal(size=(4, 16, 16, 3)).astype("float32")
-    logits = keras.ops.convert_to_numpy(view(x, training=False))
-    probabilities = keras.ops.convert_to_numpy(model(x, training=False))
-    softmax = np.exp(logits - logits.max(-1, keepdims=True))
-    np.testing.assert_allclose(softmax / softmax.sum(-1, keepdims=True), probabilities, atol=1e-6)
-    assert model.layers[-1].activation.__name__ == "softmax"  # the model is unchanged
-
-
-def test_no_view_without_a_softmax_dense_head():
-    logits_model = keras_cnn.build_lenet5(classifier_activation=None)
-    assert logits_view(logits_model) is None
-    inputs = keras.Input((4,))
-    outputs = keras.layers.Activation("softmax")(keras.layers.Dense(3)(inputs))
-    assert logits_view(keras.Model(inputs, outputs)) is None
+SEEDS = (0, 1, 2)
+RUN = """
+import json, sys
+import keras
+from keras_cnn.train import train
+rows = []
+for seed in (0, 1, 2):
+    h = train("resnet20", epochs=4, batch_size=64, seed=seed, verbose=0, record=False)
+    rows.append({"seed": seed, "loss": h["loss"].tolist(), "test": h["test_accuracy"].tolist()})
+print(json.dumps({"backend": keras.backend.backend(), "tensorflow": "tensorflow" in sys.modules,
+                  "runs": rows}))
+"""
+THREADS = {
+    "OMP_NUM_THREADS": "1",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+}
 
 
-def test_tensorflow_trains_the_model_itself():
-    model = keras_cnn.build_lenet5()
-    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-    assert logits_trainee(model, jit_compile=False) is model
+def _start(backend: str) -> subprocess.Popen:
+    script = RUN if backend == "tensorflow" else NO_TENSORFLOW + RUN
+    return subprocess.Popen(
+        [sys.executable, "-c", script],
+        env={**os.environ, **THREADS, "KERAS_BACKEND": backend},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.slow
+def test_resnet20_trains_alike_on_every_backend():
+    backends = ["tensorflow", "jax"]
+    try:
+        import torch  # noqa: F401
+
+        backends.append("torch")
+    except ImportError:  # pragma: no cover - .ci/run installs the CPU wheel
+        pass
+    processes = {backend: _start(backend) for backend in backends}
+    results = {}
+    for backend, process in processes.items():
+        out, err = process.communicate(timeout=1800)
+        assert process.returncode == 0, err[-3000:]
+        results[backend] = json.loads(out.strip().splitlines()[-1])
+    print(json.dumps(results))
+    assert results["jax"]["tensorflow"] is False
+    chance = math.log(10)
+    means = {}
+    for backend, result in results.items():
+        assert result["backend"] == backend
+        assert [r["seed"] for r in result["runs"]] == list(SEEDS)
+        first = [r["loss"][0] for r in result["runs"]]
+        assert max(first) < chance, (backend, first)
+        means[backend] = float(np.mean([r["test"][-1] for r in result["runs"]]))
+    for mean in means.values():
+        assert abs(mean - means["tensorflow"]) <= 0.03, means
+    assert means["tensorflow"] > 0.85, means  # and all of them learn the digits

@@ -35,8 +35,8 @@ def test_history_rows_schedule_and_stored_run():
     history = train("lenet5", epochs=2, **TINY)
     assert list(history.columns) == COLUMNS
     assert history.epoch.tolist() == [1, 2]
-    # The default "auto" schedule keeps a run this short at a constant rate.
-    assert history.learning_rate.tolist() == pytest.approx([0.1, 0.1])
+    # The default "auto" schedule anneals a run this short with the cosine (per epoch).
+    assert history.learning_rate.tolist() == pytest.approx([0.1, 0.05])
     for column in ("accuracy", "test_accuracy"):
         assert history[column].between(0, 1).all()
     assert (history.seconds > 0).all() and (history.images_per_second > 0).all()
@@ -62,11 +62,14 @@ def test_schedules():
     assert [learning_rate_at("paper", 0.1, e, 8) for e in (0, 3, 4, 5, 6, 7)] == pytest.approx(
         [0.1, 0.1, 0.01, 0.01, 0.001, 0.001]
     )
-    # "auto" is the paper's schedule from PAPER_MIN_EPOCHS epochs on, constant below.
+    # "auto" is the paper's schedule from PAPER_MIN_EPOCHS epochs on,
     assert [learning_rate_at("auto", 0.1, e, 8) for e in (0, 4, 6)] == pytest.approx(
         [0.1, 0.01, 0.001]
     )
-    assert [learning_rate_at("auto", 0.1, e, PAPER_MIN_EPOCHS - 1) for e in range(4)] == [0.1] * 4
+    # and the cosine below
+    short = [learning_rate_at("auto", 0.1, e, PAPER_MIN_EPOCHS - 1) for e in range(4)]
+    assert short == [learning_rate_at("cosine", 0.1, e, 4) for e in range(4)]
+    assert short == pytest.approx([0.1, 0.085355, 0.05, 0.014645], abs=1e-6)
     assert learning_rate_at("cosine", 0.1, 0, 10) == pytest.approx(0.1)
     assert learning_rate_at("cosine", 0.1, 5, 10) == pytest.approx(0.05)
     assert learning_rate_at("constant", 0.1, 9, 10) == 0.1

@@ -180,8 +180,8 @@ def _train_view(device: dict) -> None:
         "Schedule",
         list(SCHEDULES),
         key="schedule",
-        help="auto: the paper's ÷10 at 50% and 75% of the epochs from 5 epochs on, a constant "
-        "rate for shorter runs; paper: always those divisions; cosine; constant.",
+        help="auto: the paper's ÷10 at 50% and 75% of the epochs from 5 epochs on, the cosine "
+        "for shorter runs; paper: always those divisions; cosine; constant.",
     )
     right.checkbox("Augment (pad, crop, flip)", key="augment")
     if dataset != "digits" and not data_lib.is_available(dataset):

@@ -11,7 +11,9 @@
   marked ``partial``: its loss and accuracy are over the batches it trained, its
   ``test_*`` and ``images_per_second`` are NaN (neither is an epoch's figure). A stop
   between two epochs ends the run after the finished one, which is not partial.
-* :class:`ScheduleCallback` sets each epoch's learning rate (:mod:`keras_cnn.training.schedules`).
+* :class:`ScheduleCallback` sets each epoch's learning rate (:mod:`keras_cnn.training.schedules`),
+  and during the warm-up each step's: only then does it touch the model per batch (under JAX
+  that reattaches the training state to the variables for one step).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from keras_cnn.training.schedules import learning_rate_at
+from keras_cnn.training.schedules import learning_rate_at, warmup_factor
 
 COLUMNS = [
     "epoch",
@@ -174,11 +176,33 @@ class LiveCallback(keras.callbacks.Callback):
 
 
 class ScheduleCallback(keras.callbacks.Callback):
-    def __init__(self, schedule: str, base: float, epochs: int):
+    """Each epoch's learning rate, and each step's during the first ``warmup_steps``.
+
+    Args:
+        schedule: str. A name of :data:`~keras_cnn.training.schedules.SCHEDULES`.
+        base: float. The initial learning rate.
+        epochs: int. The run's epochs.
+        warmup_steps: int. Steps of linear warm-up from the run's first step (0: none).
+        steps: int or None. Steps per epoch (needed for a warm-up).
+    """
+
+    def __init__(self, schedule: str, base: float, epochs: int, warmup_steps: int = 0, steps=None):
         super().__init__()
         self.schedule, self.base, self.epochs = schedule, base, epochs
+        self.warmup_steps, self.steps = (warmup_steps, steps) if steps else (0, None)
+        self.epoch, self.rate = 0, base
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.model.optimizer.learning_rate = learning_rate_at(
-            self.schedule, self.base, epoch, self.epochs
-        )
+        self.epoch = epoch
+        self.rate = learning_rate_at(self.schedule, self.base, epoch, self.epochs)
+        self.model.optimizer.learning_rate = self.rate * self._factor(0)  # the epoch's 1st step
+
+    def _factor(self, batch: int) -> float:
+        if not self.warmup_steps:
+            return 1.0
+        return warmup_factor(self.epoch * self.steps + batch, self.warmup_steps)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        step = self.epoch * self.steps + batch if self.warmup_steps else None
+        if step is not None and 0 < step <= self.warmup_steps:  # the last one restores
+            self.model.optimizer.learning_rate = self.rate * self._factor(batch)

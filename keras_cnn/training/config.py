@@ -37,6 +37,7 @@ NUMBERS: dict[str, tuple[Callable[[float], bool], str]] = {
     "momentum": (lambda v: 0 <= v < 1, "a finite number in [0, 1), e.g. 0.9"),
     "weight_decay": (lambda v: v >= 0, "a finite number >= 0, e.g. 1e-4 (0 for none)"),
     "bn_momentum": (lambda v: 0 <= v < 1, "a finite number in [0, 1), e.g. 0.9, or None"),
+    "warmup": (lambda v: v >= 0, "'auto' or a finite number of epochs >= 0, e.g. 1 (0 for none)"),
 }
 #: The most epochs one run takes: far beyond any paper's schedule (He et al. 2015 train
 #: CIFAR ResNets for about 182 epochs), short of a typo's 99999999999.
@@ -147,6 +148,7 @@ class TrainConfig:
     momentum: float = 0.9
     weight_decay: float = 1e-4
     schedule: str = "auto"
+    warmup: float | str = "auto"
     validation: Any = "test"
     augment: bool = False
     limit: int | None = None
@@ -198,6 +200,8 @@ class TrainConfig:
         if self.bn_momentum is not None:
             check_number("bn_momentum", self.bn_momentum)
         learning_rate_at(self.schedule, 0.1, 0, 1)  # a known schedule
+        if not (isinstance(self.warmup, str) and self.warmup == "auto"):
+            check_number("warmup", self.warmup)
         optimizer = self.optimizer
         if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
             raise ValueError(

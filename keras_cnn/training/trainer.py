@@ -78,6 +78,7 @@ from keras_cnn.training.schedules import (
     SCHEDULES,
     learning_rate_at,
     short_paper_warning,
+    warmup_epochs,
 )
 
 __all__ = [
@@ -152,6 +153,7 @@ def train(
     momentum: float = 0.9,
     weight_decay: float = 1e-4,
     schedule: str = "auto",
+    warmup: float | str = "auto",
     validation: Any = "test",
     augment: bool = False,
     limit: int | None = None,
@@ -187,8 +189,13 @@ def train(
         momentum: float. Defaults to 0.9.
         weight_decay: float. The optimizer's decoupled weight decay. Defaults to 1e-4.
         schedule: ``"auto"`` (the default: ``"paper"`` from :data:`PAPER_MIN_EPOCHS` epochs
-            on, ``"constant"`` below), ``"paper"`` (÷10 at 50% and 75% of the epochs; warns
+            on, ``"cosine"`` below), ``"paper"`` (÷10 at 50% and 75% of the epochs; warns
             on a shorter run), ``"cosine"`` or ``"constant"``.
+        warmup: epochs over which the rate rises linearly, step by step, from
+            ``learning_rate / steps`` to the schedule's (fractions allowed; 0 for none).
+            ``"auto"`` (the default): the first epoch of a run of two or more epochs, none for
+            a one-epoch run. Without it some initial draws diverge at a rate of 0.1 (see
+            :mod:`keras_cnn.training.schedules`).
         validation: the data measured after every epoch (the history's ``test_*``
             columns): a split name of ``data`` (default ``"test"``), ``(images, labels)``,
             a batched ``tf.data.Dataset``, or None.
@@ -249,6 +256,7 @@ def train(
         momentum=momentum,
         weight_decay=weight_decay,
         schedule=schedule,
+        warmup=warmup,
         validation=validation,
         augment=augment,
         limit=limit,
@@ -450,6 +458,7 @@ def _meta(config: TrainConfig, model: keras.Model, devices: _Devices, settings: 
         "mixed_precision": devices.mixed,
         "jit_compile": devices.jit,
         "seed": config.seed,
+        "warmup_epochs": warmup_epochs(config.warmup, config.epochs),
         **(config.tags or {}),
     }
 
@@ -514,7 +523,13 @@ def _fit(
                     epochs=config.epochs,
                     initial_epoch=initial_epoch,
                     callbacks=[
-                        ScheduleCallback(config.schedule, config.learning_rate, config.epochs),
+                        ScheduleCallback(
+                            config.schedule,
+                            config.learning_rate,
+                            config.epochs,
+                            warmup_steps=_warmup_steps(config, steps),
+                            steps=steps,
+                        ),
                         *([LiveCallback(history_cb)] if observers or stop is not None else []),
                         history_cb,
                         *config.callbacks,
@@ -537,6 +552,12 @@ def _fit(
     if isinstance(given, keras.Model) and model is not given:
         given.set_weights(model.get_weights())
     return _finish(config, model, devices, feed, rows, history_cb.stopped, run_dir)
+
+
+def _warmup_steps(config: TrainConfig, steps: int | None) -> int:
+    """The run's steps of linear warm-up (at least one when there is any)."""
+    epochs = warmup_epochs(config.warmup, config.epochs)
+    return max(1, round(epochs * steps)) if epochs and steps else 0
 
 
 def _finish(config, model, devices, feed, rows, stopped, run_dir) -> pd.DataFrame:
