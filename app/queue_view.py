@@ -5,7 +5,7 @@ Which way a page trains (a table, not branches through the page):
 =====================================  ==========================================
 single-user (no class mode)            in-process, as always (:mod:`app.jobs`)
 class mode, SQLite database (one box)  in-process, one run at a time on the server
-class mode, PostgreSQL database        the queue: ``python -m keras_cnn.training.queue_cli worker``
+class mode, PostgreSQL database        the queue: ``python -m keras_cnn worker``
 =====================================  ==========================================
 
 A class on SQLite is one machine: there is nowhere else to train and the queue engine

@@ -1,7 +1,7 @@
 """A class's training queue: 10 jobs on 2 workers against the same 10 on 1 worker.
 
 Each configuration gets a fresh database on one PostgreSQL (started here unless
-``--database`` names a server), its workers (``python -m keras_cnn.training.queue_cli worker``) are started and
+``--database`` names a server), its workers (``python -m keras_cnn worker``) are started and
 have loaded TensorFlow before the jobs come (a class's workers run all day), then ten learners
 press Start at once. Measured in the same run:
 
@@ -50,7 +50,7 @@ def start_workers(url: str, shared: Path, count: int, folder: Path) -> list[subp
         log = open(folder / f"worker-{i}.log", "w")  # noqa: SIM115 - the process's output
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "keras_cnn.training.queue_cli", "worker", "--name", f"w{i + 1}",
+                [sys.executable, "-m", "keras_cnn", "worker", "--name", f"w{i + 1}",
                  "--poll", "0.5", "--heartbeat", "2", "--stalled-after", "10"],
                 env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
             )

@@ -1,5 +1,6 @@
 """Command line: ``python -m keras_cnn summary resnet50``, ``list``, ``figures``, ``train``,
-``exercise check residual_block solution.py``.
+``exercise check residual_block solution.py``, and a class's ``worker`` and ``queue limits``
+(:mod:`keras_cnn.training.queue_cli`).
 
 Each subcommand is a small function; ``train`` checks every argument before any work (the
 same checks as :func:`keras_cnn.train.train`) and exits with status 2 and a message naming
@@ -159,6 +160,12 @@ def _exercise(args: argparse.Namespace) -> int:
     return cli.run(args)
 
 
+def _queue_command(args: argparse.Namespace) -> int:
+    from keras_cnn.training import queue_cli
+
+    return queue_cli.COMMANDS[args.command](args)
+
+
 def _add_exercise(sub) -> None:
     from keras_cnn.exercises import cli
 
@@ -275,6 +282,8 @@ COMMANDS = {
     "figures": (_figures, "recompute parameters / MACs of every registry model"),
     "train": (_train, "train a model (default: on the embedded digits) and print its history"),
     "exercise": (_exercise, "list, show or check the course's code exercises"),
+    "worker": (_queue_command, "take a class's training jobs from its queue and train them"),
+    "queue": (_queue_command, "a class's training queue: show or set its limits, list its jobs"),
 }
 
 
@@ -294,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--write", action="store_true", help="update keras_cnn/figures.json")
     _add_train(sub)
     _add_exercise(sub)
+    from keras_cnn.training import queue_cli
+
+    queue_cli.add_parsers(sub)
     return parser
 
 

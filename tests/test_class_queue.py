@@ -1,5 +1,5 @@
 """The class's training queue with the real parts: procrastinate on the PostgreSQL the tests
-start, two ``python -m keras_cnn.training.queue_cli worker`` processes, LeNet-5 on a few hundred digits.
+start, two ``python -m keras_cnn worker`` processes, LeNet-5 on a few hundred digits.
 
 Three learners start at once (all three run, two at a time), Stop reaches a running job within
 a batch, a worker SIGKILLed mid-epoch leaves its job to the other worker, which resumes it
@@ -72,7 +72,7 @@ class Workers:
         )
         log = open(self.folder / f"{name}.log", "w")  # noqa: SIM115 - kept open for the process
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "keras_cnn.training.queue_cli", "worker", "--name", name,
+            [sys.executable, "-m", "keras_cnn", "worker", "--name", name,
              "--heartbeat", str(HEARTBEAT), "--stalled-after", str(STALLED_AFTER),
              "--poll", "0.5"],
             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
@@ -154,6 +154,28 @@ def test_limits_refuse_a_request_before_anything_is_queued(jobs):
         q.Limits(epochs=0)
     with pytest.raises(q.QueueError, match=r"needs the class's PostgreSQL .*sqlite:///x.db"):
         q.TrainingQueue("sqlite:///x.db")
+
+
+def test_the_instructor_sets_the_limits_on_the_command_line(postgres_server):
+    database = postgres_server.database()
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "keras_cnn", "queue", "limits", "--database-url", database,
+             *args],
+            capture_output=True, text=True, cwd=ROOT, timeout=300,
+        )  # fmt: skip
+
+    done = cli("--epochs", "4", "--models", "lenet5,resnet20", "--images", "1000")
+    assert done.returncode == 0, done.stderr
+    limits = q.TrainingQueue(database).limits()
+    assert (limits.epochs, limits.models, limits.images) == (4, ("lenet5", "resnet20"), 1000)
+    refused = cli("--models", "lenet5,resnt20")
+    assert refused.returncode == 2
+    assert "error: Limit `models`: Unknown model 'resnt20'. Did you mean 'resnet20'" in (
+        refused.stderr
+    )
+    assert q.TrainingQueue(database).limits() == limits  # unchanged
 
 
 def test_one_job_a_learner_and_stop_cancels_a_queued_job(jobs):

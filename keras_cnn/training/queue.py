@@ -3,7 +3,7 @@
 In class mode on PostgreSQL the course does not train on its web servers: Start calls
 :meth:`TrainingQueue.submit`, which checks the request against the class's :class:`Limits` and
 defers a job through `procrastinate <https://procrastinate.readthedocs.io>`_ (a task queue on
-PostgreSQL: no other server to run). Any number of workers, ``python -m keras_cnn.training.queue_cli worker``
+PostgreSQL: no other server to run). Any number of workers, ``python -m keras_cnn worker``
 (:mod:`keras_cnn.training.worker`), on the server or on GPU machines, take the jobs one at a
 time each and train them with :func:`keras_cnn.train.train`.
 
@@ -190,7 +190,7 @@ class TrainRequest:
 
 @dataclass(frozen=True)
 class Limits:
-    """The class's limits, set by the instructor (``python -m keras_cnn.training.queue_cli queue limits``).
+    """The class's limits, set by the instructor (``python -m keras_cnn queue limits``).
 
     Attributes:
         epochs: The most epochs a job may train.

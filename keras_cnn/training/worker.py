@@ -1,4 +1,4 @@
-"""A training worker: ``python -m keras_cnn.training.queue_cli worker`` takes a class's jobs and trains them.
+"""A training worker: ``python -m keras_cnn worker`` takes a class's jobs and trains them.
 
 Start as many as the class needs, on the web server or on GPU machines; each needs the
 class's database (``$KERAS_CNN_DATABASE_URL`` or ``--database-url``) and its shared folder
