@@ -169,6 +169,9 @@ def builder(renamed: dict[str, str] | None = None, **defaults) -> Callable[[Call
         if shared:
             build.__signature__ = _public_signature(fn, defaults)
             build.__doc__ = _application_doc(fn.__doc__, build.__signature__)
+            # tools that unwrap (griffe, the API pages) would read the inner signature and
+            # the unfilled docstring: the public ones are these
+            del build.__wrapped__
         elif defaults:
             raise TypeError(f"{fn.__name__} has no `app` parameter for the defaults {defaults}")
         return build

@@ -22,7 +22,8 @@ TFDS dataset) and :class:`ArrayBatches` (a ``keras.utils.PyDataset`` over in-mem
 arrays, for every Keras backend with TensorFlow not installed): the same mean subtraction,
 a fresh shuffle every epoch, the same 4-pixel pad, random crop and flip. Resizing is the
 same bilinear interpolation (TensorFlow's half-pixel ``resize``, reproduced in numpy by
-:func:`resize_bilinear`).
+:func:`resize_bilinear`). The transforms themselves, each with its numpy twin, live in
+:mod:`keras_cnn.training.transforms` (importable from here as before).
 """
 
 from __future__ import annotations
@@ -36,8 +37,17 @@ from pathlib import Path
 import keras
 import numpy as np
 
-#: Zero padding before the random crop (He et al. 2015, §4.2: "4 pixels are padded on each side").
-PAD = 4
+# re-exported: keras_cnn.data.resize_bilinear, ... as before
+from keras_cnn.training.transforms import (  # noqa: F401
+    GREY_WEIGHTS,
+    PAD,
+    adapt_arrays,
+    adapt_images,
+    augment_arrays,
+    augment_image,
+    resize_bilinear,
+)
+
 #: Seconds the connectivity check may take before a TFDS download is declared impossible.
 CONNECT_TIMEOUT = 3.0
 #: Shuffle buffer for TFDS splits (the embedded data is shuffled whole).
@@ -121,8 +131,6 @@ DIGITS_TEST_SIZE = 360
 DIGITS_SEED = 0
 #: The embedded digits: uint8 images (0..16), labels, and the indices of each split.
 DIGITS_FILE = Path(__file__).with_name("digits.npz")
-#: Weights of TensorFlow's ``rgb_to_grayscale`` (ITU-R BT.601 luma).
-GREY_WEIGHTS = np.array([0.2989, 0.5870, 0.1140], "float32")
 
 
 def spec(name: str) -> DatasetSpec:
@@ -158,36 +166,6 @@ def _digits() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return {split: (images[index], labels[index]) for split, index in splits.items()}
 
 
-def _bilinear_axis(size_in: int, size_out: int):
-    position = (np.arange(size_out) + 0.5) * (size_in / size_out) - 0.5
-    floor = np.floor(position)
-    low = np.clip(floor, 0, size_in - 1).astype("int64")
-    high = np.clip(np.ceil(position), 0, size_in - 1).astype("int64")
-    return low, high, (position - floor).astype("float32")
-
-
-def resize_bilinear(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Bilinear resize of ``(..., H, W, C)`` float arrays, as ``tf.image.resize`` does.
-
-    Half-pixel centres, no antialiasing: the same numbers as TensorFlow's default
-    ``method="bilinear"`` (to float32 rounding), without TensorFlow.
-
-    Args:
-        images: float array ``(..., H, W, C)``.
-        size: ``(height, width)`` wanted.
-
-    Returns:
-        A float32 array ``(..., height, width, C)``.
-    """
-    images = np.asarray(images, "float32")
-    low, high, frac = _bilinear_axis(images.shape[-3], size[0])
-    frac = frac[:, None, None]
-    images = images[..., low, :, :] * (1 - frac) + images[..., high, :, :] * frac
-    low, high, frac = _bilinear_axis(images.shape[-2], size[1])
-    frac = frac[:, None]
-    return images[..., low, :] * (1 - frac) + images[..., high, :] * frac
-
-
 def _target_shape(native: tuple[int, int, int], input_shape) -> tuple[int, int, int]:
     """The image shape the pipeline produces: the model's, or the dataset's own."""
     if input_shape is None:
@@ -199,52 +177,6 @@ def _target_shape(native: tuple[int, int, int], input_shape) -> tuple[int, int, 
             f"Received: input_shape={input_shape!r}"
         )
     return tuple(int(v) for v in shape)
-
-
-def adapt_images(images, shape: tuple[int, int, int]):
-    """Resize (bilinear) and convert grey <-> RGB a float image or batch to ``shape``.
-
-    Args:
-        images: float tensor ``(H, W, C)`` or ``(N, H, W, C)``.
-        shape: ``(height, width, channels)`` wanted; channels 1 or 3.
-
-    Returns:
-        A float32 tensor with the wanted height, width and channels.
-    """
-    import tensorflow as tf
-
-    images = tf.convert_to_tensor(images, tf.float32)
-    height, width, channels = shape
-    if tuple(images.shape[-3:-1]) != (height, width):
-        images = tf.image.resize(images, (height, width), method="bilinear")
-    have = images.shape[-1]
-    if have == 1 and channels == 3:
-        images = tf.image.grayscale_to_rgb(images)
-    elif have == 3 and channels == 1:
-        images = tf.image.rgb_to_grayscale(images)
-    return images
-
-
-def adapt_arrays(images, shape: tuple[int, int, int]) -> np.ndarray:
-    """:func:`adapt_images` for numpy arrays, without TensorFlow (the same numbers).
-
-    Args:
-        images: float array ``(H, W, C)`` or ``(N, H, W, C)``.
-        shape: ``(height, width, channels)`` wanted; channels 1 or 3.
-
-    Returns:
-        A float32 numpy array with the wanted height, width and channels.
-    """
-    images = np.asarray(images, "float32")
-    height, width, channels = shape
-    if tuple(images.shape[-3:-1]) != (height, width):
-        images = resize_bilinear(images, (height, width))
-    have = images.shape[-1]
-    if have == 1 and channels == 3:
-        images = np.repeat(images, 3, axis=-1)
-    elif have == 3 and channels == 1:
-        images = (images @ GREY_WEIGHTS)[..., None]
-    return images
 
 
 def _can_reach(host: str, timeout: float = CONNECT_TIMEOUT) -> bool:
@@ -357,53 +289,6 @@ def pixel_mean(name: str, input_shape=None, *, data_dir=None) -> np.ndarray:
     """
     shape = _target_shape(spec(name).shape, input_shape)
     return _pixel_mean_cached(name, None if data_dir is None else os.fspath(data_dir), shape)
-
-
-def augment_image(image, *, flip: bool, pad: int = PAD):
-    """The papers' augmentation of one (mean-subtracted) image: pad, random crop, flip.
-
-    Args:
-        image: float tensor ``(H, W, C)``.
-        flip: bool. Also flip left-right with probability 1/2.
-        pad: int. Zero padding on each side before the crop. Defaults to 4.
-
-    Returns:
-        The augmented image, same shape.
-    """
-    import tensorflow as tf
-
-    height, width, channels = image.shape
-    image = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]])
-    image = tf.image.random_crop(image, (height, width, channels))
-    if flip:
-        image = tf.image.random_flip_left_right(image)
-    return image
-
-
-def augment_arrays(images: np.ndarray, rng: np.random.Generator, *, flip: bool, pad: int = PAD):
-    """:func:`augment_image` for a numpy batch: pad, random crop and flip, per image.
-
-    Args:
-        images: float array ``(N, H, W, C)`` (mean-subtracted, so the padding is the mean).
-        rng: a ``numpy.random.Generator`` drawing the offsets and flips.
-        flip: bool. Also flip left-right with probability 1/2.
-        pad: int. Zero padding on each side before the crop. Defaults to 4.
-
-    Returns:
-        The augmented batch, same shape.
-    """
-    count, height, width, _ = images.shape
-    padded = np.pad(images, [(0, 0), (pad, pad), (pad, pad), (0, 0)])
-    rows = rng.integers(0, 2 * pad + 1, count)[:, None] + np.arange(height)
-    columns = np.arange(width)
-    columns = np.where(
-        (rng.random(count) < 0.5)[:, None] if flip else np.zeros((count, 1), bool),
-        columns[::-1],
-        columns,
-    )
-    columns = columns + rng.integers(0, 2 * pad + 1, count)[:, None]
-    index = np.arange(count)[:, None, None]
-    return padded[index, rows[:, :, None], columns[:, None, :]]
 
 
 class ArrayBatches(keras.utils.PyDataset):

@@ -31,7 +31,9 @@ write, :data:`PROGRESS_SECONDS`); a worker that dies mid-job stops sending heart
 another worker puts its job back into the queue, to be resumed from its last checkpoint (at
 most :data:`MAX_ATTEMPTS` starts).
 
-This module imports no deep-learning framework (the app and tools import it cheaply).
+This module imports no deep-learning framework (the app and tools import it cheaply). It is a
+little over 500 lines because a job's whole life, from the limits to the retry of a dead
+worker's job, is one set of SQL statements over the same two tables.
 """
 
 from __future__ import annotations

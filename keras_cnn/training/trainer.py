@@ -18,7 +18,8 @@ chooses the settings, wires the callbacks and keeps the records, one concern a m
 This module runs the steps in order (:func:`run_training`): check the configuration,
 resolve the devices, build and compile the model, load the data, resume from a
 checkpoint, open the stored run, fit, finish. Its public names are importable from
-``keras_cnn.train`` as before.
+``keras_cnn.train`` as before. (It is a little over 500 lines because ``train()``'s
+signature and docstring, the reference of every argument, take 130 of them.)
 
 * **Devices** -- on a GPU mixed precision (``mixed_float16``) and XLA are on by default; on
   a CPU float32 without XLA (XLA halves ResNet-20's training speed on a 2-core CPU:
