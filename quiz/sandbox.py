@@ -219,7 +219,22 @@ def _confine(config: dict) -> None:
     except OSError:
         pass  # a container may forbid it; the other processes stay visible (not reachable)
     work_uid = config["uid"] if root else 0
-    for path, size in (("/tmp", config["disk_mb"]), ("/dev/shm", 16), ("/var/tmp", 1)):
+    # what the worker needs that lives under /tmp (a checkout in `mktemp -d`): stashed on a
+    # scratch tmpfs at /dev/shm while /tmp is covered, then bound back (still read-only)
+    keep = [k for k in config["expose"] if Path(k).exists() and _inside(k, "/tmp")]
+    if keep:
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
+        for i, path in enumerate(keep):
+            os.makedirs(f"/dev/shm/keep{i}")
+            _mount(path, f"/dev/shm/keep{i}", None, MS_BIND | MS_REC)
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={config['disk_mb']}m,mode=1777")
+    for i, path in enumerate(keep):
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/dev/shm/keep{i}", path, None, MS_BIND | MS_REC)
+        _ok(_libc.umount2(f"/dev/shm/keep{i}".encode(), MNT_DETACH), "umount")
+    if keep:
+        _ok(_libc.umount2(b"/dev/shm", MNT_DETACH), "umount /dev/shm")
+    for path, size in (("/dev/shm", 16), ("/var/tmp", 1)):
         if Path(path).is_dir():
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
     os.makedirs("/tmp/out")

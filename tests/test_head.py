@@ -55,7 +55,9 @@ def test_the_trainer_and_inside_use_the_one_check():
 
     assert trainer.output_activation is head.output_activation
     assert not hasattr(trainer, "_softmax_output")
-    assert inside.logits_head is head.logits_head
+    from keras_cnn.analysis import attribution, units  # inside's two halves
+
+    assert units.logits_head is attribution.logits_head is head.logits_head
 
 
 @pytest.mark.parametrize("then", [layers.Softmax(), layers.Activation("softmax"), None])
