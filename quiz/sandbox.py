@@ -165,24 +165,31 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
+def _cover_keeping(covers: list[tuple[str, str]], expose: list[str], stash: str) -> None:
+    """Mount an empty tmpfs (``(folder, options)``) over each folder, keeping the ``expose``
+    paths inside them: stashed on a scratch tmpfs at ``stash`` meanwhile, then bound back
+    (a bind keeps its source's read-only flag)."""
+    keep = [k for k in expose if Path(k).exists() and any(_inside(k, f) for f, _ in covers)]
+    if keep:
+        _mount("tmpfs", stash, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
+        for i, path in enumerate(keep):
+            os.makedirs(f"{stash}/keep{i}")
+            _mount(path, f"{stash}/keep{i}", None, MS_BIND | MS_REC)
+    for folder, options in covers:
+        _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, options)
+    for i, path in enumerate(keep):
+        os.makedirs(path, exist_ok=True)
+        _mount(f"{stash}/keep{i}", path, None, MS_BIND | MS_REC)
+        _ok(_libc.umount2(f"{stash}/keep{i}".encode(), MNT_DETACH), "umount")
+    if keep:
+        _ok(_libc.umount2(stash.encode(), MNT_DETACH), f"umount {stash}")
+
+
 def _hide(config: dict) -> None:
     """Cover the server user's home with an empty tmpfs, bring back the parts a worker needs
     (Python, the virtual environment, the code) and cover the learner's data and secrets."""
     covered = [h for h in config["hide_homes"] if Path(h).is_dir()]
-    keep = [k for k in config["expose"] if Path(k).exists() and any(_inside(k, h) for h in covered)]
-    if keep:  # stash them on a scratch tmpfs while their parents are covered
-        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
-        for i, path in enumerate(keep):
-            os.makedirs(f"/tmp/keep{i}")
-            _mount(path, f"/tmp/keep{i}", None, MS_BIND | MS_REC)
-    for home in covered:
-        _mount("tmpfs", home, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    for i, path in enumerate(keep):
-        os.makedirs(path, exist_ok=True)
-        _mount(f"/tmp/keep{i}", path, None, MS_BIND | MS_REC)
-        _ok(_libc.umount2(f"/tmp/keep{i}".encode(), MNT_DETACH), "umount")
-    if keep:
-        _ok(_libc.umount2(b"/tmp", MNT_DETACH), "umount /tmp")
+    _cover_keeping([(home, "size=1m,mode=755") for home in covered], config["expose"], "/tmp")
     for path in config["hide"]:
         p = Path(path)
         if p.is_dir():
@@ -219,21 +226,9 @@ def _confine(config: dict) -> None:
     except OSError:
         pass  # a container may forbid it; the other processes stay visible (not reachable)
     work_uid = config["uid"] if root else 0
-    # what the worker needs that lives under /tmp (a checkout in `mktemp -d`): stashed on a
-    # scratch tmpfs at /dev/shm while /tmp is covered, then bound back (still read-only)
-    keep = [k for k in config["expose"] if Path(k).exists() and _inside(k, "/tmp")]
-    if keep:
-        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
-        for i, path in enumerate(keep):
-            os.makedirs(f"/dev/shm/keep{i}")
-            _mount(path, f"/dev/shm/keep{i}", None, MS_BIND | MS_REC)
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={config['disk_mb']}m,mode=1777")
-    for i, path in enumerate(keep):
-        os.makedirs(path, exist_ok=True)
-        _mount(f"/dev/shm/keep{i}", path, None, MS_BIND | MS_REC)
-        _ok(_libc.umount2(f"/dev/shm/keep{i}".encode(), MNT_DETACH), "umount")
-    if keep:
-        _ok(_libc.umount2(b"/dev/shm", MNT_DETACH), "umount /dev/shm")
+    # what the worker needs that lives under /tmp (a checkout in `mktemp -d`) stays
+    tmp = f"size={config['disk_mb']}m,mode=1777"
+    _cover_keeping([("/tmp", tmp)], config["expose"], "/dev/shm")
     for path, size in (("/dev/shm", 16), ("/var/tmp", 1)):
         if Path(path).is_dir():
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
