@@ -195,14 +195,16 @@ class ScheduleCallback(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
         self.rate = learning_rate_at(self.schedule, self.base, epoch, self.epochs)
-        self.model.optimizer.learning_rate = self.rate * self._factor(0)  # the epoch's 1st step
+        self.model.optimizer.learning_rate = self.rate * self._factor(self._step(0))
 
-    def _factor(self, batch: int) -> float:
-        if not self.warmup_steps:
-            return 1.0
-        return warmup_factor(self.epoch * self.steps + batch, self.warmup_steps)
+    def _step(self, batch: int) -> int:
+        """The 0-based step of the run that ``batch`` of the current epoch is."""
+        return self.epoch * (self.steps or 0) + batch
+
+    def _factor(self, step: int) -> float:
+        return warmup_factor(step, self.warmup_steps) if self.warmup_steps else 1.0
 
     def on_train_batch_begin(self, batch, logs=None):
-        step = self.epoch * self.steps + batch if self.warmup_steps else None
-        if step is not None and 0 < step <= self.warmup_steps:  # the last one restores
-            self.model.optimizer.learning_rate = self.rate * self._factor(batch)
+        step = self._step(batch)
+        if self.warmup_steps and 0 < step <= self.warmup_steps:  # the last one restores
+            self.model.optimizer.learning_rate = self.rate * self._factor(step)
