@@ -17,8 +17,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from quiz.data import Result
+from quiz.names import learner_key
 from quiz.schema import exercise_work
-from quiz.store import ProgressStore, default_path, learner_key
+from quiz.store import ProgressStore, default_path
 
 __all__ = ["ExerciseProgress", "Work", "default_path"]
 

@@ -19,7 +19,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from quiz.store import MAX_LEARNER_NAME, ProgressStore, validate_learner
+from quiz.names import MAX_LEARNER_NAME, validate_learner
+from quiz.store import ProgressStore
 
 LEARNER, INSTRUCTOR = "learner", "instructor"
 ROLES = (LEARNER, INSTRUCTOR)

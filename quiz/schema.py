@@ -128,7 +128,7 @@ roster = Table(
 exercise_work = Table(
     "exercise_work",
     metadata,
-    Column("learner", Text, primary_key=True),  # quiz.store.learner_key of the learner
+    Column("learner", Text, primary_key=True),  # quiz.names.learner_key of the learner
     Column("exercise", Text, primary_key=True),
     Column("code", Text),
     Column("attempts", Integer, nullable=False, server_default="0"),

@@ -14,6 +14,8 @@ Design:
   process or a server that goes away never leaves half a system check, and what a call
   returned is kept. Each operation borrows its own connection, so one store object may be
   shared between threads (Streamlit) and processes.
+* **Names** -- a learner is found under the spelling first stored, whatever the case or
+  Unicode form typed (:mod:`quiz.names`).
 * **Errors** -- any database failure (a full disk, a locked file, a server that went away) is
   a :class:`StoreError` with one line saying what happened and that nothing was saved.
 * **Corruption, read-only** -- see :mod:`quiz.database`: an unusable SQLite file is kept as
@@ -29,7 +31,6 @@ Design:
 from __future__ import annotations
 
 import json
-import unicodedata
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,13 @@ from keras_cnn.paths import home_dir
 from quiz.data import Result
 from quiz.database import Database, StoreError, StoreWarning
 from quiz.mastery import check_score, is_passing
+from quiz.names import (
+    MAX_LEARNER_NAME,
+    find_name,
+    learner_key,
+    stored_name,
+    validate_learner,
+)
 from quiz.schema import (
     APPLICATION_ID,
     MIGRATIONS,
@@ -57,7 +65,6 @@ from quiz.schema import (
 DB_FILENAME = "progress.sqlite3"
 EXPORT_FORMAT = "keras-cnn-quiz-progress"
 EXPORT_VERSION = 1
-MAX_LEARNER_NAME = 64
 ATTEMPT_KINDS = ("question", "exercise")
 """What an attempt answers: a System Check or practice question, or a coding exercise."""
 
@@ -69,6 +76,7 @@ __all__ = [
     "Attempt",
     "CheckRecord",
     "ImportReport",
+    "MAX_LEARNER_NAME",
     "ProgressStore",
     "StoreError",
     "StoreWarning",
@@ -145,100 +153,6 @@ def default_path() -> Path:
         ``data_dir() / "progress.sqlite3"``.
     """
     return data_dir() / DB_FILENAME
-
-
-#: Unicode categories a learner name may not contain: controls (Cc); invisible format
-#: characters (Cf), which hold the bidi controls (U+202A..U+202E, U+2066..U+2069, U+200E,
-#: U+200F) and the zero-width ones (U+200B..U+200D, U+2060, U+FEFF); line and paragraph
-#: separators (Zl, Zp). With them two names could look identical in the learner picker.
-_REFUSED_CATEGORIES = {
-    "Cc": "control characters",
-    "Cf": "invisible formatting characters (bidi controls, zero-width characters)",
-    "Zl": "line separators",
-    "Zp": "paragraph separators",
-}
-
-
-def validate_learner(name: Any) -> str:
-    """Check and normalise a learner name.
-
-    The name is stripped and NFC-normalised, so an "é" typed as one character or as "e" plus
-    a combining accent is the same learner. The store also treats names equal but for case as
-    one learner (:func:`learner_key`): "ada" finds "Ada", whose spelling is kept.
-
-    Args:
-        name: The name as typed.
-
-    Returns:
-        The name without surrounding whitespace, in Unicode normal form C.
-
-    Raises:
-        ValueError: If it is not a string, is empty, too long, or contains control characters,
-            bidi controls, zero-width or other invisible characters.
-    """
-    if not isinstance(name, str):
-        raise ValueError(f"learner name must be a string, got {type(name).__name__}")
-    name = unicodedata.normalize("NFC", name.strip())
-    if not name:
-        raise ValueError("learner name must not be empty")
-    if len(name) > MAX_LEARNER_NAME:
-        raise ValueError(f"learner name longer than {MAX_LEARNER_NAME} characters")
-    for ch in name:
-        problem = _REFUSED_CATEGORIES.get(unicodedata.category(ch))
-        if problem:
-            raise ValueError(
-                f"learner name contains {problem}: U+{ord(ch):04X} "
-                f"{unicodedata.name(ch, 'unnamed')}. Received: name={name!r}"
-            )
-    return name
-
-
-def learner_key(name: str) -> str:
-    """What makes two learner names the same learner: stripped, NFC-normalised, case-folded.
-
-    ``"Ada"``, ``"ada"`` and ``" ADA "`` are one learner; so are an "é" typed as one character
-    and as "e" plus a combining accent.
-
-    Args:
-        name: str. A learner name as typed or as stored.
-
-    Returns:
-        The comparison key (never shown: the store keeps the name as first typed).
-    """
-    return unicodedata.normalize("NFC", name.strip()).casefold()
-
-
-def _find_name(conn: Connection, learner: str) -> str | None:
-    """The stored name of a learner: as given (stripped), else its NFC, else its NFD form,
-    else the stored name with the same :func:`learner_key` (another case: "ada" for "Ada")."""
-    given = learner.strip()
-    nfc, nfd = (unicodedata.normalize(form, given) for form in ("NFC", "NFD"))
-    name = learners.c.name
-    found = conn.execute(
-        select(name)
-        .where(name.in_((given, nfc, nfd)))
-        .order_by((name == given).desc(), (name == nfc).desc())
-        .limit(1)
-    ).scalar()
-    if found is not None:
-        return found
-    key = learner_key(given)
-    for stored in conn.execute(select(name).order_by(learners.c.created, name)).scalars():
-        if learner_key(stored) == key:
-            return stored
-    return None
-
-
-def _stored_name(conn: Connection, learner: Any) -> str:
-    """The name a learner is stored under, for reading their progress.
-
-    New names are validated strictly (:func:`validate_learner`); a learner stored before
-    names were NFC-normalised and checked for invisible characters is still found, so an
-    older store's progress stays visible.
-    """
-    if not isinstance(learner, str):
-        raise ValueError(f"learner name must be a string, got {type(learner).__name__}")
-    return _find_name(conn, learner) or unicodedata.normalize("NFC", learner.strip())
 
 
 def _to_json(value: Any) -> str:
@@ -359,9 +273,9 @@ class ProgressStore:
         if isinstance(learner, str) and learner.strip():
             if conn is None:
                 with self.db.read() as reading:
-                    found = _find_name(reading, learner)
+                    found = find_name(reading, learner)
             else:
-                found = _find_name(conn, learner)
+                found = find_name(conn, learner)
             if found is not None:
                 return found
         return validate_learner(learner)
@@ -588,7 +502,7 @@ class ProgressStore:
         with self.db.read() as conn:
             row = conn.execute(
                 select(last_visited.c.lesson_id, last_visited.c.section_id).where(
-                    last_visited.c.learner == _stored_name(conn, learner)
+                    last_visited.c.learner == stored_name(conn, learner)
                 )
             ).first()
         return (row[0], row[1]) if row else None
@@ -596,7 +510,7 @@ class ProgressStore:
     def _rows(self, table: Any, learner: str, lesson_id: str | None) -> list[Any]:
         """Rows of ``table`` for one learner (and lesson), oldest first."""
         with self.db.read() as conn:
-            query = select(table).where(table.c.learner == _stored_name(conn, learner))
+            query = select(table).where(table.c.learner == stored_name(conn, learner))
             if lesson_id is not None:
                 query = query.where(table.c.lesson_id == lesson_id)
             return list(conn.execute(query.order_by(table.c.id)))
@@ -641,7 +555,7 @@ class ProgressStore:
         with self.db.read() as conn:
             rows = conn.execute(
                 select(checks.c.lesson_id, func.max(checks.c.score))
-                .where(checks.c.learner == _stored_name(conn, learner))
+                .where(checks.c.learner == stored_name(conn, learner))
                 .group_by(checks.c.lesson_id)
             ).all()
         return {row[0]: row[1] for row in rows}
@@ -659,7 +573,7 @@ class ProgressStore:
             rows = conn.execute(
                 select(checks.c.lesson_id)
                 .distinct()
-                .where(checks.c.learner == _stored_name(conn, learner), checks.c.passed == 1)
+                .where(checks.c.learner == stored_name(conn, learner), checks.c.passed == 1)
             ).scalars()
             return set(rows)
 
@@ -747,7 +661,7 @@ class ProgressStore:
             KeyError: If the learner is unknown.
         """
         with self.db.read() as conn:
-            learner = _stored_name(conn, learner)
+            learner = stored_name(conn, learner)
             if (
                 conn.execute(select(learners.c.name).where(learners.c.name == learner)).first()
                 is None
