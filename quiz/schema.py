@@ -91,6 +91,10 @@ checks = Table(
     Column("created", Text, nullable=False),
     UniqueConstraint("learner", "uid"),
 )
+ATTEMPT_KINDS = ("question", "exercise")
+"""What an attempt answers (``attempts.kind``): a System Check or practice question, or a
+coding exercise."""
+
 attempts = Table(
     "attempts",
     metadata,

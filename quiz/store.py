@@ -22,7 +22,8 @@ Design:
   ``<name>.corrupt-<timestamp>`` and a fresh store started (:class:`StoreWarning`); a store that
   cannot be written opens read-only (:attr:`ProgressStore.read_only`).
 * **Import** -- :meth:`ProgressStore.import_json` trusts nothing: ``passed`` is recomputed, rows
-  with scores outside [0, 1] (or NaN) or unknown lessons are skipped and reported.
+  with scores outside [0, 1] (or NaN) or unknown lessons are skipped and reported. The export
+  file's format, and what reading one refuses, is :mod:`quiz.progress_file`.
 * **Idempotent submissions** -- :meth:`ProgressStore.record_check` and
   :meth:`ProgressStore.record_attempt` take an optional ``uid``: the same uid twice (a double
   click, a retry after the connection dropped) stores one record.
@@ -41,6 +42,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from keras_cnn.paths import home_dir
+from quiz import progress_file
 from quiz.data import Result
 from quiz.database import Database, StoreError, StoreWarning
 from quiz.mastery import check_score, is_passing
@@ -51,8 +53,10 @@ from quiz.names import (
     stored_name,
     validate_learner,
 )
+from quiz.progress_file import EXPORT_FORMAT, EXPORT_VERSION, ImportReport
 from quiz.schema import (
     APPLICATION_ID,
+    ATTEMPT_KINDS,
     MIGRATIONS,
     SCHEMA_VERSION,
     attempts,
@@ -63,10 +67,6 @@ from quiz.schema import (
 )
 
 DB_FILENAME = "progress.sqlite3"
-EXPORT_FORMAT = "keras-cnn-quiz-progress"
-EXPORT_VERSION = 1
-ATTEMPT_KINDS = ("question", "exercise")
-"""What an attempt answers: a System Check or practice question, or a coding exercise."""
 
 __all__ = [
     "APPLICATION_ID",
@@ -75,6 +75,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "Attempt",
     "CheckRecord",
+    "EXPORT_FORMAT",
+    "EXPORT_VERSION",
     "ImportReport",
     "MAX_LEARNER_NAME",
     "ProgressStore",
@@ -114,23 +116,6 @@ class CheckRecord:
     passed: bool
     n_questions: int
     created: str
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """What :meth:`ProgressStore.import_json` added and what it refused.
-
-    Attributes:
-        learner: The learner the rows were imported under.
-        checks: New system checks (rows the learner already has are not counted).
-        attempts: New answers.
-        skipped: One line per refused row (``"checks[3]: score nan is not a number in [0, 1]"``).
-    """
-
-    learner: str
-    checks: int
-    attempts: int
-    skipped: tuple[str, ...] = ()
 
 
 def _now() -> str:
@@ -684,48 +669,7 @@ class ProgressStore:
             visited = conn.execute(
                 select(last_visited).where(last_visited.c.learner == learner)
             ).first()
-        document = {
-            "format": EXPORT_FORMAT,
-            "version": EXPORT_VERSION,
-            "learner": learner,
-            "exported": _now(),
-            "checks": [
-                {
-                    "uid": c.uid,
-                    "lesson_id": c.lesson_id,
-                    "score": c.score,
-                    "passed": bool(c.passed),
-                    "n_questions": c.n_questions,
-                    "created": c.created,
-                }
-                for c in check_rows
-            ],
-            "attempts": [
-                {
-                    "uid": a.uid,
-                    "lesson_id": a.lesson_id,
-                    "question_id": a.question_id,
-                    "response": json.loads(a.response),
-                    "correct": bool(a.correct),
-                    "score": a.score,
-                    "params": json.loads(a.params),
-                    "check_uid": a.check_uid,
-                    "created": a.created,
-                    "kind": a.kind,
-                }
-                for a in attempt_rows
-            ],
-            "last_visited": (
-                {
-                    "lesson_id": visited.lesson_id,
-                    "section_id": visited.section_id,
-                    "updated": visited.updated,
-                }
-                if visited
-                else None
-            ),
-        }
-        return json.dumps(document, indent=2)
+        return progress_file.write(learner, check_rows, attempt_rows, visited, _now())
 
     def import_json(
         self, text: str, learner: str | None = None, lessons: Collection[str] | None = None
@@ -750,75 +694,17 @@ class ProgressStore:
                 learner name is invalid.
             StoreError: If the store is read-only.
         """
-        try:
-            doc = json.loads(text)
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise ValueError(f"not a JSON document: {exc}") from exc
-        except RecursionError:
-            raise ValueError("not a progress export: arrays or objects nested too deeply") from None
-        if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
-            raise ValueError(f"not a {EXPORT_FORMAT} export")
-        if doc.get("version") != EXPORT_VERSION:
-            raise ValueError(f"unsupported export version {doc.get('version')!r}")
+        doc = progress_file.read(text)
         name = self._writable_name(learner if learner is not None else doc.get("learner"))
         if lessons is None:
             from quiz.loader import load_course
 
             lessons = [lesson.id for lesson in load_course().lessons]
-        known = frozenset(lessons)
-        rows = {key: doc.get(key, []) for key in ("checks", "attempts")}
-        for key, value in rows.items():
-            if not isinstance(value, list):
-                raise ValueError(f"malformed progress export: {key!r} must be a list")
-        skipped: list[str] = []
-        new_check_rows, new_attempt_rows = [], []
-        for i, c in enumerate(rows["checks"]):
-            try:
-                score = _import_score(c["score"])
-                row = (str(c["uid"]), _import_lesson(c["lesson_id"], known), score)
-                n_questions = c["n_questions"]
-                if isinstance(n_questions, bool) or not isinstance(n_questions, int):
-                    raise TypeError(f"n_questions {n_questions!r} is not an integer")
-                if n_questions < 1:
-                    raise _Skip(f"n_questions {n_questions} is not a positive count")
-                new_check_rows.append((*row, is_passing(score), n_questions, str(c["created"])))
-            except _Skip as exc:
-                skipped.append(f"checks[{i}]: {exc}")
-            except (AttributeError, KeyError, TypeError, ValueError) as exc:
-                raise _malformed("checks", i, exc) from exc
-        refused_checks = {str(c.get("uid")) for c in rows["checks"] if isinstance(c, dict)} - {
-            c[0] for c in new_check_rows
-        }
-        for i, a in enumerate(rows["attempts"]):
-            try:
-                if a.get("check_uid") and str(a["check_uid"]) in refused_checks:
-                    raise _Skip(f"its check {a['check_uid']!r} was skipped")
-                new_attempt_rows.append(
-                    (
-                        str(a["uid"]),
-                        _import_lesson(a["lesson_id"], known),
-                        str(a["question_id"]),
-                        a["response"],
-                        bool(a["correct"]),
-                        _import_score(a["score"]),
-                        tuple(tuple(p) for p in a.get("params", [])),
-                        a.get("check_uid"),
-                        str(a["created"]),
-                        _import_kind(a.get("kind", "question")),
-                    )
-                )
-            except _Skip as exc:
-                skipped.append(f"attempts[{i}]: {exc}")
-            except (AttributeError, KeyError, TypeError, ValueError) as exc:
-                raise _malformed("attempts", i, exc) from exc
-        visited = doc.get("last_visited")
-        if isinstance(visited, dict) and visited.get("lesson_id") not in known:
-            skipped.append(f"last_visited: unknown lesson {visited.get('lesson_id')!r}")
-            visited = None
+        found = progress_file.rows(doc, frozenset(lessons))
         new_checks = new_attempts = 0
         with self.db.write() as conn:
             self._ensure_learner(conn, name)
-            for uid, lesson_id, score, passed, n, created in new_check_rows:
+            for uid, lesson_id, score, passed, n, created in found.checks:
                 inserted = conn.execute(
                     self.db.insert(checks)
                     .values(
@@ -845,7 +731,7 @@ class ProgressStore:
                 check_uid,
                 created,
                 kind,
-            ) in new_attempt_rows:
+            ) in found.attempts:
                 check_id = None
                 if check_uid:
                     check_id = conn.execute(
@@ -858,51 +744,13 @@ class ProgressStore:
                     conn, name, lesson_id, qid, response, result, check_id, created, uid, kind
                 )
                 new_attempts += row_id is not None
-            if isinstance(visited, dict):
+            if isinstance(found.visited, dict):
                 self._upsert_visited(
                     conn,
                     name,
-                    str(visited["lesson_id"]),
-                    str(visited.get("section_id", "")),
-                    str(visited.get("updated", _now())),
+                    str(found.visited["lesson_id"]),
+                    str(found.visited.get("section_id", "")),
+                    str(found.visited.get("updated", _now())),
                     only_newer=True,
                 )
-        return ImportReport(name, new_checks, new_attempts, tuple(skipped))
-
-
-class _Skip(Exception):
-    """Internal: an imported row is well formed but its values are refused."""
-
-
-def _import_score(value: Any) -> float:
-    """A score from an export: a finite number in [0, 1] (booleans and strings are malformed)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"score {value!r} is not a number")
-    score = float(value)
-    if not 0.0 <= score <= 1.0:  # also false for NaN
-        raise _Skip(f"score {value!r} is not a number in [0, 1]")
-    return score
-
-
-def _import_lesson(value: Any, known: frozenset[str]) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"lesson_id {value!r} is not a string")
-    if value not in known:
-        raise _Skip(f"unknown lesson {value!r} (lessons: {', '.join(sorted(known))})")
-    return value
-
-
-def _import_kind(value: Any) -> str:
-    if value not in ATTEMPT_KINDS:
-        raise TypeError(f"kind {value!r} is not one of {list(ATTEMPT_KINDS)}")
-    return value
-
-
-def _malformed(key: str, index: int, exc: Exception) -> ValueError:
-    if isinstance(exc, KeyError):
-        reason = f"missing field {exc.args[0]!r}"
-    elif isinstance(exc, AttributeError):
-        reason = "not an object"
-    else:
-        reason = str(exc)
-    return ValueError(f"malformed progress export: {key}[{index}]: {reason}")
+        return ImportReport(name, new_checks, new_attempts, tuple(found.skipped))
