@@ -316,6 +316,34 @@ class ProgressStore:
         )
         return conn.execute(statement).scalar()
 
+    def _insert_check(
+        self,
+        conn: Connection,
+        uid: str,
+        learner: str,
+        lesson_id: str,
+        score: float,
+        passed: bool,
+        n_questions: int,
+        created: str,
+    ) -> int | None:
+        """Insert one system check; its row id, or ``None`` when ``uid`` was stored already."""
+        statement = (
+            self.db.insert(checks)
+            .values(
+                uid=uid,
+                learner=learner,
+                lesson_id=lesson_id,
+                score=score,
+                passed=int(passed),
+                n_questions=n_questions,
+                created=created,
+            )
+            .on_conflict_do_nothing()
+            .returning(checks.c.id)
+        )
+        return conn.execute(statement).scalar()
+
     def record_attempt(
         self,
         learner: str,
@@ -400,20 +428,9 @@ class ProgressStore:
         uid = uid or uuid.uuid4().hex
         with self.db.write() as conn:
             learner = self._writer(conn, learner)
-            check_id = conn.execute(
-                self.db.insert(checks)
-                .values(
-                    uid=uid,
-                    learner=learner,
-                    lesson_id=lesson_id,
-                    score=score,
-                    passed=int(passed),
-                    n_questions=len(results),
-                    created=created,
-                )
-                .on_conflict_do_nothing()
-                .returning(checks.c.id)
-            ).scalar()
+            check_id = self._insert_check(
+                conn, uid, learner, lesson_id, score, passed, len(results), created
+            )
             if check_id is None:  # submitted before: that record stands
                 row = conn.execute(
                     select(checks).where(checks.c.learner == learner, checks.c.uid == uid)
@@ -705,20 +722,7 @@ class ProgressStore:
         with self.db.write() as conn:
             self._ensure_learner(conn, name)
             for uid, lesson_id, score, passed, n, created in found.checks:
-                inserted = conn.execute(
-                    self.db.insert(checks)
-                    .values(
-                        uid=uid,
-                        learner=name,
-                        lesson_id=lesson_id,
-                        score=score,
-                        passed=int(passed),
-                        n_questions=n,
-                        created=created,
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(checks.c.id)
-                ).scalar()
+                inserted = self._insert_check(conn, uid, name, lesson_id, score, passed, n, created)
                 new_checks += inserted is not None
             for (
                 uid,
