@@ -23,6 +23,12 @@ Every database error reaches the caller as :class:`StoreError` with one line say
 happened and that nothing was saved (a full disk, a server that went away), never as a driver
 exception. Versions: ``PRAGMA user_version`` and ``application_id`` on SQLite, one row in
 :data:`quiz.schema.MARKER_TABLE` on PostgreSQL.
+
+(The module is a little over 500 lines because it is one concept, opening a progress database
+safely: :class:`Database` (270 lines) chooses between using, migrating, opening read-only,
+moving aside and refusing from the SQLite result codes and SQLSTATEs that the tables and the two
+backend classes above it interpret; split apart, each half would import the other's codes.
+The store's statements are :mod:`quiz.store`, the tables :mod:`quiz.schema`.)
 """
 
 from __future__ import annotations
