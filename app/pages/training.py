@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import classroom, jobs, logic, queue_view
+from app import charts, classroom, jobs, logic, queue_view
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 VIEWS = {
@@ -33,9 +33,6 @@ VIEWS = {
     "degradation": "Degradation experiment",
     "gradients": "Gradient flow",
 }
-METRICS = ["test_accuracy", "accuracy", "test_loss", "loss"]
-#: Train and test curves: blue and orange (legible for the common colour-vision deficiencies).
-SPLIT_COLOURS = ["#1a73e8", "#e8710a"]
 #: How often the live progress redraws. Not faster: every redraw takes the GIL from the training
 #: thread, and on a busy 2-core machine 0.5 s made LeNet-5's first batch take 40 s instead of 3.
 POLL_SECONDS = 1.5
@@ -102,54 +99,11 @@ def _live(kind: str) -> None:
             return
         st.progress(job.fraction(), text=job.status())
         if job.rows:
-            st.altair_chart(_curves(pd.DataFrame(job.rows)), width="stretch")
+            st.altair_chart(charts.training_curves(pd.DataFrame(job.rows)), width="stretch")
         else:
             st.caption("The curves appear after the first epoch.")
 
     live()
-
-
-def _epoch_axis(last: int | None = None) -> alt.X:
-    """Epochs are whole numbers: integer ticks (never "1.000000"), from 1 to at least 2."""
-    scale = alt.Scale(domain=[1, max(last, 2)], nice=False) if last else alt.Undefined
-    return alt.X("epoch:Q", title="epoch", scale=scale, axis=alt.Axis(format="d", tickMinStep=1))
-
-
-def _curves(rows: pd.DataFrame) -> alt.Chart:
-    """Accuracy and loss per epoch: train and test by colour (legend), models by dash and
-    point shape; integer epoch ticks, also after a single epoch."""
-    long = rows.melt(
-        id_vars=["model", "epoch"],
-        value_vars=[c for c in METRICS if c in rows],
-        var_name="metric",
-        value_name="value",
-    ).dropna()
-    long["panel"] = long.metric.str.replace("test_", "").map(
-        {"accuracy": "accuracy", "loss": "loss"}
-    )
-    long["split"] = long.metric.str.startswith("test_").map({True: "test", False: "train"})
-    encoding = dict(
-        x=_epoch_axis(int(long.epoch.max()) if len(long) else 1),
-        y=alt.Y("value:Q", title=None),
-        color=alt.Color(
-            "split:N",
-            title="split",
-            scale=alt.Scale(domain=["train", "test"], range=SPLIT_COLOURS),
-        ),
-        tooltip=["model", "split", "epoch", "metric", alt.Tooltip("value:Q", format=".4f")],
-    )
-    if long.model.nunique() > 1:
-        encoding |= dict(strokeDash=alt.StrokeDash("model:N"), shape=alt.Shape("model:N"))
-    else:
-        encoding["detail"] = alt.Detail("model:N")
-    return (
-        alt.Chart(long)
-        .mark_line(point=alt.OverlayMarkDef(size=60, filled=True))
-        .encode(**encoding)
-        .properties(height=220, width=300)
-        .facet(column=alt.Column("panel:N", title=None))
-        .resolve_scale(y="independent")
-    )
 
 
 # ----------------------------------------------------------------------------- views
@@ -193,7 +147,8 @@ def _train_view(device: dict) -> None:
     how = queue_view.mode()
     if how == "queue":  # a class on PostgreSQL: the class's workers train (app/queue_view.py)
         ended = queue_view.controls_and_progress(
-            _queue_training, lambda rows: _curves(pd.DataFrame(rows).assign(model=model))
+            _queue_training,
+            lambda rows: charts.training_curves(pd.DataFrame(rows).assign(model=model)),
         )
         if ended is not None:
             _queued_result(ended)
@@ -241,7 +196,7 @@ def _queued_result(job) -> None:
     st.success(f"{what} {job.state} after {len(job.rows)} epoch(s) on {job.worker}.")
     if job.rows:
         history = pd.DataFrame(job.rows)
-        st.altair_chart(_curves(history.assign(model=job.request["model"])))
+        st.altair_chart(charts.training_curves(history.assign(model=job.request["model"])))
         st.dataframe(history, hide_index=True, key="history")
 
 
@@ -278,7 +233,7 @@ def _train_result(job: jobs.Job) -> None:
         cols[1].metric("Test accuracy", f"{last.test_accuracy:.3f}")
         cols[2].metric("Images / s", f"{history.images_per_second.iloc[-1]:.0f}")
         cols[3].metric("Seconds", f"{history.seconds.sum():.1f}")
-        st.altair_chart(_curves(history.assign(model=history.attrs["model"])))
+        st.altair_chart(charts.training_curves(history.assign(model=history.attrs["model"])))
     st.dataframe(history, hide_index=True, key="history")
     if history.attrs.get("run_dir"):
         st.caption(f"Stored as run `{Path(history.attrs['run_dir']).name}`.")
@@ -305,7 +260,7 @@ def _compare_view() -> None:
     chosen = st.multiselect(
         "Runs", table.id.tolist(), default=table.id.tolist()[:5], key="runs_pick"
     )
-    metric = st.selectbox("Metric", METRICS, key="runs_metric")
+    metric = st.selectbox("Metric", charts.METRICS, key="runs_metric")
     frames = []
     for run_id in chosen:
         history, _ = runs_lib.load_run(run_id)
@@ -317,7 +272,7 @@ def _compare_view() -> None:
             alt.Chart(long)
             .mark_line(point=True)
             .encode(
-                x=_epoch_axis(),
+                x=charts.epoch_axis(),
                 y=alt.Y(f"{metric}:Q"),
                 color="run:N",
                 tooltip=["run", "epoch", metric],
@@ -341,7 +296,7 @@ def _error_chart(curves: pd.DataFrame) -> alt.Chart:
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
-            x=_epoch_axis(),
+            x=charts.epoch_axis(),
             y=alt.Y("value:Q", title="error"),
             color=alt.Color("model:N", title="model"),
             strokeDash=alt.StrokeDash(
