@@ -338,11 +338,13 @@ def verified_file(item: Entry, folder: Path | None = None, kind: str = "model") 
 
 @dataclass(frozen=True)
 class Board:
-    """One leaderboard: a title, its dataset, and its entries in rank order."""
+    """One leaderboard: a title, its dataset, its entries in rank order, and the line shown
+    while nobody ranks (``empty``)."""
 
     title: str
     data: str
     ranked: tuple[Entry, ...]
+    empty: str = ""
 
 
 def _best_per_learner(items: Iterable[Entry], key) -> list[Entry]:
@@ -375,6 +377,8 @@ def leaderboards(items: Iterable[Entry]) -> list[Board]:
                     f"Fewest parameters at >= {DIGITS_BAR:.0%} on the digits",
                     data,
                     tuple(_best_per_learner(bar, lambda e: (e.params, -e.test_accuracy))),
+                    f"No entry reaches {DIGITS_BAR:.0%} on the digits yet: the first to get "
+                    "there leads this board.",
                 )
             )
     return boards

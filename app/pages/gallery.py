@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from app import classroom, logic, shell
+from app import charts, classroom, logic, shell
 from quiz import gallery, roster
 
 st.title("Class gallery")
@@ -28,6 +28,8 @@ except gallery.GalleryError as exc:
     st.stop()
 progress = shell.store()
 names = {m.email: m.name for m in roster.load(progress)}
+#: Rows a leaderboard shows.
+TOP = 10
 
 
 def _card(run_id: str) -> tuple[dict, bytes]:
@@ -94,22 +96,28 @@ shown = gallery.entries(progress, member.email, instructor=member.is_instructor)
 st.subheader("Leaderboards")
 for board in gallery.leaderboards(shown):
     st.markdown(f"**{board.title}**")
-    st.dataframe(
+    if not board.ranked:
+        st.caption(board.empty)
+        continue
+    # A static table, not st.dataframe: a few rows a learner reads (and a browser paints) at once.
+    st.table(
         pd.DataFrame(
             [
                 {
                     "rank": rank,
-                    "who": names.get(e.learner, "a classmate"),
-                    "model": e.model,
-                    "test accuracy": e.test_accuracy,
-                    "parameters": e.params,
-                    "entry": e.id,
+                    "who": logic.markdown_escape(names.get(e.learner, "a classmate")),
+                    "model": logic.markdown_escape(e.model),
+                    "test accuracy": f"{e.test_accuracy:.1%}",
+                    "parameters": "" if e.params is None else f"{e.params:,}",
+                    "entry": f"#{e.id}",
                 }
-                for rank, e in enumerate(board.ranked, 1)
+                for rank, e in enumerate(board.ranked[:TOP], 1)
             ]
         ),
         hide_index=True,
     )
+    if len(board.ranked) > TOP:
+        st.caption(f"The top {TOP} of {len(board.ranked)} learners.")
 
 st.subheader("Entries")
 if not shown:
@@ -118,7 +126,9 @@ for item in shown:
     card = item.card
     with st.container(border=True):
         title = f"#{item.id} {item.model} on {item.data}" + (" (hidden)" if item.hidden else "")
-        st.markdown(f"**{title}** by {names.get(item.learner, 'a classmate')}, {item.shared}")
+        who = logic.markdown_escape(names.get(item.learner, "a classmate"))
+        when = item.shared[:16].replace("T", " ") + " UTC"  # share() stores UTC
+        st.markdown(f"**{title}** by {who}, {when}")
         if item.note:
             st.caption(logic.markdown_escape(item.note))
         accuracy = "" if item.test_accuracy is None else f"{item.test_accuracy:.1%}"
@@ -129,32 +139,30 @@ for item in shown:
         )
         curves = pd.DataFrame(card.get("curves") or [])
         if {"epoch", "test_accuracy", "accuracy"} <= set(curves):
-            st.line_chart(curves.set_index("epoch")[["accuracy", "test_accuracy"]], height=160)
-        columns = st.columns(5)
-        columns[0].link_button("Look inside", "/look_inside?" + urlencode({"shared": item.id}))
+            st.altair_chart(charts.training_curves(curves.assign(model=item.model), height=150))
+        row = st.container(horizontal=True)  # the buttons side by side, each its own width
+        row.link_button("Look inside", "/look_inside?" + urlencode({"shared": item.id}))
         try:
             model_bytes = gallery.verified_file(item, folder).read_bytes()
         except gallery.GalleryError as exc:
-            columns[1].error(str(exc))
+            row.error(str(exc))
         else:
-            columns[1].download_button(
+            row.download_button(
                 ".keras", model_bytes, f"{item.model}_{item.id}.keras", key=f"g_keras_{item.id}"
             )
         if card.get("notebook"):
             try:
                 book = gallery.verified_file(item, folder, "notebook").read_bytes()
             except gallery.GalleryError as exc:
-                columns[2].error(str(exc))
+                row.error(str(exc))
             else:
-                columns[2].download_button(
+                row.download_button(
                     "Notebook", book, f"{item.model}_{item.id}.ipynb", key=f"g_nb_{item.id}"
                 )
         if card.get("lab"):
-            columns[3].link_button(
-                "Rebuild in the model lab", "/model_lab?" + urlencode(card["lab"])
-            )
+            row.link_button("Rebuild in the model lab", "/model_lab?" + urlencode(card["lab"]))
         if member.is_instructor:
-            columns[4].button(
+            row.button(
                 "Show" if item.hidden else "Hide",
                 key=f"g_hide_{item.id}",
                 on_click=gallery.hide,
