@@ -37,20 +37,31 @@ def run_checks(exercise: Exercise, code: str, sandbox: Sandbox, attempt: int) ->
 
     Returns:
         The report as plain data (:meth:`keras_cnn.exercises.grader.Report.to_dict`), with
-        ``output`` (what the code printed), ``seconds`` and ``cold`` (no worker was ready).
+        ``output`` (what the code printed), ``seconds``, ``cold`` (no worker was ready) and
+        ``timings`` (where the seconds went: the sandbox's parts, see
+        :class:`quiz.sandbox.Outcome`, then ``sandbox``, ``grading``, and within grading
+        ``load`` and ``compare``).
     """
     from keras_cnn.exercises.grader import grade_outputs
 
     start = time.perf_counter()
-    outcome: Outcome = sandbox.run(
-        code, kind=exercise.kind, function=exercise.function, cases=cases(exercise)
-    )
     try:
-        outputs = outcome.outputs if outcome.ok else []
-        if not outcome.ok:
-            outputs = [{"error": outcome.message}] * len(exercise.cases)
-        report = grade_outputs(exercise, outputs, attempt=attempt).to_dict()
+        outcome: Outcome = sandbox.run(
+            code, kind=exercise.kind, function=exercise.function, cases=cases(exercise),
+            refill=False,
+        )  # fmt: skip
+        ran = time.perf_counter()
+        timings = dict(outcome.timings)
+        try:
+            outputs = outcome.outputs if outcome.ok else []
+            if not outcome.ok:
+                outputs = [{"error": outcome.message}] * len(exercise.cases)
+            report = grade_outputs(exercise, outputs, attempt=attempt, timings=timings).to_dict()
+        finally:
+            outcome.cleanup()
     finally:
-        outcome.cleanup()
-    report.update(output=outcome.output, seconds=time.perf_counter() - start, cold=outcome.cold)
+        sandbox.refill()  # after grading: a worker's start would share the CPU with it
+    end = time.perf_counter()
+    timings.update(sandbox=ran - start, grading=end - ran)
+    report.update(output=outcome.output, seconds=end - start, cold=outcome.cold, timings=timings)
     return report

@@ -15,7 +15,9 @@ grades them) and prints:
   (``keras_cnn.exercises.check``, the notebook path), measured in the same run: warm / in-process
   is the sandbox's overhead.
 
-Also the sandbox's own part of a warm run (from handing over the code to the report).
+and where a warm run's seconds go (``report["timings"]``): the sandbox's part (the worker
+running the code, building and saving each case's model; the models written out) and the
+grading (loading the architectures in safe mode, comparing with the function check).
 """
 
 from __future__ import annotations
@@ -35,6 +37,18 @@ from keras_cnn import exercises  # noqa: E402
 from quiz.sandbox import Sandbox  # noqa: E402
 
 GOAL_S = 3.0
+#: A warm run's parts (medians; the worker's own are as it tells them).
+PARTS = (
+    ("sandbox", "  sandbox: code in, models out"),
+    ("exec", "    worker runs the code"),
+    ("build", "    worker builds the models"),
+    ("save", "    worker saves them (.keras)"),
+    ("kill", "    worker killed"),
+    ("files", "    models written out"),
+    ("grading", "  grading on the server"),
+    ("load", "    safe-mode loading"),
+    ("compare", "    comparing (with the function)"),
+)
 
 
 def main() -> None:
@@ -59,31 +73,30 @@ def main() -> None:
         assert report["passed"] and report["cold"], report["feedback"]
         cold = report["seconds"]
 
-    warm, sandbox_part = [], []
+    warm, parts = [], []
     with Sandbox(size=1) as pool:
         for _ in range(args.repeats):
-            pool.warm()
-            start = time.perf_counter()
-            outcome = pool.run(code, kind=exercise.kind, function=exercise.function,
-                               cases=exercise_runs.cases(exercise))  # fmt: skip
-            sandbox_part.append(time.perf_counter() - start)
-            outcome.cleanup()
             pool.warm()
             report = exercise_runs.run_checks(exercise, code, pool, 1)
             assert report["passed"] and not report["cold"], report["feedback"]
             warm.append(report["seconds"])
+            parts.append(report["timings"])
 
     median = statistics.median(warm)
     reference = statistics.median(in_process)
-    print(f"exercise: {args.exercise} ({len(exercise.cases)} cases), {os.cpu_count()} CPUs")
-    print(f"{'':<28}{'seconds':>10}")
-    print(f"{'cold (worker starts)':<28}{cold:>10.2f}")
+    print(f"exercise: {args.exercise} ({len(exercise.cases)} cases), {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"{'':<34}{'seconds':>10}")
+    print(f"{'cold (worker starts)':<34}{cold:>10.2f}")
     print(
-        f"{'warm, median':<28}{median:>10.2f}   goal {GOAL_S:.0f} s: {'met' if median <= GOAL_S else 'NOT met'} (ratio {median / GOAL_S:.2f})"
+        f"{'warm, median':<34}{median:>10.2f}   goal {GOAL_S:.0f} s: "
+        f"{'met' if median <= GOAL_S else 'NOT met'} (ratio {median / GOAL_S:.2f})"
     )
-    print(f"{'  of which the sandbox':<28}{statistics.median(sandbox_part):>10.2f}")
+    for key, label in PARTS:
+        values = [p.get(key, 0.0) for p in parts]
+        print(f"{label:<34}{statistics.median(values):>10.2f}")
     print(
-        f"{'in-process (notebook)':<28}{reference:>10.2f}   warm / in-process = {median / reference:.2f}"
+        f"{'in-process (notebook)':<34}{reference:>10.2f}   warm / in-process = {median / reference:.2f}"
     )
 
 

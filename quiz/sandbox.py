@@ -100,6 +100,11 @@ class Outcome:
         output: What the code printed (at most 64 kB).
         seconds: Wall-clock seconds from submission to report.
         cold: Whether no pre-started worker was ready (the submission waited for one).
+        timings: Where the seconds went, by part: the worker's own account of running the
+            code (``exec``), building the models (``build``) and saving them (``save``), told
+            by the worker and shown only; the server's ``start`` (waiting for a worker),
+            ``report`` (from handing over the code to the report) and ``files`` (writing the
+            models out).
     """
 
     ok: bool
@@ -108,6 +113,7 @@ class Outcome:
     output: str = ""
     seconds: float = 0.0
     cold: bool = False
+    timings: dict = field(default_factory=dict)
     directory: Path | None = None
 
     def cleanup(self) -> None:
@@ -375,8 +381,13 @@ class _Worker:
             self.ready.wait(0.05)
         return True
 
-    def kill(self) -> None:
-        """Kill the worker's PID namespace (its PID 1) and its launcher process."""
+    def kill(self, wait: bool = True) -> None:
+        """Kill the worker's PID namespace (its PID 1) and its launcher process.
+
+        The signals are sent at once; with ``wait`` false the process is reaped by a
+        background thread (the kernel takes a few tenths of a second to free a worker's
+        memory, which a report that has already arrived need not wait for).
+        """
         for pid in (self.child_pid,):
             if pid:
                 try:
@@ -387,6 +398,12 @@ class _Worker:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if wait:
+            self._reap()
+        else:
+            threading.Thread(target=self._reap, daemon=True).start()
+
+    def _reap(self) -> None:
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
@@ -429,7 +446,9 @@ class _Worker:
             return Outcome(
                 False, message=_exit_message(self.proc.returncode, self.limits), seconds=seconds
             )
-        self.kill()
+        reported = time.monotonic()
+        self.kill(wait=False)
+        killed = time.monotonic()
         try:
             report = json.loads(line)
             outputs = report["outputs"]
@@ -455,7 +474,19 @@ class _Worker:
             else:
                 entries.append({"error": "the sandbox's report could not be read"})
         output = report.get("output", "") if isinstance(report.get("output", ""), str) else ""
-        return Outcome(True, entries, output=output[:65536], seconds=seconds, directory=directory)
+        told = report.get("timings")
+        timings = {
+            k: float(v)
+            for k, v in (told.items() if isinstance(told, dict) else ())
+            if k in ("exec", "build", "save") and isinstance(v, (int, float))
+        }
+        timings.update(
+            report=reported - start, kill=killed - reported, files=time.monotonic() - killed
+        )
+        return Outcome(
+            True, entries, output=output[:65536], seconds=seconds, timings=timings,
+            directory=directory,
+        )  # fmt: skip
 
 
 def _exit_message(code: int | None, limits: Limits) -> str:
@@ -512,11 +543,16 @@ class Sandbox:
         self._pool: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._starting = self.size  # workers being created (by refill() threads later)
         for _ in range(self.size):
             self._start()
 
     def _start(self) -> _Worker:
-        worker = _Worker(self.limits, self.python, self.preload)
+        try:
+            worker = _Worker(self.limits, self.python, self.preload)
+        finally:
+            with self._lock:
+                self._starting -= 1
         with self._lock:
             if not self._closed:
                 self._pool.append(worker)
@@ -541,8 +577,16 @@ class Sandbox:
                 return worker, True
         return _Worker(self.limits, self.python, self.preload), True
 
-    def run(self, code: str, *, kind: str, function: str, cases: list[dict]) -> Outcome:
+    def run(
+        self, code: str, *, kind: str, function: str, cases: list[dict], refill: bool = True
+    ) -> Outcome:
         """Run ``code`` in a worker: build each case (``{"args": [...], "input_shape": ...}``).
+
+        Args:
+            refill: bool. Start a worker in place of the one taken once this one has
+                reported. False leaves that to the caller's :meth:`refill` (after grading:
+                a worker's start keeps a core busy for seconds, which the grading of this
+                submission should not share). Defaults to True.
 
         Returns:
             An :class:`Outcome`; call ``outcome.cleanup()`` once the models are graded.
@@ -550,20 +594,39 @@ class Sandbox:
         if self._closed:
             raise RuntimeError("the sandbox is closed")
         worker, cold = self._take()
+        try:
+            return self._run(worker, cold, code, kind, function, cases)
+        finally:
+            if refill:
+                self.refill()
+
+    def refill(self) -> None:
+        """Start workers (in the background) until the pool holds ``size`` again."""
         with self._lock:
-            if len(self._pool) < self.size:
-                threading.Thread(target=self._start, daemon=True).start()
+            missing = 0 if self._closed else self.size - len(self._pool) - self._starting
+            self._starting += max(0, missing)
+        for _ in range(missing):
+            threading.Thread(target=self._start, daemon=True).start()
+
+    def _run(self, worker, cold, code, kind, function, cases) -> Outcome:
+        start = time.monotonic()
         if not worker.wait_ready(self.limits.start_s):
             return Outcome(False, message=worker.failed, cold=cold)
+        waited = time.monotonic() - start
         outcome = worker.run({"code": code, "kind": kind, "function": function, "cases": cases})
         outcome.cold = cold
+        outcome.timings["start"] = waited
         return outcome
 
     def warm(self, timeout: float | None = None) -> bool:
         """Wait until every pooled worker is ready (a benchmark's warm start)."""
         deadline = time.monotonic() + (timeout or self.limits.start_s)
-        with self._lock:
-            workers = list(self._pool)
+        while True:
+            with self._lock:
+                workers, starting = list(self._pool), self._starting
+            if not starting or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
         return all(w.wait_ready(max(0.0, deadline - time.monotonic())) for w in workers)
 
     def close(self) -> None:

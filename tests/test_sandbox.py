@@ -190,3 +190,27 @@ def test_submissions_are_graded_from_the_models_the_sandbox_sends_back(tmp_path)
     assert not reports["patched"].passed
     assert "no bias before batch normalization" in reports["patched"].feedback
     assert not reports["lambda"].passed and "Lambda layer" in reports["lambda"].feedback
+
+
+def test_the_pool_refills_after_grading_when_asked_and_reports_its_timings():
+    """``run(refill=False)`` leaves the taken worker's place empty (so a new worker's start
+    does not share the CPU with the grading) until ``refill()``; the outcome tells where the
+    seconds went, the worker's own parts as numbers only."""
+    from quiz.sandbox import Limits, Sandbox
+
+    with Sandbox(1, Limits(start_s=120), preload=False) as sandbox:
+        assert sandbox.warm()
+        outcome = sandbox.run(
+            "def f():\n    return 42\n", kind="python", function="f", cases=[{"args": []}],
+            refill=False,
+        )  # fmt: skip
+        assert outcome.outputs == [{"value": 42}] and not outcome.cold
+        assert {"exec", "report", "kill", "files", "start"} <= set(outcome.timings)
+        assert all(isinstance(v, float) and v >= 0 for v in outcome.timings.values())
+        assert sandbox._pool == [] and sandbox._starting == 0
+        sandbox.refill()
+        assert sandbox.warm() and len(sandbox._pool) == 1 and sandbox._pool[0].ready.is_set()
+        outcome = sandbox.run("def f():\n    return 1\n", kind="python", function="f",
+                              cases=[{"args": []}])  # fmt: skip
+        assert outcome.outputs == [{"value": 1}] and not outcome.cold
+        assert sandbox.warm() and len(sandbox._pool) == 1  # refilled by run() itself

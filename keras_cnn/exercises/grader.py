@@ -17,6 +17,7 @@ import html
 import json
 import math
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -394,8 +395,21 @@ def grade(
     return report
 
 
-def load_safe(path: str | Path):
+#: The largest ``config.json`` (a model's architecture) read from a sandbox's ``.keras`` file:
+#: a ResNet-152's is under 1 MB, and a zip member may declare any size.
+MAX_CONFIG_BYTES = 16 * 2**20
+
+
+def load_safe(path: str | Path, *, weights: bool = True):
     """Load a ``.keras`` file built by the sandbox in safe mode (no code runs on loading).
+
+    Args:
+        path: The ``.keras`` file.
+        weights: bool. Load the weights too. The grader does not need them (the function
+            check gives every paired layer the reference's weights), so it passes False:
+            the architecture (``config.json``) is deserialized in safe mode exactly as
+            ``keras.saving.load_model`` does, and the layers keep fresh initial weights.
+            Defaults to True (``keras.saving.load_model(path, safe_mode=True)``).
 
     Raises:
         SubmissionError: for a model Keras refuses in safe mode (a ``Lambda`` layer holds
@@ -404,7 +418,16 @@ def load_safe(path: str | Path):
     import keras
 
     try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
+        if weights:
+            return keras.saving.load_model(path, safe_mode=True, compile=False)
+        config = json.loads(_read_config(path))
+        if not isinstance(config, dict):
+            raise ValueError(f"config.json holds a {type(config).__name__}, not a model")
+        config["compile_config"] = None
+        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+        if not isinstance(model, keras.Model):
+            raise ValueError(f"config.json describes a {type(model).__name__}, not a model")
+        return model
     except Exception as exc:
         text = str(exc)
         if "Lambda" in text or "lambda" in text or "safe_mode" in text:
@@ -417,15 +440,33 @@ def load_safe(path: str | Path):
         ) from None
 
 
+def _read_config(path: str | Path) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive, archive.open("config.json") as member:
+        data = member.read(MAX_CONFIG_BYTES + 1)  # the declared size may lie
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ValueError(f"config.json is larger than {MAX_CONFIG_BYTES // 2**20} MB")
+    return data
+
+
 def grade_outputs(
-    exercise: Exercise, outputs: list[dict], *, attempt: int = 1, train: bool = True
+    exercise: Exercise,
+    outputs: list[dict],
+    *,
+    attempt: int = 1,
+    train: bool = True,
+    timings: dict | None = None,
 ) -> Report:
     """Grade what a sandboxed run built: one entry per case, in order.
 
-    Each entry is ``{"model": path}`` (a ``.keras`` file), ``{"value": json_value}`` or
-    ``{"error": message}``. A missing entry (the run stopped early) fails its case.
+    Each entry is ``{"model": path}`` (a ``.keras`` file, whose architecture is loaded in
+    safe mode), ``{"value": json_value}`` or ``{"error": message}``. A missing entry (the
+    run stopped early) fails its case. ``timings``, when given, gets the seconds spent
+    loading (``load``) and comparing (``compare``), summed over the cases.
     """
     results = []
+    spent = {"load": 0.0, "compare": 0.0}
     for i, case in enumerate(exercise.cases):
         entry = outputs[i] if i < len(outputs) else {"error": "the run stopped before this case"}
 
@@ -434,9 +475,18 @@ def grade_outputs(
                 raise SubmissionError(str(entry["error"]))
             if exercise.kind == "python":
                 return _from_json(entry.get("value"))
-            return load_safe(entry["model"])
+            start = time.perf_counter()
+            try:
+                return load_safe(entry["model"], weights=False)
+            finally:
+                spent["load"] += time.perf_counter() - start
 
+        start = time.perf_counter()
         results.append(_grade_case(exercise, i, case, produce))
+        spent["compare"] += time.perf_counter() - start
+    spent["compare"] -= spent["load"]
+    if timings is not None:
+        timings.update(spent)
     report = _report(exercise, results, attempt)
     if exercise.kind == "train" and report.passed and train:
         report = _train(exercise, report, lambda: load_safe(outputs[0]["model"]))

@@ -20,6 +20,7 @@ import os
 import resource
 import signal
 import sys
+import time
 
 OUTPUT_FILE = "/tmp/out/output.txt"
 SHOWN_OUTPUT = 65536
@@ -94,11 +95,12 @@ def _why(exc: BaseException, config: dict) -> str | None:
     return None
 
 
-def _run(job: dict, config: dict) -> list[dict]:
+def _run(job: dict, config: dict, timings: dict) -> list[dict]:
     from keras_cnn.exercises.grader import SubmissionError, build_case
     from keras_cnn.exercises.spec import Case
 
     namespace: dict = {"__name__": "__submission__"}
+    start = time.perf_counter()
     try:
         exec(compile(job["code"], "<submission>", "exec"), namespace)  # noqa: S102 - confined
     except SyntaxError as exc:
@@ -112,6 +114,7 @@ def _run(job: dict, config: dict) -> list[dict]:
     except BaseException as exc:  # noqa: BLE001 - the learner's code: report, do not crash
         why = _why(exc, config)
         return [{"error": why or f"your code raised {type(exc).__name__}: {exc}"}]
+    timings["exec"] = time.perf_counter() - start
     fn = namespace.get(job["function"])
     if not callable(fn):
         return [{"error": f"your code defines no function {job['function']!r}"}]
@@ -122,16 +125,20 @@ def _run(job: dict, config: dict) -> list[dict]:
             tuple(raw["input_shape"]) if raw.get("input_shape") else None,
         )
         try:
+            start = time.perf_counter()
             made = build_case(job["kind"], fn, case)
+            timings["build"] = timings.get("build", 0.0) + time.perf_counter() - start
             if job["kind"] == "python":
                 json.dumps(made)
                 outputs.append({"value": made})
                 continue
+            start = time.perf_counter()
             path = f"/tmp/work/case{i}.keras"
             made.save(path)
             with open(path, "rb") as fh:
                 outputs.append({"model": base64.b64encode(fh.read()).decode()})
             os.remove(path)
+            timings["save"] = timings.get("save", 0.0) + time.perf_counter() - start
         except SubmissionError as exc:
             cause = exc.__cause__
             why = _why(cause, config) if cause is not None else None
@@ -177,8 +184,9 @@ def serve(config: dict) -> None:
     os.dup2(out, 2)
     os.close(out)
     os.close(0)
+    timings: dict = {}
     try:
-        outputs = _run(job, config)
+        outputs = _run(job, config, timings)
     except BaseException as exc:  # noqa: BLE001
         outputs = [{"error": f"the sandbox failed: {type(exc).__name__}: {exc}"}]
     try:
@@ -191,7 +199,7 @@ def serve(config: dict) -> None:
             printed = fh.read(SHOWN_OUTPUT)
     except OSError:
         printed = ""
-    data = (json.dumps({"outputs": outputs, "output": printed}) + "\n").encode()
+    data = (json.dumps({"outputs": outputs, "output": printed, "timings": timings}) + "\n").encode()
     view = memoryview(data)
     while view:
         view = view[os.write(report, view) :]
