@@ -264,6 +264,7 @@ def test_the_instructor_page_shows_a_seeded_class_of_thirty(monkeypatch):
     assert [m.value for m in at.metric][:1] == ["30"]
     shown = " ".join(str(df.value.to_dict()) for df in at.dataframe)
     assert "Learner 01" in shown and "discrimination" in shown
+    assert any("the training queue and its workers need" in i.value for i in at.info)  # SQLite
 
     learner = AppTest.from_file(str(REPO / "app" / "pages" / "instructor.py"), default_timeout=60)
     learner.session_state["class_member"] = members[1]  # a learner: refused, nothing read

@@ -192,6 +192,50 @@ def test_one_job_a_learner_and_stop_cancels_a_queued_job(jobs):
     assert jobs.view(again).state == "cancelled"
 
 
+def test_the_instructor_page_lists_the_class_queue(postgres_server, monkeypatch):
+    """Who, model, state, place and worker of the class's jobs, read from the database. No
+    worker runs here (nothing takes the jobs): one job's row is set running as a worker sets it."""
+    from streamlit.testing.v1 import AppTest
+
+    from quiz import roster
+    from quiz.store import ProgressStore
+
+    url = postgres_server.database()  # its own: the workers below must not take these jobs
+    people = [
+        roster.Member("ada@school.example", "Ada Lovelace", "learner"),
+        roster.Member("alan@school.example", "Alan Turing", "learner"),
+        roster.Member("bob@school.example", "Bob", "learner"),
+        roster.Member("grace@school.example", "Grace Hopper", "instructor"),
+    ]
+    roster.save(ProgressStore(url), people)
+    queue = q.TrainingQueue(url)
+    try:
+        ada, alan, bob = (queue.submit(m.email, QUICK) for m in people[:3])
+        with q._connect(queue.info) as conn:
+            conn.execute(
+                "UPDATE training_jobs SET state = 'running', worker = 'gpu-1', attempt = 1, "
+                "started = now(), epoch = 1, batch = 4, batches = 8 WHERE ticket = %s",
+                (ada,),
+            )
+        queue.stop(bob)  # cancelled while queued
+    finally:
+        queue.close()
+    monkeypatch.setenv("KERAS_CNN_DATABASE_URL", url)
+    at = AppTest.from_file(str(ROOT / "app" / "pages" / "instructor.py"), default_timeout=120)
+    at.session_state["class_member"] = people[3]
+    at.run()
+    assert not at.exception, at.exception
+    (table,) = [d.value for d in at.dataframe if "ticket" in d.value]
+    assert table.ticket.tolist() == [ada, alan, bob]  # running, queued in order, ended
+    assert table.who.tolist() == ["Ada Lovelace", "Alan Turing", "Bob"]
+    assert table.state.tolist() == ["running", "queued", "cancelled"]
+    assert table.worker.tolist() == ["gpu-1", "", ""]
+    assert table.place.fillna(0).tolist() == [0, 1, 0]  # a place for the queued job only
+    assert set(table.model) == {"lenet5"} and table.progress.tolist() == [0.25, 0.0, 0.0]
+    assert [m.value for m in at.metric][-3:] == ["1", "1", "1"]  # running, queued, busy workers
+    assert "The instructor's limits" in " ".join(c.value for c in at.caption)
+
+
 # ----------------------------------------------------------------------------- two workers
 
 

@@ -1,5 +1,6 @@
 """The instructor's view of the class: progress per learner and lesson, who is stuck, how each
-System Check question behaves, exercises, one learner's history, CSV export.
+System Check question behaves, exercises, one learner's history, the training queue's jobs (a
+class on PostgreSQL), CSV export.
 
 Only in class mode and only for the roster's instructors: the entrypoint adds this page to an
 instructor's navigation alone, and the page checks the role again before reading anything. The
@@ -12,7 +13,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app import classroom, identity, shell
+from app import classroom, identity, queue_view, shell
 from quiz import instructor, roster
 
 who = classroom.current()
@@ -43,8 +44,16 @@ c2.metric("Lessons passed", f"{passed} of {len(cells)}")
 c3.metric("System Checks submitted", sum(1 for c in checks if c.learner in names))
 c4.metric("Stuck", len({s.email for s in stuck}))
 
-tab_progress, tab_stuck, tab_questions, tab_exercises, tab_one, tab_export = st.tabs(
-    ["Progress", "Who is stuck", "Questions", "Exercises", "One learner", "Export"]
+tab_progress, tab_stuck, tab_questions, tab_exercises, tab_one, tab_queue, tab_export = st.tabs(
+    [
+        "Progress",
+        "Who is stuck",
+        "Questions",
+        "Exercises",
+        "One learner",
+        "Training queue",
+        "Export",
+    ]
 )
 
 frame = pd.DataFrame(
@@ -195,6 +204,9 @@ with tab_one:
             )
     else:
         st.info("No learners on the roster yet.")
+
+with tab_queue:
+    queue_view.class_queue(names)
 
 with tab_export:
     st.caption("Everything above as CSV files.")
