@@ -9,6 +9,7 @@ builds itself (:func:`keras_cnn.exercises.grader.grade_outputs`). The page
 from __future__ import annotations
 
 import functools
+import threading
 import time
 
 from keras_cnn.exercises.spec import Exercise, load_exercises
@@ -19,6 +20,34 @@ from quiz.sandbox import Outcome, Sandbox
 def exercises() -> dict[str, Exercise]:
     """The course's exercises by id (read once per process)."""
     return load_exercises()
+
+
+_prepared: set[str] = set()
+_prepared_lock = threading.Lock()
+
+
+def prepare(exercise: Exercise) -> threading.Thread | None:
+    """Prepare the exercise's grading in a background thread, once per server process
+    (:func:`keras_cnn.exercises.grader.prepare`: its references built, the loading and the
+    comparison run once), while the learner reads and types. Returns the thread, or None
+    when it was prepared (or is being prepared) already."""
+    with _prepared_lock:
+        if exercise.id in _prepared:
+            return None
+        _prepared.add(exercise.id)
+
+    def work() -> None:
+        from keras_cnn.exercises.grader import prepare as prepare_grading
+
+        try:
+            prepare_grading(exercise)
+        except Exception:  # noqa: BLE001 - a first Run checks then pays for it, and says why
+            with _prepared_lock:
+                _prepared.discard(exercise.id)
+
+    thread = threading.Thread(target=work, name=f"prepare-{exercise.id}", daemon=True)
+    thread.start()
+    return thread
 
 
 def cases(exercise: Exercise) -> list[dict]:
@@ -39,29 +68,38 @@ def run_checks(exercise: Exercise, code: str, sandbox: Sandbox, attempt: int) ->
         The report as plain data (:meth:`keras_cnn.exercises.grader.Report.to_dict`), with
         ``output`` (what the code printed), ``seconds``, ``cold`` (no worker was ready) and
         ``timings`` (where the seconds went: the sandbox's parts, see
-        :class:`quiz.sandbox.Outcome`, then ``sandbox``, ``grading``, and within grading
-        ``load`` and ``compare``).
+        :class:`quiz.sandbox.Outcome`; ``load`` and ``compare``, the grading's, most of it
+        done while the worker built the next case; ``sandbox``, until the worker's last
+        line, and ``after``, the grading and training left then).
     """
-    from keras_cnn.exercises.grader import grade_outputs
+    from keras_cnn.exercises.grader import grade_entry, grade_outputs
+
+    timings: dict = {}
+    graded: dict = {}
+
+    def grade_as_it_comes(index: int, entry: dict) -> None:
+        if index < len(exercise.cases):
+            graded[index] = grade_entry(exercise, index, entry, timings=timings)
 
     start = time.perf_counter()
     try:
         outcome: Outcome = sandbox.run(
             code, kind=exercise.kind, function=exercise.function, cases=cases(exercise),
-            refill=False,
+            on_entry=grade_as_it_comes, refill=False,
         )  # fmt: skip
         ran = time.perf_counter()
-        timings = dict(outcome.timings)
         try:
-            outputs = outcome.outputs if outcome.ok else []
-            if not outcome.ok:
-                outputs = [{"error": outcome.message}] * len(exercise.cases)
-            report = grade_outputs(exercise, outputs, attempt=attempt, timings=timings).to_dict()
+            outputs = outcome.outputs
+            if not outcome.ok:  # the cases that did not arrive get the reason
+                outputs = outputs + [{"error": outcome.message}] * len(exercise.cases)
+            report = grade_outputs(
+                exercise, outputs, attempt=attempt, timings=timings, graded=graded
+            ).to_dict()
         finally:
             outcome.cleanup()
     finally:
         sandbox.refill()  # after grading: a worker's start would share the CPU with it
     end = time.perf_counter()
-    timings.update(sandbox=ran - start, grading=end - ran)
+    timings.update(outcome.timings, sandbox=ran - start, after=end - ran)
     report.update(output=outcome.output, seconds=end - start, cold=outcome.cold, timings=timings)
     return report

@@ -15,9 +15,11 @@ grades them) and prints:
   (``keras_cnn.exercises.check``, the notebook path), measured in the same run: warm / in-process
   is the sandbox's overhead.
 
-and where a warm run's seconds go (``report["timings"]``): the sandbox's part (the worker
-running the code, building and saving each case's model; the models written out) and the
-grading (loading the architectures in safe mode, comparing with the function check).
+and where a warm run's seconds go (``report["timings"]``): the worker running the code,
+building and saving each case's model (its own account); the server writing the models out,
+loading their architectures in safe mode and comparing them (with the function check), most
+of it while the worker builds the next case; the wall-clock until the worker's last line and
+the grading left after it.
 """
 
 from __future__ import annotations
@@ -39,15 +41,15 @@ from quiz.sandbox import Sandbox  # noqa: E402
 GOAL_S = 3.0
 #: A warm run's parts (medians; the worker's own are as it tells them).
 PARTS = (
-    ("sandbox", "  sandbox: code in, models out"),
-    ("exec", "    worker runs the code"),
-    ("build", "    worker builds the models"),
-    ("save", "    worker saves them (.keras)"),
-    ("kill", "    worker killed"),
-    ("files", "    models written out"),
-    ("grading", "  grading on the server"),
-    ("load", "    safe-mode loading"),
-    ("compare", "    comparing (with the function)"),
+    ("exec", "  worker runs the code"),
+    ("build", "  worker builds the models"),
+    ("save", "  worker saves them (.keras)"),
+    ("files", "  models written out"),
+    ("load", "  safe-mode loading"),
+    ("compare", "  comparing (with the function)"),
+    ("graded", "  grading while the worker builds"),
+    ("sandbox", "  until the worker's last line"),
+    ("after", "  grading after it"),
 )
 
 

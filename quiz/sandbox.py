@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,16 +96,17 @@ class Outcome:
         ok: The worker ran the code and reported (the code itself may still have failed:
             see each entry of ``outputs``).
         outputs: One entry per case: ``{"model": path}`` (a ``.keras`` file on this side),
-            ``{"value": v}`` or ``{"error": message}``.
+            ``{"value": v}`` or ``{"error": message}``; when not ``ok``, those that arrived.
         message: When not ``ok``, what happened, in words for the learner.
         output: What the code printed (at most 64 kB).
-        seconds: Wall-clock seconds from submission to report.
+        seconds: Wall-clock seconds from submission to report (less the grading done
+            meanwhile, see ``Sandbox.run``'s ``on_entry``).
         cold: Whether no pre-started worker was ready (the submission waited for one).
         timings: Where the seconds went, by part: the worker's own account of running the
             code (``exec``), building the models (``build``) and saving them (``save``), told
             by the worker and shown only; the server's ``start`` (waiting for a worker),
-            ``report`` (from handing over the code to the report) and ``files`` (writing the
-            models out).
+            ``report`` (from handing over the code to the last line), ``files`` (writing the
+            models out), ``graded`` (in ``on_entry``, meanwhile) and ``kill``.
     """
 
     ok: bool
@@ -346,6 +348,7 @@ class _Worker:
 
     def _read(self) -> None:
         out = self.proc.stdout
+        received = 0
         while True:
             try:
                 line = out.readline(MAX_REPORT_BYTES)
@@ -356,9 +359,13 @@ class _Worker:
                 return
             if line.startswith(b"pid ") and self.child_pid is None:
                 self.child_pid = int(line.split()[1])
-            elif line.strip() == b"ready":
+            elif line.strip() == b"ready" and not self.ready.is_set():
                 self.ready.set()
             else:
+                received += len(line)
+                if received > MAX_REPORT_BYTES:  # bounded memory, whatever the code sends
+                    self.lines.put(_OVERFLOW)
+                    return
                 self.lines.put(line)
 
     def _read_stderr(self) -> None:
@@ -414,7 +421,19 @@ class _Worker:
             except OSError:
                 pass
 
-    def run(self, job: dict) -> Outcome:
+    def _next(self, deadline: float):
+        """The worker's next line, None at its end, or _LATE past the deadline."""
+        while time.monotonic() < deadline:
+            try:
+                return self.lines.get(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
+            except queue.Empty:
+                continue
+        return _LATE
+
+    def run(self, job: dict, on_entry: Callable[[int, dict], None] | None = None) -> Outcome:
+        """Hand the worker its job; collect one entry per case as each arrives (written out
+        and passed to ``on_entry(index, entry)`` at once, whose time does not count against
+        the wall-clock limit), then its last line."""
         start = time.monotonic()
         try:
             self.proc.stdin.write((json.dumps(job) + "\n").encode())
@@ -423,70 +442,97 @@ class _Worker:
             self.kill()
             return Outcome(False, message="the sandbox stopped before it could take the code")
         deadline = start + self.limits.wall_s
-        line = None
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
+        most = max(1, len(job["cases"]))
+        directory = Path(tempfile.mkdtemp(prefix="keras-cnn-submission-"))
+        entries: list[dict] = []
+        timings = {"files": 0.0, "graded": 0.0}
+        final, unreadable = None, ""
+        while True:
+            line = self._next(deadline)
+            if line is None or line is _LATE:
                 break
-            except queue.Empty:
-                continue
-        seconds = time.monotonic() - start
-        if line is None:
+            message = _message(line)
+            if line is _OVERFLOW:
+                unreadable = f"the sandbox's report was larger than {MAX_REPORT_BYTES // 2**20} MB"
+            elif message is not None and message.get("done") is True:
+                final = message
+            elif message is None or message.get("case") != len(entries) or len(entries) >= most:
+                unreadable = (
+                    "the sandbox's report could not be read (did your code write to its channel?)"
+                )
+            if final is not None or unreadable:
+                break
+            began = time.monotonic()
+            entries.append(_entry(message, directory / f"case{len(entries)}.keras"))
+            graded = time.monotonic()
+            timings["files"] += graded - began
+            if on_entry is not None:
+                try:
+                    on_entry(len(entries) - 1, entries[-1])
+                except BaseException:
+                    self.kill()
+                    shutil.rmtree(directory, ignore_errors=True)
+                    raise
+                spent = time.monotonic() - graded
+                timings["graded"] += spent
+                deadline += spent
+        seconds = time.monotonic() - start - timings["graded"]
+        if final is None and not unreadable:  # the worker ended, or ran out of time
             exited = self.proc.poll()
             self.kill()
-            if exited is None and seconds >= self.limits.wall_s:
-                return Outcome(
-                    False,
-                    message=(
-                        f"your code was stopped after {self.limits.wall_s:.0f} s of wall-clock "
-                        "time (an endless loop, or waiting for something that never comes?)"
-                    ),
-                    seconds=seconds,
+            if exited is None and line is _LATE:
+                message = (
+                    f"your code was stopped after {self.limits.wall_s:.0f} s of wall-clock "
+                    "time (an endless loop, or waiting for something that never comes?)"
                 )
-            return Outcome(
-                False, message=_exit_message(self.proc.returncode, self.limits), seconds=seconds
-            )
-        reported = time.monotonic()
-        self.kill(wait=False)
-        killed = time.monotonic()
-        try:
-            report = json.loads(line)
-            outputs = report["outputs"]
-        except (ValueError, KeyError, TypeError):
-            return Outcome(
-                False,
-                message="the sandbox's report could not be read (did your code write to its channel?)",
-                seconds=seconds,
-            )
-        directory = Path(tempfile.mkdtemp(prefix="keras-cnn-submission-"))
-        entries = []
-        for i, entry in enumerate(outputs if isinstance(outputs, list) else []):
-            if isinstance(entry, dict) and isinstance(entry.get("model"), str):
-                path = directory / f"case{i}.keras"
-                try:
-                    path.write_bytes(base64.b64decode(entry["model"], validate=True))
-                except ValueError:
-                    entries.append({"error": "the sandbox's model file could not be read"})
-                    continue
-                entries.append({"model": os.fspath(path)})
-            elif isinstance(entry, dict) and ("value" in entry or "error" in entry):
-                entries.append({k: entry[k] for k in ("value", "error") if k in entry})
             else:
-                entries.append({"error": "the sandbox's report could not be read"})
-        output = report.get("output", "") if isinstance(report.get("output", ""), str) else ""
-        told = report.get("timings")
-        timings = {
-            k: float(v)
+                message = _exit_message(self.proc.returncode, self.limits)
+            return Outcome(False, entries, message, seconds=seconds, directory=directory)
+        reported = time.monotonic()
+        self.kill(wait=bool(unreadable))
+        timings["kill"] = time.monotonic() - reported
+        if unreadable:
+            return Outcome(False, entries, unreadable, seconds=seconds, directory=directory)
+        output = final.get("output", "")
+        told = final.get("timings")
+        timings.update(
+            (k, float(v))
             for k, v in (told.items() if isinstance(told, dict) else ())
             if k in ("exec", "build", "save") and isinstance(v, (int, float))
-        }
-        timings.update(
-            report=reported - start, kill=killed - reported, files=time.monotonic() - killed
         )
+        timings["report"] = reported - start
         return Outcome(
-            True, entries, output=output[:65536], seconds=seconds, timings=timings,
-            directory=directory,
+            True, entries, output=output[:65536] if isinstance(output, str) else "",
+            seconds=seconds, timings=timings, directory=directory,
         )  # fmt: skip
+
+
+#: What _Worker._next returns past the deadline, and what the reader queues when a worker
+#: sends more than MAX_REPORT_BYTES (it stops reading: the worker's writes then block).
+_LATE, _OVERFLOW = object(), object()
+
+
+def _message(line) -> dict | None:
+    if not isinstance(line, bytes):
+        return None
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def _entry(message: dict, path: Path) -> dict:
+    """One case's entry from the worker's line: a model is written to ``path``."""
+    if isinstance(message.get("model"), str):
+        try:
+            path.write_bytes(base64.b64decode(message["model"], validate=True))
+        except ValueError:
+            return {"error": "the sandbox's model file could not be read"}
+        return {"model": os.fspath(path)}
+    if "value" in message or "error" in message:
+        return {k: message[k] for k in ("value", "error") if k in message}
+    return {"error": "the sandbox's report could not be read"}
 
 
 def _exit_message(code: int | None, limits: Limits) -> str:
@@ -578,11 +624,22 @@ class Sandbox:
         return _Worker(self.limits, self.python, self.preload), True
 
     def run(
-        self, code: str, *, kind: str, function: str, cases: list[dict], refill: bool = True
+        self,
+        code: str,
+        *,
+        kind: str,
+        function: str,
+        cases: list[dict],
+        on_entry: Callable[[int, dict], None] | None = None,
+        refill: bool = True,
     ) -> Outcome:
         """Run ``code`` in a worker: build each case (``{"args": [...], "input_shape": ...}``).
 
         Args:
+            on_entry: Called with ``(index, entry)`` as each case's entry arrives (an entry
+                of ``Outcome.outputs``), in this thread, while the worker builds the next
+                case: the grader grades it meanwhile. Its time does not count against the
+                wall-clock limit.
             refill: bool. Start a worker in place of the one taken once this one has
                 reported. False leaves that to the caller's :meth:`refill` (after grading:
                 a worker's start keeps a core busy for seconds, which the grading of this
@@ -595,7 +652,7 @@ class Sandbox:
             raise RuntimeError("the sandbox is closed")
         worker, cold = self._take()
         try:
-            return self._run(worker, cold, code, kind, function, cases)
+            return self._run(worker, cold, code, kind, function, cases, on_entry)
         finally:
             if refill:
                 self.refill()
@@ -608,12 +665,13 @@ class Sandbox:
         for _ in range(missing):
             threading.Thread(target=self._start, daemon=True).start()
 
-    def _run(self, worker, cold, code, kind, function, cases) -> Outcome:
+    def _run(self, worker, cold, code, kind, function, cases, on_entry) -> Outcome:
         start = time.monotonic()
         if not worker.wait_ready(self.limits.start_s):
             return Outcome(False, message=worker.failed, cold=cold)
         waited = time.monotonic() - start
-        outcome = worker.run({"code": code, "kind": kind, "function": function, "cases": cases})
+        job = {"code": code, "kind": kind, "function": function, "cases": cases}
+        outcome = worker.run(job, on_entry)
         outcome.cold = cold
         outcome.timings["start"] = waited
         return outcome

@@ -82,3 +82,18 @@ def test_a_broken_file_is_refused_with_a_message(tmp_path, member, data, words):
         archive.writestr(member, data)
     with pytest.raises(SubmissionError, match=words):
         load_safe(path, weights=False)
+
+
+def test_opening_an_exercise_prepares_its_grading_once_in_the_background(monkeypatch):
+    """The page calls exercise_runs.prepare: the references get built (and the loading and
+    comparison run once) in a thread, so the first Run checks finds them ready."""
+    from app import exercise_runs
+    from keras_cnn.exercises import grader
+
+    monkeypatch.setattr(grader, "_REFERENCE_MODELS", {})
+    monkeypatch.setattr(exercise_runs, "_prepared", set())
+    thread = exercise_runs.prepare(EXERCISE)
+    assert thread is not None and exercise_runs.prepare(EXERCISE) is None
+    thread.join(120)
+    assert len(grader._REFERENCE_MODELS) == len(EXERCISE.cases)
+    assert all(isinstance(m, keras.Model) for m in grader._REFERENCE_MODELS.values())

@@ -157,39 +157,48 @@ def _become_nobody() -> None:
 
 
 def test_submissions_are_graded_from_the_models_the_sandbox_sends_back(tmp_path):
-    """A right solution passes; code that monkeypatches keras_cnn's grader inside the sandbox
-    changes nothing; a Lambda layer is refused when the model is loaded in safe mode."""
+    """Through the app's Run checks (``exercise_runs.run_checks``: each case graded as it
+    arrives): a right solution passes; code that monkeypatches keras_cnn's grader inside the
+    sandbox changes nothing; a Lambda layer is refused when the model is loaded in safe mode;
+    code that ends its process at the third case keeps the two cases built before."""
+    from app import exercise_runs
     from keras_cnn import exercises
-    from keras_cnn.exercises.grader import grade_outputs
     from quiz.sandbox import Limits, Sandbox
 
     exercise = exercises.get("conv_bn_relu")
-    cases = [
-        {"args": [list(a) for a in c.args], "input_shape": list(c.input_shape)}
-        for c in exercise.cases
-    ]
     wrong = exercise.mistakes[0].code
     patched = (
         wrong
         + "\nimport keras_cnn.exercises.grader as g, keras_cnn.analysis.compare as c\n"
         + "g.grade_outputs = lambda *a, **k: None\ng._check_model = lambda *a: ((), '')\n"
-        + "c.compare = lambda *a, **k: None\n"
+        + "g.grade_entry = lambda *a, **k: None\nc.compare = lambda *a, **k: None\n"
     )
     lam = (
         "from keras import layers\n\ndef conv_bn_relu(x, filters, kernel_size, strides):\n"
         "    return layers.Lambda(lambda t: t * 0 + 1)(x)\n"
     )
+    name, args = exercise.function, ", ".join(("x", *exercise.parameters))
+    ends = (
+        exercise.solution
+        + f"\nimport os\n_right = {name}\n\ndef {name}({args}):\n"
+        + "    if x.shape[1] == 9:\n        os._exit(3)\n"
+        + f"    return _right({args})\n"
+    )
+    assert [c.input_shape[0] for c in exercise.cases] == [16, 16, 9]
     with Sandbox(2, Limits(start_s=300, wall_s=120)) as sandbox:
         reports = {}
-        for name, code in (("right", exercise.solution), ("patched", patched), ("lambda", lam)):
-            outcome = sandbox.run(code, kind=exercise.kind, function=exercise.function, cases=cases)
-            assert outcome.ok, outcome.message
-            reports[name] = grade_outputs(exercise, outcome.outputs)
-            outcome.cleanup()
-    assert reports["right"].passed, reports["right"].feedback
-    assert not reports["patched"].passed
-    assert "no bias before batch normalization" in reports["patched"].feedback
-    assert not reports["lambda"].passed and "Lambda layer" in reports["lambda"].feedback
+        for what, code in (("right", exercise.solution), ("patched", patched), ("lambda", lam),
+                           ("ends", ends)):  # fmt: skip
+            sandbox.warm()
+            reports[what] = exercise_runs.run_checks(exercise, code, sandbox, 1)
+    assert reports["right"]["passed"], reports["right"]["feedback"]
+    assert {"build", "save", "load", "compare", "graded"} <= set(reports["right"]["timings"])
+    assert not reports["patched"]["passed"]
+    assert "no bias before batch normalization" in reports["patched"]["feedback"]
+    assert not reports["lambda"]["passed"] and "Lambda layer" in reports["lambda"]["feedback"]
+    ends = reports["ends"]
+    assert [r["function"] for r in ends["rows"]] == ["✓", "✓", ""]
+    assert ends["feedback"].startswith("hidden case 3") and "exit status 3" in ends["feedback"]
 
 
 def test_the_pool_refills_after_grading_when_asked_and_reports_its_timings():
@@ -214,3 +223,103 @@ def test_the_pool_refills_after_grading_when_asked_and_reports_its_timings():
                               cases=[{"args": []}])  # fmt: skip
         assert outcome.outputs == [{"value": 1}] and not outcome.cold
         assert sandbox.warm() and len(sandbox._pool) == 1  # refilled by run() itself
+
+
+_CHANNEL = (
+    "import os\n"
+    "def channel():  # the worker's report pipe: stdout and stderr go to a file here\n"
+    "    for fd in os.listdir('/proc/self/fd'):\n"
+    "        try:\n"
+    "            if os.readlink(f'/proc/self/fd/{fd}').startswith('pipe:'):\n"
+    "                return int(fd)\n"
+    "        except OSError:\n"
+    "            pass\n"
+)
+
+
+def test_each_case_is_handed_over_as_it_arrives_and_grading_time_is_not_the_codes():
+    """The server grades case i (``on_entry``) while the worker builds case i + 1; what the
+    grading takes does not count against the code's wall-clock limit; an error in the
+    grading kills the worker and reaches the caller, and the pool keeps answering."""
+    from quiz.sandbox import Limits, Sandbox
+
+    code = "import time\ndef f(n):\n    time.sleep(0.3 * n)\n    return n * n\n"
+    cases = [{"args": [["n", n]]} for n in (1, 2, 3)]  # built after 0.3, 0.9 and 1.8 s
+    seen = []
+
+    def grade(index, entry):
+        seen.append((index, entry, time.monotonic()))
+        time.sleep(2.0)
+
+    with Sandbox(1, Limits(start_s=120, wall_s=5), preload=False) as sandbox:
+        assert sandbox.warm()
+        start = time.monotonic()
+        outcome = sandbox.run(code, kind="python", function="f", cases=cases, on_entry=grade)
+        assert outcome.ok, outcome.message  # 6 s of grading, yet within the 5 s limit
+        assert [(i, e) for i, e, _ in seen] == [
+            (0, {"value": 1}),
+            (1, {"value": 4}),
+            (2, {"value": 9}),
+        ]
+        assert outcome.outputs == [{"value": 1}, {"value": 4}, {"value": 9}]
+        assert seen[0][2] - start < 1.5  # the first case came before the last was built
+        assert outcome.timings["graded"] >= 6.0 and outcome.seconds < 5.0
+
+        def broken(index, entry):
+            raise RuntimeError("the grader broke")
+
+        assert sandbox.warm()
+        with pytest.raises(RuntimeError, match="the grader broke"):
+            sandbox.run(code, kind="python", function="f", cases=cases, on_entry=broken)
+        assert sandbox.warm()
+        outcome = sandbox.run(
+            "def f(n):\n    return -n\n", kind="python", function="f", cases=cases
+        )
+        assert outcome.outputs == [{"value": -1}, {"value": -2}, {"value": -3}]
+
+
+def test_code_that_writes_to_the_report_channel_gains_nothing():
+    """A forged last line ends the report with no case built (every case then fails), a
+    forged case out of order makes the report unreadable; neither passes a check."""
+    from keras_cnn import exercises
+    from keras_cnn.exercises.grader import grade_outputs
+    from quiz.sandbox import Limits, Sandbox
+
+    exercise = exercises.get("conv_output_size")
+    cases = [{"args": [list(a) for a in c.args]} for c in exercise.cases]
+    right = exercise.solution
+    forged_done = _CHANNEL + 'os.write(channel(), b\'{"done": true, "output": ""}\\n\')\n' + right
+    forged_case = _CHANNEL + 'os.write(channel(), b\'{"case": 3, "value": 28}\\n\')\n' + right
+    with Sandbox(1, Limits(start_s=120), preload=False) as sandbox:
+        assert sandbox.warm()
+        outcome = sandbox.run(forged_done, kind="python", function=exercise.function, cases=cases)
+        assert outcome.ok and outcome.outputs == []
+        report = grade_outputs(exercise, outcome.outputs)
+        assert not report.passed and "the run stopped before this case" in report.feedback
+        outcome.cleanup()
+        assert sandbox.warm()
+        outcome = sandbox.run(forged_case, kind="python", function=exercise.function, cases=cases)
+        assert not outcome.ok and "could not be read" in outcome.message
+        outcome.cleanup()
+
+
+def test_the_server_reads_at_most_the_largest_report_whatever_the_code_sends(monkeypatch):
+    """The reader thread queues at most MAX_REPORT_BYTES of a worker's lines, then a marker,
+    and stops reading (the worker's writes block): a flood while a case is being graded
+    cannot fill the server's memory."""
+    import io
+    import queue
+    import threading
+
+    from quiz import sandbox
+
+    monkeypatch.setattr(sandbox, "MAX_REPORT_BYTES", 1000)
+    worker = object.__new__(sandbox._Worker)
+    flood = b"pid 7\nready\n" + b'{"case": 0, "value": 1}\n' + b"x" * 99 + b"\n" * 1000
+    worker.proc = type("P", (), {"stdout": io.BytesIO(flood)})()
+    worker.lines, worker.child_pid, worker.ready = queue.Queue(), None, threading.Event()
+    worker._read()
+    got = [worker.lines.get_nowait() for _ in range(worker.lines.qsize())]
+    assert worker.child_pid == 7 and worker.ready.is_set()
+    assert got[-1] is sandbox._OVERFLOW
+    assert sum(len(g) for g in got[:-1]) <= 1000 and got[0] == b'{"case": 0, "value": 1}\n'

@@ -62,6 +62,7 @@ if choice != requested:
     st.rerun()
 exercise = catalogue[choice]
 st.query_params["id"] = exercise.id
+exercise_runs.prepare(exercise)  # its grading warms up while the learner reads and types
 lesson = course.lesson(exercise.lesson)
 lesson_pages.lesson_link(lesson.id, label=f"Lesson {lesson.order}: {lesson.title}")
 

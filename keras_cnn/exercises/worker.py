@@ -6,9 +6,10 @@ imports Keras, builds and saves a tiny model once (so the first submission pays 
 first-save cost), sets the resource limits, says ``ready`` and waits for one job: the learner's
 code, the function's name, the exercise kind and the cases. It runs the code, builds every
 case as the grader would in a notebook (:func:`keras_cnn.exercises.grader.build_case`), saves
-each model as a ``.keras`` file and writes one JSON line with the files' bytes (base64), the
-values and the errors. Nothing it sends is trusted: the server loads the models in safe mode
-and grades them against references built on its side.
+each model as a ``.keras`` file and writes one JSON line per case as soon as it is done (the
+file's bytes in base64, the value or the error: the server grades a case while the next one
+is built), then a last line with what the code printed. Nothing it sends is trusted: the
+server loads the models in safe mode and grades them against references built on its side.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import resource
 import signal
 import sys
 import time
+from collections.abc import Iterator
 
 OUTPUT_FILE = "/tmp/out/output.txt"
 SHOWN_OUTPUT = 65536
@@ -95,7 +97,9 @@ def _why(exc: BaseException, config: dict) -> str | None:
     return None
 
 
-def _run(job: dict, config: dict, timings: dict) -> list[dict]:
+def _run(job: dict, config: dict, timings: dict) -> Iterator[dict]:
+    """Run the code, then build and save each case: one entry per case, as each is done
+    (one entry only when the code itself fails)."""
     from keras_cnn.exercises.grader import SubmissionError, build_case
     from keras_cnn.exercises.spec import Case
 
@@ -104,21 +108,22 @@ def _run(job: dict, config: dict, timings: dict) -> list[dict]:
     try:
         exec(compile(job["code"], "<submission>", "exec"), namespace)  # noqa: S102 - confined
     except SyntaxError as exc:
-        return [{"error": f"your code does not parse (line {exc.lineno}: {exc.msg})"}]
+        yield {"error": f"your code does not parse (line {exc.lineno}: {exc.msg})"}
+        return
     except SystemExit as exc:
-        return [
-            {
-                "error": f"your code called sys.exit({exc.code!r}): define the function and let the checks call it"
-            }
-        ]
+        yield {
+            "error": f"your code called sys.exit({exc.code!r}): define the function and let the checks call it"
+        }
+        return
     except BaseException as exc:  # noqa: BLE001 - the learner's code: report, do not crash
         why = _why(exc, config)
-        return [{"error": why or f"your code raised {type(exc).__name__}: {exc}"}]
+        yield {"error": why or f"your code raised {type(exc).__name__}: {exc}"}
+        return
     timings["exec"] = time.perf_counter() - start
     fn = namespace.get(job["function"])
     if not callable(fn):
-        return [{"error": f"your code defines no function {job['function']!r}"}]
-    outputs = []
+        yield {"error": f"your code defines no function {job['function']!r}"}
+        return
     for i, raw in enumerate(job["cases"]):
         case = Case(
             tuple((k, v) for k, v in raw["args"]),
@@ -130,38 +135,46 @@ def _run(job: dict, config: dict, timings: dict) -> list[dict]:
             timings["build"] = timings.get("build", 0.0) + time.perf_counter() - start
             if job["kind"] == "python":
                 json.dumps(made)
-                outputs.append({"value": made})
-                continue
-            start = time.perf_counter()
-            path = f"/tmp/work/case{i}.keras"
-            made.save(path)
-            with open(path, "rb") as fh:
-                outputs.append({"model": base64.b64encode(fh.read()).decode()})
-            os.remove(path)
-            timings["save"] = timings.get("save", 0.0) + time.perf_counter() - start
+                entry = {"value": made}
+            else:
+                start = time.perf_counter()
+                path = f"/tmp/work/case{i}.keras"
+                made.save(path)
+                with open(path, "rb") as fh:
+                    entry = {"model": base64.b64encode(fh.read()).decode()}
+                os.remove(path)
+                timings["save"] = timings.get("save", 0.0) + time.perf_counter() - start
         except SubmissionError as exc:
             cause = exc.__cause__
             why = _why(cause, config) if cause is not None else None
-            outputs.append({"error": why or str(exc)})
+            entry = {"error": why or str(exc)}
         except SystemExit as exc:
-            outputs.append({"error": f"your function called sys.exit({exc.code!r})"})
+            entry = {"error": f"your function called sys.exit({exc.code!r})"}
         except (TypeError, ValueError) as exc:
             if job["kind"] == "python":
-                outputs.append(
-                    {"error": f"your function returned a value the checks cannot compare: {exc}"}
-                )
+                entry = {
+                    "error": f"your function returned a value the checks cannot compare: {exc}"
+                }
             else:
-                outputs.append({"error": f"your model could not be saved: {exc}"})
+                entry = {"error": f"your model could not be saved: {exc}"}
         except BaseException as exc:  # noqa: BLE001
             why = _why(exc, config)
-            outputs.append(
-                {"error": why or f"building case {i + 1} failed: {type(exc).__name__}: {exc}"}
-            )
-    return outputs
+            entry = {"error": why or f"building case {i + 1} failed: {type(exc).__name__}: {exc}"}
+        yield entry
+
+
+def _send(channel: int, message: dict) -> None:
+    view = memoryview((json.dumps(message) + "\n").encode())
+    while view:
+        view = view[os.write(channel, view) :]
 
 
 def serve(config: dict) -> None:
     """Warm up, limit, say ready, run one job, report, exit.
+
+    The report is one line per case, sent as soon as that case's model is saved (so the
+    server grades it while the next one is built): ``{"case": i, "model" | "value" |
+    "error": ...}``, then a last line ``{"done": true, "output": ..., "timings": ...}``.
 
     With ``config["preload"]`` false (the sandbox's own tests of code that never builds a
     model) the worker skips importing Keras: the same confinement and limits, a faster start.
@@ -185,10 +198,13 @@ def serve(config: dict) -> None:
     os.close(out)
     os.close(0)
     timings: dict = {}
+    sent = 0
     try:
-        outputs = _run(job, config, timings)
+        for entry in _run(job, config, timings):
+            _send(report, {"case": sent, **entry})
+            sent += 1
     except BaseException as exc:  # noqa: BLE001
-        outputs = [{"error": f"the sandbox failed: {type(exc).__name__}: {exc}"}]
+        _send(report, {"case": sent, "error": f"the sandbox failed: {type(exc).__name__}: {exc}"})
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -199,8 +215,5 @@ def serve(config: dict) -> None:
             printed = fh.read(SHOWN_OUTPUT)
     except OSError:
         printed = ""
-    data = (json.dumps({"outputs": outputs, "output": printed, "timings": timings}) + "\n").encode()
-    view = memoryview(data)
-    while view:
-        view = view[os.write(report, view) :]
+    _send(report, {"done": True, "output": printed, "timings": timings})
     os._exit(0)
