@@ -22,7 +22,8 @@ imports Keras and used for exactly one submission, then replaced. A worker:
   64 kB are shown.
 
 The learner's code only builds models: the worker saves each case's model as a ``.keras``
-file and sends the bytes back; the grader (in the server) loads them in safe mode, so no
+file and sends its bytes back as soon as it is saved (one line per case, so the server grades
+a case while the next is built); the grader (in the server) loads them in safe mode, so no
 code of the learner's runs there (a ``Lambda`` layer is refused) and monkeypatching
 ``keras_cnn`` inside the worker changes nothing the grader uses. This module imports no
 framework; the worker does, after confining itself. See ``docs/exercises.md`` for what the
