@@ -85,9 +85,8 @@ def test_the_learner_stays_with_the_browser_and_a_name_is_text(playwright, tmp_p
             serve.answer_everything(page)
             serve.settle(page, 90_000)
             page.get_by_role("button", name="Submit answers").dblclick()
-            # the first submit of a cold server waits behind lesson 1's live LeNet-5 training
             score = page.get_by_text(re.compile(r"^Score: \d+%"))
-            score.wait_for(timeout=180_000)
+            score.wait_for(timeout=90_000)
             serve.settle(page)
             # the score and the next step are scrolled into view (issue 19, item 7)
             expect(score).to_be_in_viewport(timeout=10_000)

@@ -42,6 +42,43 @@ def test_first_layer_maps_of_a_lenet5_trained_once_and_kept():
     assert len(kept) == 1  # the next session loads it instead of training again
 
 
+def test_the_shipped_lenet5_is_lesson_1_s_model_trained_on_the_digits():
+    import keras
+    import numpy as np
+
+    from app import inside_widgets
+    from keras_cnn import data
+    from keras_cnn.train import build_model
+
+    shipped = keras.models.load_model(inside_widgets.SHIPPED_LENET5)  # safe mode
+    reference = build_model("lenet5")
+    assert [(layer.name, type(layer)) for layer in shipped.layers] == [
+        (layer.name, type(layer)) for layer in reference.layers
+    ]
+    assert shipped.count_params() == reference.count_params() == 61_706
+    x, y = data.arrays("digits", "test", input_shape=(32, 32, 1), normalize=False)
+    x = x - data.pixel_mean("digits", (32, 32, 1))
+    predicted = shipped.predict(x, verbose=0).argmax(-1)
+    assert (predicted == y).sum() == 324 and len(y) == 360
+    assert np.mean(predicted == y) == inside_widgets.SHIPPED_LENET5_ACCURACY
+    assert inside_widgets.SHIPPED_LENET5.stat().st_size < 400_000  # weights only
+
+
+def test_without_the_shipped_copy_the_lenet5_is_trained_and_kept(tmp_path, monkeypatch):
+    import keras_cnn.train
+    from app import inside_widgets
+
+    trained = []
+    monkeypatch.setenv("KERAS_CNN_HOME", str(tmp_path))
+    monkeypatch.setattr(inside_widgets, "SHIPPED_LENET5", tmp_path / "missing.keras")
+    monkeypatch.setattr(keras_cnn.train, "train", lambda model, **kw: trained.append(kw))
+    model = inside_widgets.trained_lenet5()
+    assert model.name == "lenet5" and trained == [
+        {"epochs": inside_widgets.LENET_EPOCHS, "seed": 0, "record": False, "verbose": 0}
+    ]
+    assert inside_widgets.lenet5_file().is_file()
+
+
 def test_residual_erf_compares_resnet20_and_plain20():
     at = _widget("residual-erf")
     text = [m.value for m in at.markdown if "as much with the shortcuts" in m.value][0]
