@@ -23,6 +23,8 @@ def test_a_trained_run_comes_first_and_every_view_renders():
     assert not at.exception, at.exception
     model = at.selectbox(key="inside_model")
     assert model.options[0].startswith("Your run: lenet5 on digits") and run_id in model.options[0]
+    # the picker spans the page: in the left column a run's label was cut after ~30 characters
+    assert not [s for column in at.columns for s in column.selectbox if s.key == "inside_model"]
     assert not at.warning, "a trained run needs no random-weights warning"
     assert any(m.value.startswith("**Prediction: ") for m in at.markdown)
     # the top 5 classes, each label whole in its bar's text (issue 19 item 7: a table cut them)

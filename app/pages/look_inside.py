@@ -138,19 +138,20 @@ if problem:
 if linked is not None and st.session_state.get("inside_linked") != sources[linked][1]:
     st.session_state["inside_linked"] = sources[linked][1]  # followed once, then the widget
     st.session_state["inside_model"] = linked
+# across the page: a run's label (model, data, accuracy, id) is longer than a column
+picked = st.selectbox(
+    "Model", range(len(sources)), format_func=lambda i: sources[i][2], key="inside_model"
+)
+kind, name, label = sources[picked]
+if kind == "run":  # the address names the run shown: /look_inside?run=<id>
+    st.query_params["run"] = st.session_state["inside_linked"] = name
+else:
+    st.query_params.pop("run", None)
+with st.spinner(f"Loading {label} ..."):
+    model, info = load(kind, name)
+shape = tuple(int(d) for d in model.input_shape[1:])
 left, right = st.columns([1, 2], gap="large")
 with left:
-    picked = st.selectbox(
-        "Model", range(len(sources)), format_func=lambda i: sources[i][2], key="inside_model"
-    )
-    kind, name, label = sources[picked]
-    if kind == "run":  # the address names the run shown: /look_inside?run=<id>
-        st.query_params["run"] = st.session_state["inside_linked"] = name
-    else:
-        st.query_params.pop("run", None)
-    with st.spinner(f"Loading {label} ..."):
-        model, info = load(kind, name)
-    shape = tuple(int(d) for d in model.input_shape[1:])
     if info["random"]:
         st.warning(
             "Random weights: this model has learned nothing, so its maps and heat maps show "
