@@ -62,6 +62,12 @@ def test_the_shipped_lenet5_is_lesson_1_s_model_trained_on_the_digits():
     assert (predicted == y).sum() == 324 and len(y) == 360
     assert np.mean(predicted == y) == inside_widgets.SHIPPED_LENET5_ACCURACY
     assert inside_widgets.SHIPPED_LENET5.stat().st_size < 400_000  # weights only
+    # and lesson 1 says so, above the picture
+    import quiz
+
+    lesson = quiz.load_course().lesson("convolution")
+    (section,) = [s for s in lesson.sections if s.widget == "first-layer-maps"]
+    assert "reads\n324 of the 360 test digits right (90%)" in section.body
 
 
 def test_without_the_shipped_copy_the_lenet5_is_trained_and_kept(tmp_path, monkeypatch):
