@@ -56,6 +56,8 @@ def test_roster_learner_in_stranger_refused_instructor_page_for_instructors(play
         page.wait_for_url(f"{url}**", timeout=60_000)
         page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
         page.goto(url)  # signed out for good: a reload does not sign back in
+        # (settle alone can return before a loaded server's first run has begun: wait for it)
+        page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
         serve.settle(page, 90_000)
         assert page.get_by_role("button", name="Sign in").count() == 1
         assert page.locator('[data-testid="stSidebar"]').count() == 0
