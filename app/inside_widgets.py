@@ -8,6 +8,7 @@ wait for TensorFlow).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -62,25 +63,27 @@ def _trained_lenet5(file: str):
             path.unlink(missing_ok=True)
     if SHIPPED_LENET5.is_file():
         model = keras.models.load_model(SHIPPED_LENET5)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(f".{os.getpid()}.partial.keras")
-            shutil.copyfile(SHIPPED_LENET5, partial)
-            os.replace(partial, path)
-        except OSError:  # a read-only KERAS_CNN_HOME: the shipped copy still serves
-            pass
+        _keep(path, lambda partial: shutil.copyfile(SHIPPED_LENET5, partial))
         return model
     keras.utils.set_random_seed(0)
     model = build_model("lenet5")
     train(model, epochs=LENET_EPOCHS, seed=0, record=False, verbose=0)
+    _keep(path, model.save)
+    return model
+
+
+def _keep(path, write) -> None:
+    """Put a model file at ``path`` whole or not at all: ``write(partial)`` writes it beside,
+    then it replaces ``path``. A read-only ``KERAS_CNN_HOME`` keeps nothing: the model in
+    memory still serves this process."""
+    partial = path.with_suffix(f".{os.getpid()}.partial.keras")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial.keras")
-        model.save(partial)
+        write(partial)
         os.replace(partial, path)
-    except OSError:  # a read-only KERAS_CNN_HOME: keep the model for this process only
-        pass
-    return model
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
 
 
 def _digits():
